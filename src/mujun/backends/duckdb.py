@@ -1,0 +1,42 @@
+"""DuckDB, embedded: the default engine. Extension autoinstall and autoload are off (offline)."""
+
+from __future__ import annotations
+
+import itertools
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+
+from mujun.backends.base import conform, version_of
+
+OFFLINE = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+_counter = itertools.count()
+
+
+def connect_duckdb(database: str = ":memory:", read_only: bool = False) -> ibis.BaseBackend:
+    """An Ibis DuckDB connection that never tries to download an extension."""
+    return ibis.duckdb.connect(database, read_only=read_only, **OFFLINE)
+
+
+class DuckDBBackend:
+    name = "duckdb"
+
+    def __init__(self, threads: int | None = None) -> None:
+        self.con = connect_duckdb()
+        if threads:
+            self.con.raw_sql(f"SET threads = {int(threads)}")
+
+    def load(self, table: pa.Table) -> ir.Table:
+        name = f"input_{next(_counter)}"
+        self.con.con.register(name, table)
+        return self.con.table(name)
+
+    def execute(self, expr: ir.Table) -> pa.Table:
+        return conform(self.con.to_pyarrow(expr), expr)
+
+    def versions(self) -> dict[str, str]:
+        return {"engine": "duckdb", "duckdb": version_of("duckdb"), "ibis-framework": version_of("ibis-framework")}
+
+    def close(self) -> None:
+        self.con.disconnect()

@@ -1,0 +1,213 @@
+"""Turn a CSV, a Parquet file, an Arrow table or a pandas frame into the canonical enterprise-year table.
+
+Checks (each failure is a Problem with file, row, column, value and what to do; all are collected
+before anything is refused): required columns present; numbers, years, booleans and dates parse;
+no NaN; uscc, name and year filled; USCC valid per GB 32100-2015 (normalised first: full-width to
+half-width, upper case, spaces removed); one row per USCC and year. Row numbers are those a person
+sees: for CSV the line in the file (header = 1), for Parquet/Arrow the 1-based row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from mujun.catalog import catalog, uscc
+from mujun.data.parse import PARSERS
+from mujun.errors import InputError, Problem
+
+MAX_PROBLEMS = 10_000
+
+
+@dataclass
+class Canonical:
+    """A checked canonical table, its snapshot hash and the warnings met on the way."""
+
+    table: pa.Table
+    source: str
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def years(self) -> list[int]:
+        return sorted(int(y) for y in pc.unique(self.table["year"]).to_pylist() if y is not None)
+
+    def sha256(self) -> str:
+        """sha256 of the table sorted by (year, uscc) and written as an Arrow IPC stream."""
+        t = self.table.sort_by([("year", "ascending"), ("uscc", "ascending")])
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, t.schema) as writer:
+            writer.write_table(t, max_chunksize=65536)
+        return hashlib.sha256(sink.getvalue().to_pybytes()).hexdigest()
+
+
+def read_input(path: str | Path) -> tuple[pa.Table | pd.DataFrame, int]:
+    """Read a file as it is: CSV as text cells (row offset 2), Parquet as Arrow (row offset 1)."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError("INPUT-NOT-FOUND", file=str(p))
+    suffix = p.suffix.lower()
+    try:
+        if suffix == ".csv":
+            frame = pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig", skipinitialspace=False)
+            return frame, 2
+        if suffix == ".parquet":
+            return pq.read_table(p), 1
+    except UnicodeDecodeError:
+        raise InputError("INPUT-UNREADABLE", file=str(p), detail="不是 UTF-8 编码（GBK 文件请另存为 UTF-8）") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, pa.ArrowInvalid, OSError) as exc:
+        raise InputError("INPUT-UNREADABLE", file=str(p), detail=str(exc).splitlines()[0][:200]) from None
+    raise InputError("INPUT-FORMAT", file=str(p))
+
+
+def canonicalise(
+    data: pa.Table | pd.DataFrame,
+    source: str,
+    required: set[str],
+    row_offset: int = 1,
+    scheme_id: str = "",
+) -> Canonical:
+    """Check and type ``data``; raise InputError listing every problem, else return the table."""
+    frame_cols = _rename_headers(list(data.column_names if isinstance(data, pa.Table) else data.columns))
+    problems: list[Problem] = []
+    warnings: list[str] = []
+    n = data.num_rows if isinstance(data, pa.Table) else len(data)
+    if n == 0:
+        raise InputError("NO-DATA", file=source)
+    columns: dict[str, pa.Array] = {}
+    for raw_name, name in frame_cols.items():
+        f = catalog.field(name)
+        if f is None:
+            warnings.append(f"忽略未知列 `{raw_name}`")
+            continue
+        col = data[raw_name]
+        arr, bad = _typed(col, f.dtype)
+        for i in bad[:MAX_PROBLEMS]:
+            code = {"float": "NOT-A-NUMBER", "int": "NOT-AN-INTEGER", "bool": "NOT-A-BOOLEAN", "date": "NOT-A-DATE"}
+            value = _cell(col, i)
+            problems.append(
+                Problem(
+                    code="NAN-VALUE" if value.lower() == "nan" and f.dtype == "float" else code[f.dtype],
+                    file=source,
+                    row=i + row_offset,
+                    column=raw_name,
+                    value=value,
+                    details={"unit": f.unit or "-"},
+                )
+            )
+        columns[name] = arr
+    for name in sorted(required - set(columns)):
+        f = catalog.field(name)
+        if f is not None and f.dtype == "bool" and not f.required:
+            columns[name] = pa.nulls(n, pa.bool_())
+            warnings.append(f"输入没有列 `{name}`（{f.zh}），按全部未知处理")
+            continue
+        derivable = {"land_mu": ("land_own_mu",), "emission_t": ("cod_t", "ammonia_t", "so2_t", "nox_t")}
+        if any(d in columns for d in derivable.get(name, ())):
+            continue
+        close = catalog.suggest_name(name, list(frame_cols))
+        problems.append(
+            Problem(
+                code="MISSING-COLUMN",
+                file=source,
+                column=name,
+                details={"label": catalog.label(name), "scheme": scheme_id, "suggestion": f"（文件中有相近的列 `{close}`）" if close else ""},
+            )
+        )
+    if not problems:
+        problems += _check_identity(columns, source, row_offset)
+    if problems:
+        raise InputError("INPUT-INVALID", problems=problems, file=source)
+    order = [f for f in catalog.fields() if f in columns] + sorted(c for c in columns if c not in catalog.fields())
+    return Canonical(table=pa.table({c: columns[c] for c in order}), source=source, warnings=warnings)
+
+
+def _rename_headers(names: list[str]) -> dict[str, str]:
+    """Header → canonical id; Chinese labels and aliases from the catalogue are accepted too."""
+    lookup: dict[str, str] = {}
+    for f in catalog.fields().values():
+        for key in (f.id, f.zh, *f.aliases):
+            lookup.setdefault(key, f.id)
+    out: dict[str, str] = {}
+    for raw in names:
+        key = str(raw).strip()
+        out[str(raw)] = lookup.get(key, key)
+    return out
+
+
+def _typed(col: pa.ChunkedArray | pd.Series, dtype: str) -> tuple[pa.Array, list[int]]:
+    if isinstance(col, pd.Series):
+        return PARSERS[dtype](col.astype(str).str.strip())
+    arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    t = arr.type
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return PARSERS[dtype](pd.Series(arr.fill_null("").to_pylist(), dtype=object).astype(str).str.strip())
+    if dtype == "float" and (pa.types.is_floating(t) or pa.types.is_integer(t) or pa.types.is_decimal(t)):
+        f = arr.cast(pa.float64())
+        nan = pc.fill_null(pc.is_nan(f), False).to_numpy(zero_copy_only=False)
+        return f, list(np.flatnonzero(nan))
+    if dtype == "int" and pa.types.is_integer(t):
+        return arr.cast(pa.int64()), []
+    if dtype == "bool" and pa.types.is_boolean(t):
+        return arr, []
+    if dtype == "date" and pa.types.is_date(t):
+        return arr.cast(pa.date32()), []
+    if dtype == "date" and pa.types.is_timestamp(t):
+        return arr.cast(pa.date32()), []
+    return PARSERS[dtype](pd.Series(arr.cast(pa.string()).fill_null("").to_pylist(), dtype=object).str.strip())
+
+
+def _cell(col: pa.ChunkedArray | pd.Series, i: int) -> str:
+    value = col.iloc[i] if isinstance(col, pd.Series) else col[i].as_py()
+    return "" if value is None else str(value)
+
+
+def _check_identity(columns: dict[str, pa.Array], source: str, off: int) -> list[Problem]:
+    problems: list[Problem] = []
+    for name in ("uscc", "name", "year"):
+        nulls = np.flatnonzero(pc.is_null(columns[name]).to_numpy(zero_copy_only=False))
+        problems += [Problem(code="REQUIRED-EMPTY", file=source, row=int(i) + off, column=name) for i in nulls[:MAX_PROBLEMS]]
+    raw = columns["uscc"].to_pylist()
+    codes = [None if c is None else uscc.normalise(c) for c in raw]
+    ok = uscc.valid_mask(codes)
+    for i in np.flatnonzero(~ok)[:MAX_PROBLEMS]:
+        if codes[i] is None:
+            continue
+        fixes = uscc.suggest(codes[i])
+        hint = f"可能应为 {fixes[0]}。" if fixes else ""
+        problems.append(
+            Problem(
+                code="USCC-INVALID",
+                file=source,
+                row=int(i) + off,
+                column="uscc",
+                value=raw[i],
+                details={"detail": uscc.problem(codes[i]) or "", "suggestion": hint},
+            )
+        )
+    columns["uscc"] = pa.array(codes, type=pa.string())
+    years = columns["year"].to_pylist()
+    first: dict[tuple[str, int], int] = {}
+    for i, key in enumerate(zip(codes, years, strict=True)):
+        if key[0] is None or key[1] is None:
+            continue
+        if key in first:
+            problems.append(
+                Problem(
+                    code="USCC-DUPLICATE",
+                    file=source,
+                    row=i + off,
+                    column="uscc",
+                    value=key[0],
+                    details={"year": key[1], "other_row": first[key] + off},  # type: ignore[dict-item]
+                )
+            )
+        else:
+            first[key] = i  # type: ignore[index]
+    return problems

@@ -1,0 +1,73 @@
+"""What every pipeline step is given: the scheme, the data year, and small shared helpers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import ibis
+import ibis.expr.types as ir
+
+from mujun.schemes import LoadedScheme
+from mujun.schemes.model import CLASS_ORDER, Classification, Group
+
+# Internal column names; never part of a public result.
+OUTCOME = "_outcome"  # graded | no_grade | t_class | exempt | collect_only | no_group
+STATUS_CODE = "_status_code"
+GRADED = "_graded"
+SCORED = "_scored"
+CLASS_N = "_class_n"  # 1 = A ... 4 = D
+BAND_N = "_band_n"
+SCOPE_N = "_scope_n"
+SCOPE_KEY = "_scope"
+CLS_ID = "_cls"
+GROUP_ORDER = "_group_order"
+
+SCOPE_COLUMNS = {
+    "group": "group",
+    "county": "county",
+    "town": "town",
+    "park": "park",
+    "industry": "_industry",
+    "industry_code": "industry_code",
+}
+
+
+@dataclass(frozen=True)
+class Context:
+    """A scheme and the data year being evaluated."""
+
+    loaded: LoadedScheme
+    year: int
+
+    @property
+    def scheme(self):  # type: ignore[no-untyped-def]
+        return self.loaded.scheme
+
+    def classifications(self) -> list[Classification]:
+        """Distinct classifications in use (the scheme's and any group's own), in first-use order."""
+        out: list[Classification] = []
+        for g in self.scheme.groups:
+            c = self.scheme.group_classification(g)
+            if c not in out:
+                out.append(c)
+        return out
+
+    def classification_index(self, group: Group) -> int:
+        return self.classifications().index(self.scheme.group_classification(group))
+
+
+def scope_columns(scope: list[str]) -> list[str]:
+    return [SCOPE_COLUMNS[k] for k in scope]
+
+
+def class_number(klass: str) -> int:
+    return CLASS_ORDER.index(klass) + 1
+
+
+def window_by(t: ir.Table, keys: list[str]) -> list[ir.Column]:
+    """Partition keys as columns (an empty scope is the whole year)."""
+    return [t[k] for k in keys] or [t.year]
+
+
+def null_float() -> ir.FloatingScalar:
+    return ibis.null().cast("float64")

@@ -1,0 +1,157 @@
+"""Small expression builders shared by the steps: conditions, rounding, clipping.
+
+Everything here returns Ibis expressions that compile the same way on DuckDB and on Spark; in
+particular no division can see a zero denominator (``nullif(0)``) and no NaN is produced.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+
+import ibis
+import ibis.expr.types as ir
+
+from mujun.catalog import catalog
+from mujun.schemes.conditions import Condition
+
+Resolver = Callable[[str], ir.Value]
+
+_CMP = {
+    ast.Eq: lambda a, b: a == b,
+    ast.NotEq: lambda a, b: a != b,
+    ast.Lt: lambda a, b: a < b,
+    ast.LtE: lambda a, b: a <= b,
+    ast.Gt: lambda a, b: a > b,
+    ast.GtE: lambda a, b: a >= b,
+}
+_ARITH = {
+    ast.Add: lambda a, b: a + b,
+    ast.Sub: lambda a, b: a - b,
+    ast.Mult: lambda a, b: a * b,
+    ast.Div: lambda a, b: a / _nonzero(b),
+}
+
+
+def _nonzero(x: ir.Value) -> ir.Value:
+    return x.nullif(0) if isinstance(x, ir.NumericValue) else x
+
+
+def condition(cond: Condition, resolve: Resolver) -> ir.BooleanValue:
+    """Compile a parsed condition; the result is never NULL (NULL counts as false)."""
+    return _bool(_compile(cond.tree.body, resolve))
+
+
+def _bool(e: ir.Value) -> ir.BooleanValue:
+    return e.fill_null(False)  # type: ignore[union-attr,return-value]
+
+
+def _name(node: ast.expr, resolve: Resolver) -> ir.Value:
+    assert isinstance(node, ast.Name)
+    return resolve(node.id)
+
+
+def _compile(node: ast.expr, resolve: Resolver) -> ir.Value:  # noqa: C901 - one branch per node type
+    if isinstance(node, ast.BoolOp):
+        parts = [_bool(_compile(v, resolve)) for v in node.values]
+        out = parts[0]
+        for p in parts[1:]:
+            out = (out & p) if isinstance(node.op, ast.And) else (out | p)
+        return out
+    if isinstance(node, ast.UnaryOp):
+        inner = _compile(node.operand, resolve)
+        return ~_bool(inner) if isinstance(node.op, ast.Not) else -inner  # type: ignore[operator]
+    if isinstance(node, ast.Compare):
+        left = _compile(node.left, resolve)
+        out_parts = []
+        for op, right_node in zip(node.ops, node.comparators, strict=True):
+            if isinstance(op, ast.In | ast.NotIn):
+                values = _constants(right_node)
+                test = left.isin(values)  # type: ignore[attr-defined]
+                out_parts.append(_bool(test) if isinstance(op, ast.In) else ~_bool(test))
+                continue
+            right = _compile(right_node, resolve)
+            out_parts.append(_bool(_CMP[type(op)](left, right)))
+            left = right
+        out = out_parts[0]
+        for p in out_parts[1:]:
+            out = out & p
+        return out
+    if isinstance(node, ast.BinOp):
+        return _ARITH[type(node.op)](_compile(node.left, resolve), _compile(node.right, resolve))
+    if isinstance(node, ast.Name):
+        return resolve(node.id)
+    if isinstance(node, ast.Constant):
+        return ibis.literal(node.value)
+    if isinstance(node, ast.Call):
+        return _call(node, resolve)
+    raise ValueError(f"unsupported node {type(node).__name__}")  # parse() already refused it
+
+
+def _call(node: ast.Call, resolve: Resolver) -> ir.Value:
+    fn = node.func.id  # type: ignore[attr-defined]
+    arg = _name(node.args[0], resolve)
+    if fn == "missing":
+        return arg.isnull()
+    if fn == "present":
+        return arg.notnull()
+    if fn == "startswith":
+        prefixes = _constants(node.args[1])
+        out = ibis.literal(False)
+        for p in prefixes:
+            out = out | _bool(arg.startswith(str(p)))  # type: ignore[attr-defined]
+        return out
+    year = arg.year().cast("int64")  # type: ignore[attr-defined]
+    if fn == "year_of":
+        return year
+    return resolve("year").cast("int64") - year  # years_since
+
+
+def _constants(node: ast.expr) -> list[object]:
+    if isinstance(node, ast.List | ast.Tuple):
+        return [c.value for c in node.elts if isinstance(c, ast.Constant)]
+    if isinstance(node, ast.Constant):
+        return [node.value]
+    raise ValueError("expected a constant or a list of constants")
+
+
+def field_resolver(t: ir.Table, extra: dict[str, ir.Value] | None = None) -> Resolver:
+    """Resolve condition names: context names first, then ``value_<indicator>``, then columns.
+
+    A boolean field that is NULL reads as false.
+    """
+    extra = extra or {}
+
+    def resolve(name: str) -> ir.Value:
+        if name in extra:
+            return extra[name]
+        if f"value_{name}" in t.columns:
+            return t[f"value_{name}"]
+        col = t[name]
+        f = catalog.field(name)
+        if f is not None and f.dtype == "bool":
+            return col.fill_null(False)
+        return col
+
+    return resolve
+
+
+def round_half_up(x: ir.NumericValue, decimals: int) -> ir.FloatingValue:
+    """sign(x) * floor(|x| * 10^d + 0.5 + 1e-9) / 10^d.
+
+    The 1e-9 absorbs binary representation error, so that 2.675 rounds to 2.68 as a person expects.
+    The same IEEE operations run on every engine, so the result is identical on DuckDB and Spark.
+    """
+    scale = float(10**decimals)
+    mag = ((x.abs() * scale) + 0.5 + 1e-9).floor().cast("float64") / scale
+    return ibis.ifelse(x < 0, -mag, mag)
+
+
+def clip(x: ir.FloatingValue, lo: float | None, hi: float | None) -> ir.FloatingValue:
+    """Bound x to [lo, hi] (either may be None); NULL stays NULL."""
+    out = x
+    if hi is not None:
+        out = ibis.ifelse(out > hi, hi, out)
+    if lo is not None:
+        out = ibis.ifelse(out < lo, lo, out)
+    return out

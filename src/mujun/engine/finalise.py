@@ -1,0 +1,93 @@
+"""Last step: status and class as published, reason codes, and the public column order.
+
+status: graded | not_graded | exempt.  class: A B C D for graded firms (after overrides); T for
+t_class; the ``managed_as`` class for no_grade (不定等级, e.g. managed as B); NULL otherwise.
+reason_codes: the codes that apply, in scheme order, joined by ``;``.
+"""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.types as ir
+
+from mujun.engine import context as c
+from mujun.engine.expr import condition, field_resolver
+from mujun.schemes.model import CLASS_ORDER
+
+PUBLIC = (
+    "uscc",
+    "name",
+    "year",
+    "county",
+    "group",
+    "status",
+    "class",
+    "rank",
+    "total_score",
+    "bonus_points",
+    "penalty_points",
+    "reason_codes",
+)
+INTERNAL_KEPT = (c.SCOPE_KEY, c.SCOPE_N, c.BAND_N, c.OUTCOME)
+
+
+def public_columns(ctx: c.Context) -> list[str]:
+    s = ctx.scheme
+    return [*PUBLIC, *(f"value_{i}" for i in s.indicators), *(f"points_{i}" for i in s.items_by_indicator())]
+
+
+def finalise(cur: ir.Table, ctx: c.Context) -> ir.Table:
+    s = ctx.scheme
+    outcome = cur[c.OUTCOME]
+    status = ibis.cases(
+        (outcome == "graded", "graded"),
+        (outcome == "exempt", "exempt"),
+        else_="not_graded",
+    )
+    letter = ibis.cases(*((cur[c.CLASS_N] == i + 1, k) for i, k in enumerate(CLASS_ORDER)), else_=ibis.null().cast("string"))
+    managed = [(cur[c.STATUS_CODE] == r.code, r.managed_as) for r in s.statuses if r.outcome == "no_grade" and r.managed_as]
+    klass = ibis.cases(
+        (outcome == "graded", letter),
+        (outcome == "t_class", "T"),
+        *managed,
+        else_=ibis.null().cast("string"),
+    )
+    return cur.mutate(status=status, **{"class": klass}, reason_codes=_reasons(cur, ctx))
+
+
+def _reasons(cur: ir.Table, ctx: c.Context) -> ir.StringValue:
+    s = ctx.scheme
+    resolve = field_resolver(cur, {"group": cur.group})
+    pieces: list[ir.StringValue] = [ibis.ifelse(cur[c.STATUS_CODE].notnull(), ";" + cur[c.STATUS_CODE], "")]
+    scored = cur[c.SCORED]
+    for iid, pairs in s.items_by_indicator().items():
+        in_group = cur.group.isin([g.id for g, _ in pairs])
+        raw_missing = scored & in_group & cur[f"_raw_{iid}"].isnull()
+        value_missing = cur[f"value_{iid}"].isnull()
+        pieces.append(ibis.ifelse(raw_missing & value_missing, f";MISSING({iid})", ""))
+        pieces.append(ibis.ifelse(raw_missing & ~value_missing, f";BENCHMARK-MISSING({iid})", ""))
+    for key, rules in (("bonus", s.bonus), ("penalty", s.penalty)):
+        for i, rule in enumerate(rules):
+            hit = scored & condition(ctx.loaded.conditions[f"{key}[{i}]"], resolve)
+            pieces.append(ibis.ifelse(hit, f";{rule.code}", ""))
+    for i, ov in enumerate(s.overrides):
+        pieces.append(ibis.ifelse(cur[f"_ov_{i}"], f";{ov.code}", ""))
+    joined = pieces[0]
+    for p in pieces[1:]:
+        joined = joined + p
+    return joined.substr(1)
+
+
+def select_public(cur: ir.Table, ctx: c.Context) -> ir.Table:
+    """Public columns plus the few internals the explanation needs, in a deterministic order."""
+    refs = [n for n in cur.columns if n.startswith(("_b_", "_lo_", "_hi_"))]
+    cols = [*public_columns(ctx), *INTERNAL_KEPT, *refs]
+    ordered = cur.order_by(
+        [
+            ibis.asc(cur[c.GROUP_ORDER]),
+            ibis.asc(cur["rank"].isnull().cast("int8")),
+            ibis.asc(cur["rank"]),
+            ibis.asc(cur.uscc),
+        ]
+    )
+    return ordered.select(*cols)

@@ -1,0 +1,54 @@
+"""The evaluation pipeline: a tuple of small pure steps building one Ibis expression.
+
+    derive_fields → indicator_values → assign_groups → assign_status     (every year in the input)
+    → [data year] benchmarks → item_points → totals → rank → band → overrides → finalise
+
+``build`` returns an unexecuted expression; a backend executes it. Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import ibis
+import ibis.expr.types as ir
+
+from mujun.engine import classify, finalise, prepare, score
+from mujun.engine.context import Context
+from mujun.schemes import LoadedScheme
+
+Step = Callable[[ir.Table, Context], ir.Table]
+
+ALL_YEAR_STEPS: tuple[Step, ...] = (
+    prepare.derive_fields,
+    prepare.indicator_values,
+    prepare.assign_groups,
+    prepare.assign_status,
+)
+YEAR_STEPS: tuple[Step, ...] = (
+    score.item_points,
+    score.totals,
+    classify.rank,
+    classify.band,
+    classify.overrides,
+    finalise.finalise,
+    finalise.select_public,
+)
+
+
+def build(table: ir.Table, loaded: LoadedScheme, year: int) -> ir.Table:
+    """The result expression of ``loaded`` on ``table`` (canonical columns, any number of years)."""
+    ctx = Context(loaded=loaded, year=year)
+    if "county" not in table.columns:
+        table = table.mutate(county=ibis.null().cast("string"))
+    for step in ALL_YEAR_STEPS:
+        table = step(table, ctx)
+    cur = table.filter(table.year == year)
+    cur = score.benchmarks(cur, table, ctx)
+    for step in YEAR_STEPS:
+        cur = step(cur, ctx)
+    return cur
+
+
+def public_columns(loaded: LoadedScheme, year: int) -> list[str]:
+    return finalise.public_columns(Context(loaded=loaded, year=year))

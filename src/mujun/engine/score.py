@@ -1,0 +1,203 @@
+"""Scoring steps: benchmarks, normalisation, item points, bonus and penalty, total.
+
+Formulas (n is the normalised value, w the item weight; see schemes/model.py ``Normaliser``)::
+
+    ratio    n = x / b            (lower is better: n = b / x)
+    inverse  n = max(0, 2 - x/b)
+    minmax   n = (floor + span * (x - min) / (max - min)) / 100     (lower: max - x)
+    rank     n = (N - r) / (N - 1)
+    points   = clip(w * n, floor * w, cap * w)
+    total    = sum(points) + min(bonus, bonus_cap) - min(penalty, penalty_cap)
+
+Benchmarks, minimum, maximum and means are taken over the *graded* firms of the item's own group
+(methods.md Defaults 6), split further by the declared scope; ``mean`` and ``best`` in the data year
+use window functions, prior-year ones (``year_offset < 0``) join an aggregate of that year.
+"""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.types as ir
+
+from mujun.engine import context as c
+from mujun.engine.expr import clip, condition, field_resolver, round_half_up
+from mujun.errors import SchemeError
+from mujun.schemes.model import Benchmark, Group, Item
+
+
+def _keys(scope: list[str]) -> list[str]:
+    return ["year", "group", *(k for k in c.scope_columns(scope) if k != "group")]
+
+
+def bench_name(group: Group, item: Item) -> str:
+    return f"_b_{group.id}__{item.indicator}"
+
+
+def benchmarks(cur: ir.Table, all_years: ir.Table, ctx: c.Context) -> ir.Table:
+    """Add one benchmark column per (group, item) that has a benchmark."""
+    windows: dict[str, ir.Value] = {}
+    for g in ctx.scheme.groups:
+        for it in g.items:
+            b = it.normalise.benchmark
+            if b is None:
+                continue
+            value = cur[f"value_{it.indicator}"]
+            name = bench_name(g, it)
+            if b.kind == "fixed":
+                windows[name] = ibis.literal(float(b.value))  # type: ignore[arg-type]
+            elif b.kind == "by_year":
+                windows[name] = ibis.literal(_published(b, ctx, it.indicator))
+            elif b.year_offset == 0:
+                eligible = ibis.ifelse(cur[c.GRADED] & (cur.group == g.id), value, c.null_float())
+                stat = eligible.mean() if b.kind == "mean" else _best(eligible, ctx, it.indicator)
+                windows[name] = stat.over(group_by=[cur[k] for k in _keys(b.scope)]) * b.k
+    cur = cur.mutate(**windows) if windows else cur
+    for g in ctx.scheme.groups:
+        for it in g.items:
+            b = it.normalise.benchmark
+            if b is not None and b.kind in ("mean", "best") and b.year_offset < 0:
+                cur = _join_prior(cur, all_years, g, it, b, ctx)
+    return cur
+
+
+def _best(x: ir.FloatingValue, ctx: c.Context, indicator: str) -> ir.Value:
+    return x.max() if ctx.scheme.indicators[indicator].direction == "higher" else x.min()
+
+
+def _published(b: Benchmark, ctx: c.Context, indicator: str) -> float:
+    values = b.values or {}
+    if ctx.year not in values:
+        raise SchemeError(
+            "BENCHMARK-YEAR",
+            scheme=ctx.scheme.id,
+            indicator=indicator,
+            year=ctx.year,
+            years=", ".join(str(y) for y in sorted(values)),
+        )
+    return float(values[ctx.year])
+
+
+def _join_prior(cur: ir.Table, all_years: ir.Table, g: Group, it: Item, b: Benchmark, ctx: c.Context) -> ir.Table:
+    name = bench_name(g, it)
+    value = all_years[f"value_{it.indicator}"]
+    src = all_years.filter(all_years[c.GRADED], all_years.group == g.id, value.notnull())
+    keys = _keys(b.scope)
+    stat = src[f"value_{it.indicator}"]
+    agg = src.group_by(keys).aggregate(
+        **{name: (stat.mean() if b.kind == "mean" else _best(stat, ctx, it.indicator)) * b.k}
+    )
+    agg = agg.mutate(year=agg.year - b.year_offset)
+    renamed = agg.rename({f"{name}__{k}": k for k in keys})
+    preds = [cur[k] == renamed[f"{name}__{k}"] for k in keys]
+    joined = cur.left_join(renamed, preds)
+    return joined.select(*cur.columns, name)
+
+
+def normalised(cur: ir.Table, g: Group, it: Item, ctx: c.Context) -> ir.FloatingValue:
+    """n for one item of one group (NULL when the value or the benchmark is missing)."""
+    x = cur[f"value_{it.indicator}"]
+    higher = ctx.scheme.indicators[it.indicator].direction == "higher"
+    nm = it.normalise
+    if nm.method in ("ratio", "inverse"):
+        b = cur[bench_name(g, it)].nullif(0.0)
+        if nm.method == "inverse":
+            return _floor0(2.0 - x / b)
+        return x / b if higher else b / x.nullif(0.0)
+    part = [cur[k] for k in _keys(nm.scope)]
+    if nm.method == "minmax":
+        lo, hi = cur[f"_lo_{g.id}__{it.indicator}"], cur[f"_hi_{g.id}__{it.indicator}"]
+        span = (hi - lo).nullif(0.0)
+        frac = ((x - lo) if higher else (hi - x)) / span
+        full = (nm.floor + nm.span) / 100.0
+        zero = full if nm.zero_range == "full" else nm.floor / 100.0
+        scaled = clip((nm.floor + nm.span * frac) / 100.0, nm.floor / 100.0, full)
+        return ibis.ifelse(x.isnull(), c.null_float(), ibis.ifelse(span.isnull(), zero, scaled))
+    # rank: among scored firms of the group and scope that have a value; ties share the best rank
+    has = cur[c.SCORED] & (cur.group == g.id) & x.notnull()
+    order = ibis.desc(x) if higher else ibis.asc(x)
+    r = ibis.rank().over(group_by=[*part, has], order_by=order)
+    n = has.cast("int64").sum().over(group_by=[*part, has])
+    frac = ibis.ifelse(n <= 1, 1.0, (n - 1 - r).cast("float64") / (n - 1).cast("float64").nullif(0.0))
+    return ibis.ifelse(has, frac, c.null_float())
+
+
+def _floor0(x: ir.FloatingValue) -> ir.FloatingValue:
+    return ibis.ifelse(x < 0.0, 0.0, x)
+
+
+def item_points(cur: ir.Table, ctx: c.Context) -> ir.Table:
+    """points_<indicator> for scored firms of groups that use it; missing-data policy applied."""
+    s = ctx.scheme
+    bounds: dict[str, ir.Value] = {}
+    for g in s.groups:
+        for it in g.items:
+            if it.normalise.method == "minmax":
+                x = cur[f"value_{it.indicator}"]
+                eligible = ibis.ifelse(cur[c.GRADED] & (cur.group == g.id), x, c.null_float())
+                part = [cur[k] for k in _keys(it.normalise.scope)]
+                bounds[f"_lo_{g.id}__{it.indicator}"] = eligible.min().over(group_by=part)
+                bounds[f"_hi_{g.id}__{it.indicator}"] = eligible.max().over(group_by=part)
+    cur = cur.mutate(**bounds) if bounds else cur
+    raw: dict[str, ir.Value] = {}
+    for iid, pairs in s.items_by_indicator().items():
+        cases = []
+        for g, it in pairs:
+            p = clip(
+                normalised(cur, g, it, ctx) * it.weight,
+                None if it.floor is None else it.floor * it.weight,
+                None if it.cap is None else it.cap * it.weight,
+            )
+            if s.rounding.stage == "item":
+                p = round_half_up(p, s.rounding.decimals)
+            cases.append((cur.group == g.id, p))
+        raw[f"_raw_{iid}"] = ibis.cases(*cases, else_=c.null_float())
+    cur = cur.mutate(**raw)
+    final: dict[str, ir.Value] = {}
+    for iid, pairs in s.items_by_indicator().items():
+        p = cur[f"_raw_{iid}"]
+        cases = []
+        for g, it in pairs:
+            fill: ir.Value = ibis.literal(0.0)
+            if it.missing.policy == "group_mean":
+                have = ibis.ifelse(cur[c.GRADED] & (cur.group == g.id), p, c.null_float())
+                fill = have.mean().over(group_by=[cur.year, cur.group]).fill_null(0.0)
+                if s.rounding.stage == "item":
+                    fill = round_half_up(fill, s.rounding.decimals)
+            cases.append((cur.group == g.id, p.fill_null(fill)))
+        final[f"points_{iid}"] = ibis.ifelse(cur[c.SCORED], ibis.cases(*cases, else_=c.null_float()), c.null_float())
+    return cur.mutate(**final)
+
+
+def totals(cur: ir.Table, ctx: c.Context) -> ir.Table:
+    """weighted_score, bonus_points, penalty_points and total_score for scored firms."""
+    s = ctx.scheme
+    resolve = field_resolver(cur, {"group": cur.group})
+    zero = ibis.literal(0.0)
+    weighted = sum((cur[f"points_{i}"].fill_null(0.0) for i in s.items_by_indicator()), zero)
+    bonus = sum(
+        (ibis.ifelse(condition(ctx.loaded.conditions[f"bonus[{i}]"], resolve), a.points, 0.0) for i, a in enumerate(s.bonus)),
+        zero,
+    )
+    penalty = sum(
+        (
+            ibis.ifelse(condition(ctx.loaded.conditions[f"penalty[{i}]"], resolve), a.points, 0.0)
+            for i, a in enumerate(s.penalty)
+        ),
+        zero,
+    )
+    for iid, pairs in s.items_by_indicator().items():
+        for g, it in pairs:
+            if it.missing.policy == "penalty":
+                miss = (cur.group == g.id) & cur[f"_raw_{iid}"].isnull()
+                penalty = penalty + ibis.ifelse(miss, float(it.missing.points or 0.0), 0.0)
+    bonus = clip(bonus, None, s.bonus_cap)
+    penalty = clip(penalty, None, s.penalty_cap)
+    total = weighted + bonus - penalty
+    if s.rounding.stage != "none":
+        total = round_half_up(total, s.rounding.decimals)
+    scored = cur[c.SCORED]
+    return cur.mutate(
+        bonus_points=ibis.ifelse(scored, bonus, c.null_float()),
+        penalty_points=ibis.ifelse(scored, penalty, c.null_float()),
+        total_score=ibis.ifelse(scored, total, c.null_float()),
+    )

@@ -1,0 +1,117 @@
+"""Errors of mujun: one root, stable codes, messages for the person who must fix the file.
+
+Hierarchy::
+
+    MujunError                       code + fields; .message(lang), .to_dict()
+    ├── SchemeError (ValueError)     a scheme cannot be found, parsed or validated
+    ├── InputError (ValueError)      input data cannot be read or fails checks; carries Problems
+    ├── WorkspaceError               a workspace or stored run cannot be used
+    └── EngineError (RuntimeError)   an engine is not available or fails
+
+Messages live in ``catalog/messages.yaml`` (Chinese by default, English with ``MUJUN_LANG=en``).
+The CLI turns any MujunError into its message and exit status 2; nothing here knows about exits.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+
+@cache
+def _messages() -> dict[str, dict[str, str]]:
+    text = resources.files("mujun").joinpath("catalog/messages.yaml").read_text(encoding="utf-8")
+    return dict(yaml.safe_load(text)["messages"])
+
+
+def language() -> str:
+    """The message language: ``zh`` unless ``MUJUN_LANG`` starts with ``en``."""
+    return "en" if os.environ.get("MUJUN_LANG", "zh").lower().startswith("en") else "zh"
+
+
+class _Blank(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def render(code: str, fields: dict[str, Any], lang: str | None = None) -> str:
+    """Fill the message template of ``code`` with ``fields``; unknown placeholders stay empty."""
+    template = _messages().get(code, {}).get(lang or language())
+    if template is None:
+        return f"{code}: {fields}"
+    return template.format_map(_Blank({k: ("" if v is None else v) for k, v in fields.items()}))
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in one cell or row of an input file."""
+
+    code: str
+    file: str | None = None
+    sheet: str | None = None
+    row: int | None = None
+    column: str | None = None
+    value: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    severity: str = "error"
+
+    def message(self, lang: str | None = None) -> str:
+        fields = {**self.details, **{k: v for k, v in asdict(self).items() if k != "details"}}
+        return render(self.code, fields, lang)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {k: v for k, v in asdict(self).items() if k != "details"}
+        out["message"] = self.message()
+        return out
+
+
+class MujunError(Exception):
+    """Root of every error mujun raises on purpose."""
+
+    def __init__(self, code: str, **fields: Any) -> None:
+        self.code = code
+        self.fields = fields
+        super().__init__(self.message())
+
+    def message(self, lang: str | None = None) -> str:
+        return render(self.code, self.fields, lang)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message(), **self.fields}
+
+
+class SchemeError(MujunError, ValueError):
+    """A scheme cannot be found, parsed or validated."""
+
+
+class InputError(MujunError, ValueError):
+    """Input data cannot be read or fails the checks; ``problems`` lists every one found."""
+
+    def __init__(self, code: str, problems: list[Problem] | None = None, **fields: Any) -> None:
+        self.problems = list(problems or [])
+        super().__init__(code, count=len(self.problems), **fields)
+
+    def message(self, lang: str | None = None) -> str:
+        head = render(self.code, {**self.fields, "count": len(self.problems)}, lang)
+        shown = self.problems[:50]
+        lines = [head, *(f"  [{p.code}] {p.message(lang)}" for p in shown)]
+        if len(self.problems) > len(shown):
+            more = len(self.problems) - len(shown)
+            lines.append(f"  … 另有 {more} 处问题" if (lang or language()) == "zh" else f"  … {more} more")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "problems": [p.to_dict() for p in self.problems]}
+
+
+class WorkspaceError(MujunError):
+    """A workspace or a stored run cannot be used."""
+
+
+class EngineError(MujunError, RuntimeError):
+    """An engine is not available or failed."""

@@ -1,0 +1,216 @@
+"""Load a scheme from a built-in id or a YAML file, validate it fully, and hash it.
+
+Every problem is a :class:`~mujun.errors.SchemeError` naming the file, the dotted key path and, where
+one is close, the valid name that was probably meant.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from mujun.catalog import catalog
+from mujun.errors import SchemeError
+from mujun.schemes import model as m
+from mujun.schemes.conditions import Condition, ConditionError, parse
+
+CONTEXT_NAMES = {
+    "group": {"year"},
+    "status": {"year", "group"},
+    "adjustment": {"year", "group"},
+    "override": {"year", "group", "total_score", "rank"},
+}
+
+
+@dataclass(frozen=True)
+class LoadedScheme:
+    """A validated scheme with its parsed conditions, origin and sha256."""
+
+    scheme: m.Scheme
+    origin: str
+    sha256: str
+    conditions: dict[str, Condition]
+
+    @property
+    def id(self) -> str:
+        return self.scheme.id
+
+    def required_fields(self) -> set[str]:
+        """Canonical fields the scheme reads (the identity columns always)."""
+        s = self.scheme
+        out = {"uscc", "name", "year"}
+        for ind in s.indicators.values():
+            out.update(ind.numerator, ind.denominator)
+        for cond in self.conditions.values():
+            out.update(n for n in cond.names if catalog.field(n) is not None)
+        scopes = [*s.classification.scope]
+        for g in s.groups:
+            scopes += g.classification.scope if g.classification else []
+            for it in g.items:
+                scopes += it.normalise.scope + (it.normalise.benchmark.scope if it.normalise.benchmark else [])
+        for key in scopes:
+            if key != "group":
+                out.add("industry_code" if key == "industry" else key)
+        return out
+
+
+def builtin_ids() -> list[str]:
+    folder = resources.files("mujun").joinpath("schemes/builtin")
+    return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+def load(ref: str | Path) -> LoadedScheme:
+    """Load a scheme by built-in id or by path."""
+    text_ref = str(ref)
+    path = Path(text_ref)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        if not path.is_file():
+            raise SchemeError("SCHEME-NOT-FOUND", scheme=text_ref, suggestion="")
+        return _load_cached(str(path.resolve()), path.stat().st_mtime_ns)
+    if text_ref in builtin_ids():
+        text = resources.files("mujun").joinpath(f"schemes/builtin/{text_ref}.yaml").read_text("utf-8")
+        return loads(text, f"builtin:{text_ref}")
+    close = catalog.suggest_name(text_ref, builtin_ids())
+    hint = f"您是否要找 “{close}”？ " if close else ""
+    raise SchemeError("SCHEME-NOT-FOUND", scheme=text_ref, suggestion=hint)
+
+
+@cache
+def _load_cached(path: str, _mtime: int) -> LoadedScheme:
+    return loads(Path(path).read_text(encoding="utf-8"), path)
+
+
+def loads(text: str, origin: str) -> LoadedScheme:
+    """Validate scheme YAML ``text``; ``origin`` names it in messages."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else "?"
+        raise SchemeError("SCHEME-YAML", file=origin, line=line, detail=getattr(exc, "problem", str(exc))) from None
+    if not isinstance(data, dict):
+        raise _invalid(origin, "", "方案文件的顶层必须是键值映射（mapping）")
+    try:
+        scheme = m.Scheme.model_validate(data)
+    except ValidationError as exc:
+        raise _from_pydantic(origin, exc) from None
+    conditions = _check_references(scheme, origin)
+    digest = hashlib.sha256(canonical_json(scheme).encode("utf-8")).hexdigest()
+    return LoadedScheme(scheme=scheme, origin=origin, sha256=digest, conditions=conditions)
+
+
+def canonical_json(scheme: m.Scheme) -> str:
+    """The resolved scheme as sorted, compact JSON: what its sha256 is taken of."""
+    return json.dumps(scheme.model_dump(mode="json", by_alias=True), sort_keys=True, ensure_ascii=False)
+
+
+def _invalid(origin: str, key_path: str, detail: str, close: str | None = None) -> SchemeError:
+    hint = f"您是否要写 “{close}”？" if close else ""
+    return SchemeError("SCHEME-INVALID", file=origin, key_path=key_path or "(顶层)", detail=detail, suggestion=hint)
+
+
+def _key_path(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif str(part).startswith(("function-", "literal[", "list[", "dict[")):
+            continue
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+@cache
+def _vocabulary() -> tuple[str, ...]:
+    names: set[str] = set()
+    for obj in vars(m).values():
+        if isinstance(obj, type) and issubclass(obj, BaseModel):
+            for name, info in obj.model_fields.items():
+                names.add(info.alias or name)
+    return tuple(sorted(names))
+
+
+def _from_pydantic(origin: str, exc: ValidationError) -> SchemeError:
+    err = exc.errors()[0]
+    loc = tuple(err["loc"])
+    path = _key_path(loc)
+    close = None
+    if err["type"] == "extra_forbidden":
+        close = catalog.suggest_name(str(loc[-1]), _vocabulary())
+        detail = f"未知的键 `{loc[-1]}`"
+    elif err["type"] in ("literal_error", "union_tag_invalid", "enum"):
+        expected = re.findall(r"'([^']+)'", str(err.get("ctx", {}).get("expected", "")))
+        expected += re.findall(r"'([^']+)'", str(err.get("ctx", {}).get("expected_tags", "")))
+        close = catalog.suggest_name(str(err.get("input")), expected)
+        detail = f"值 “{err.get('input')}” 无效，可选：{', '.join(expected)}"
+    elif err["type"] == "missing":
+        detail = "缺少必填的键"
+    else:
+        detail = err["msg"].removeprefix("Value error, ")
+    more = len(exc.errors()) - 1
+    if more:
+        detail += f"（另有 {more} 处问题）"
+    return _invalid(origin, path, detail, close)
+
+
+def _check_references(s: m.Scheme, origin: str) -> dict[str, Condition]:
+    """Fields, indicators, group ids and conditions must all name real things."""
+    field_names = set(catalog.fields())
+    for iid, ind in s.indicators.items():
+        for role in ("numerator", "denominator"):
+            for i, name in enumerate(getattr(ind, role)):
+                if catalog.field(name) is None or catalog.field(name).dtype not in ("float", "int"):  # type: ignore[union-attr]
+                    close = catalog.suggest_name(name, [f for f in field_names if catalog.fields()[f].dtype == "float"])
+                    raise _invalid(origin, f"indicators.{iid}.{role}[{i}]", f"`{name}` 不是数值型标准字段", close)
+    ids = list(s.indicators)
+    for gi, g in enumerate(s.groups):
+        seen: set[str] = set()
+        for ii, it in enumerate(g.items):
+            if it.indicator not in s.indicators:
+                close = catalog.suggest_name(it.indicator, ids)
+                raise _invalid(origin, f"groups[{gi}].items[{ii}].indicator", f"未定义的指标 `{it.indicator}`", close)
+            if it.indicator in seen:
+                raise _invalid(origin, f"groups[{gi}].items[{ii}].indicator", f"指标 `{it.indicator}` 在本组重复")
+            seen.add(it.indicator)
+    group_ids = [g.id for g in s.groups]
+    if len(set(group_ids)) != len(group_ids):
+        raise _invalid(origin, "groups", "组别 id 重复")
+    for i, name in enumerate(s.tie_break):
+        if name not in s.indicators:
+            raise _invalid(origin, f"tie_break[{i}]", f"未定义的指标 `{name}`", catalog.suggest_name(name, ids))
+    codes = [r.code for r in [*s.statuses, *s.bonus, *s.penalty, *s.overrides]]
+    dup = sorted({c for c in codes if codes.count(c) > 1})
+    if dup:
+        raise _invalid(origin, "", f"规则代码重复：{', '.join(dup)}")
+    base = field_names | set(s.indicators)
+    conditions: dict[str, Condition] = {}
+    blocks: list[tuple[str, str, list[Any]]] = [
+        ("groups", "group", list(s.groups)),
+        ("statuses", "status", list(s.statuses)),
+        ("bonus", "adjustment", list(s.bonus)),
+        ("penalty", "adjustment", list(s.penalty)),
+        ("overrides", "override", list(s.overrides)),
+    ]
+    for key, context, rules in blocks:
+        for i, rule in enumerate(rules):
+            known = base | CONTEXT_NAMES[context] | _flag_names(rule.when)
+            try:
+                conditions[f"{key}[{i}]"] = parse(rule.when, known)
+            except ConditionError as exc:
+                raise _invalid(origin, f"{key}[{i}].when", exc.detail, exc.suggestion) from None
+    return conditions
+
+
+def _flag_names(text: str) -> set[str]:
+    """Any ``flag_<code>`` is a valid boolean field name (data contract)."""
+    return set(re.findall(r"\bflag_[a-z0-9_]+\b", text))
