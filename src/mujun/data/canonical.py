@@ -117,10 +117,14 @@ def canonicalise(
                 code="MISSING-COLUMN",
                 file=source,
                 column=name,
-                details={"label": catalog.label(name), "scheme": scheme_id, "suggestion": f"（文件中有相近的列 `{close}`）" if close else ""},
+                details={
+                    "label": catalog.label(name),
+                    "scheme": scheme_id,
+                    "suggestion": f"（文件中有相近的列 `{close}`）" if close else "",
+                },
             )
         )
-    if not problems:
+    if {"uscc", "name", "year"} <= set(columns):
         problems += _check_identity(columns, source, row_offset)
     if problems:
         raise InputError("INPUT-INVALID", problems=problems, file=source)
@@ -172,7 +176,9 @@ def _check_identity(columns: dict[str, pa.Array], source: str, off: int) -> list
     problems: list[Problem] = []
     for name in ("uscc", "name", "year"):
         nulls = np.flatnonzero(pc.is_null(columns[name]).to_numpy(zero_copy_only=False))
-        problems += [Problem(code="REQUIRED-EMPTY", file=source, row=int(i) + off, column=name) for i in nulls[:MAX_PROBLEMS]]
+        problems += [
+            Problem(code="REQUIRED-EMPTY", file=source, row=int(i) + off, column=name) for i in nulls[:MAX_PROBLEMS]
+        ]
     raw = columns["uscc"].to_pylist()
     codes = [None if c is None else uscc.normalise(c) for c in raw]
     ok = uscc.valid_mask(codes)

@@ -27,7 +27,10 @@ def rank(cur: ir.Table, ctx: c.Context) -> ir.Table:
     order: list[ir.Value] = [ibis.desc(cur.total_score)]
     for name in s.tie_break:
         v = cur[f"value_{name}"]
-        order += [ibis.asc(v.isnull().cast("int8")), ibis.desc(v) if s.indicators[name].direction == "higher" else ibis.asc(v)]
+        order += [
+            ibis.asc(v.isnull().cast("int8")),
+            ibis.desc(v) if s.indicators[name].direction == "higher" else ibis.asc(v),
+        ]
     order.append(ibis.asc(cur.uscc))
     ranks, sizes, scopes = [], [], []
     for i, cls in enumerate(ctx.classifications()):

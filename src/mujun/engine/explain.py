@@ -146,10 +146,10 @@ def _improve(loaded: LoadedScheme, g: Group, row: dict[str, Any], ex: Explanatio
     target = classes[pos - 1]
     ex.next_class = target
     for ov in s.overrides:
-        if ov.code in ex.reason_codes and ov.effect in ("cap", "force") and ov.klass is not None:
-            if CLASS_ORDER.index(ov.klass) > CLASS_ORDER.index(target):
-                ex.blocked_by.append(ov.code)
-    step = 10.0 ** -s.rounding.decimals if s.rounding.stage != "none" else 1e-9
+        blocking = ov.effect in ("cap", "force") and ov.klass is not None
+        if blocking and ov.code in ex.reason_codes and CLASS_ORDER.index(ov.klass) > CLASS_ORDER.index(target):
+            ex.blocked_by.append(ov.code)
+    step = 10.0**-s.rounding.decimals if s.rounding.stage != "none" else 1e-9
     if cls.method == "percentile":
         lows = [c["min_score"] for c in ex.cutoffs if c["class"] == target and c.get("min_score") is not None]
         if not lows:
@@ -177,10 +177,7 @@ def _invert(loaded: LoadedScheme, g: Group, it: Item, v: ItemView, need: float, 
         if b is None:
             out.note = "缺少基准值"
             return out
-        if nm.method == "inverse":
-            x = b * (2.0 - n)
-        else:
-            x = b * n if higher else b / n
+        x = b * (2.0 - n) if nm.method == "inverse" else b * n if higher else b / n
         if nm.benchmark is not None and nm.benchmark.kind in ("mean", "best"):
             out.note = "按其他企业与基准值不变估算"
     elif nm.method == "minmax":

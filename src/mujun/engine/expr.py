@@ -51,7 +51,7 @@ def _name(node: ast.expr, resolve: Resolver) -> ir.Value:
     return resolve(node.id)
 
 
-def _compile(node: ast.expr, resolve: Resolver) -> ir.Value:  # noqa: C901 - one branch per node type
+def _compile(node: ast.expr, resolve: Resolver) -> ir.Value:
     if isinstance(node, ast.BoolOp):
         parts = [_bool(_compile(v, resolve)) for v in node.values]
         out = parts[0]

@@ -44,8 +44,12 @@ def finalise(cur: ir.Table, ctx: c.Context) -> ir.Table:
         (outcome == "exempt", "exempt"),
         else_="not_graded",
     )
-    letter = ibis.cases(*((cur[c.CLASS_N] == i + 1, k) for i, k in enumerate(CLASS_ORDER)), else_=ibis.null().cast("string"))
-    managed = [(cur[c.STATUS_CODE] == r.code, r.managed_as) for r in s.statuses if r.outcome == "no_grade" and r.managed_as]
+    letter = ibis.cases(
+        *((cur[c.CLASS_N] == i + 1, k) for i, k in enumerate(CLASS_ORDER)), else_=ibis.null().cast("string")
+    )
+    managed = [
+        (cur[c.STATUS_CODE] == r.code, r.managed_as) for r in s.statuses if r.outcome == "no_grade" and r.managed_as
+    ]
     klass = ibis.cases(
         (outcome == "graded", letter),
         (outcome == "t_class", "T"),

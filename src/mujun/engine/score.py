@@ -175,7 +175,10 @@ def totals(cur: ir.Table, ctx: c.Context) -> ir.Table:
     zero = ibis.literal(0.0)
     weighted = sum((cur[f"points_{i}"].fill_null(0.0) for i in s.items_by_indicator()), zero)
     bonus = sum(
-        (ibis.ifelse(condition(ctx.loaded.conditions[f"bonus[{i}]"], resolve), a.points, 0.0) for i, a in enumerate(s.bonus)),
+        (
+            ibis.ifelse(condition(ctx.loaded.conditions[f"bonus[{i}]"], resolve), a.points, 0.0)
+            for i, a in enumerate(s.bonus)
+        ),
         zero,
     )
     penalty = sum(

@@ -141,7 +141,8 @@ def _vocabulary() -> tuple[str, ...]:
 
 
 def _from_pydantic(origin: str, exc: ValidationError) -> SchemeError:
-    err = exc.errors()[0]
+    priority = {"extra_forbidden": 0, "literal_error": 1, "union_tag_invalid": 1, "enum": 1}
+    err = min(exc.errors(), key=lambda e: priority.get(e["type"], 2))
     loc = tuple(err["loc"])
     path = _key_path(loc)
     close = None

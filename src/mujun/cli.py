@@ -1,0 +1,224 @@
+"""The ``mujun`` command: a thin shell over the façade. Any MujunError becomes its message and exit 2."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from mujun import api
+from mujun.cli_format import print_evaluation, print_explanation, print_scheme, print_schemes
+from mujun.errors import MujunError, WorkspaceError
+from mujun.schemes import builtin_ids, load, loads
+
+ENGINE = click.Choice(["duckdb", "spark"])
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(api.package_version(), prog_name="mujun")
+def cli() -> None:
+    """mujun（亩均）：工业企业亩产效益评价 / per-mu efficiency evaluation."""
+
+
+@cli.group()
+def schemes() -> None:
+    """评价方案：列出、查看、校验。"""
+
+
+@schemes.command("list")
+def schemes_list() -> None:
+    """List the built-in schemes."""
+    print_schemes([load(i) for i in builtin_ids()])
+
+
+@schemes.command("show")
+@click.argument("scheme")
+@click.option("--json", "as_json", is_flag=True, help="Print the resolved scheme as JSON.")
+def schemes_show(scheme: str, as_json: bool) -> None:
+    """Show a scheme readably: source, assumptions, groups, weights, rules."""
+    loaded = load(scheme)
+    if as_json:
+        click.echo(json.dumps(loaded.scheme.model_dump(mode="json", by_alias=True), ensure_ascii=False, indent=2))
+    else:
+        print_scheme(loaded)
+
+
+@schemes.command("validate")
+@click.argument("path", type=click.Path(dir_okay=False))
+def schemes_validate(path: str) -> None:
+    """Validate a scheme file; exit 2 with the key path of the first problem."""
+    loaded = load(Path(path))
+    click.echo(f"方案有效 valid: {loaded.id}  sha256={loaded.sha256}")
+
+
+@cli.command()
+@click.option("--scheme", "scheme", default="linyi-2022", show_default=True, help="Built-in id or YAML path.")
+@click.option("--input", "input_path", type=click.Path(dir_okay=False), help="CSV (UTF-8) or Parquet.")
+@click.option("--out", "out", type=click.Path(dir_okay=False), help="Result file: .csv, .parquet or .xlsx.")
+@click.option("--year", type=int, help="Data year (default: the latest in the input).")
+@click.option("--engine", type=ENGINE, default="duckdb", show_default=True)
+@click.option("--spark-master", help="Spark master URL (default local[*]).")
+@click.option("--workspace", type=click.Path(file_okay=False), help="Store the run in this workspace.")
+def evaluate(
+    scheme: str,
+    input_path: str | None,
+    out: str | None,
+    year: int | None,
+    engine: str,
+    spark_master: str | None,
+    workspace: str | None,
+) -> None:
+    """Evaluate firms with a scheme; write a result file and/or store a run."""
+    from mujun.reports import write_result
+    from mujun.runs.workspace import Workspace
+
+    if not out and not workspace:
+        raise click.UsageError("需要 --out 或 --workspace（或两者）/ give --out and/or --workspace")
+    loaded = load(scheme)
+    ws = Workspace(workspace) if workspace else None
+    try:
+        if input_path:
+            canon = api.prepare_data(input_path, loaded)
+        else:
+            if ws is None:
+                raise click.UsageError("需要 --input / --input is required without --workspace")
+            data = ws.data()
+            if data is None:
+                raise WorkspaceError("WORKSPACE-EMPTY", path=workspace)
+            canon = api.prepare_data(data, loaded)
+            canon.source = f"{workspace}:enterprise_years"
+        ev = api.evaluate(canon, loaded, year=year, engine=engine, spark_master=spark_master)
+        doc = ws.store_run(ev, canon) if ws else None
+    finally:
+        if ws is not None:
+            ws.close()
+    print_evaluation(ev)
+    if out:
+        click.echo(f"结果已写入 written: {write_result(ev, out)}")
+    if doc:
+        click.echo(f"已保存评价批次 stored run: {doc['run_id']}  ({workspace})")
+
+
+@cli.command()
+@click.option("--uscc", required=True, help="统一社会信用代码 of the firm.")
+@click.option("--workspace", type=click.Path(file_okay=False), help="Explain from a stored run.")
+@click.option("--run", "run_id", help="Run id (default: the latest run).")
+@click.option("--scheme", default="linyi-2022", show_default=True)
+@click.option("--input", "input_path", type=click.Path(dir_okay=False))
+@click.option("--year", type=int)
+@click.option("--json", "as_json", is_flag=True)
+def explain(
+    uscc: str,
+    workspace: str | None,
+    run_id: str | None,
+    scheme: str,
+    input_path: str | None,
+    year: int | None,
+    as_json: bool,
+) -> None:
+    """Why a firm has its class, and what single change would lift it."""
+    from mujun.engine.explain import explain_row
+    from mujun.runs.workspace import Workspace
+
+    if workspace:
+        with Workspace(workspace, read_only=True) as ws:
+            runs = ws.runs()
+            if not runs:
+                raise WorkspaceError("RUN-NOT-FOUND", run_id=run_id or "(最新)")
+            rid = run_id or runs[-1]["run_id"]
+            table, cuts = ws.results(rid), ws.cutoffs(rid).to_pylist()
+            scheme_json = ws.con.execute("SELECT scheme_json FROM run_schemes WHERE run_id = ?", [rid]).fetchone()
+        loaded = loads(scheme_json[0], f"run:{rid}")  # type: ignore[index]
+        rows = [r for r in table.to_pylist() if r["uscc"] == uscc.strip().upper()]
+        if not rows:
+            raise MujunError("FIRM-NOT-FOUND", uscc=uscc)
+        ex = explain_row(loaded, rows[0], [c for c in cuts if c["scope"] == rows[0].get("_scope")])
+    else:
+        if not input_path:
+            raise click.UsageError("需要 --workspace 或 --input")
+        ex = api.explain(api.evaluate(input_path, scheme, year=year), uscc)
+    if as_json:
+        click.echo(json.dumps(ex.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print_explanation(ex)
+
+
+@cli.group()
+def runs() -> None:
+    """Stored runs in a workspace."""
+
+
+@runs.command("list")
+@click.option("--workspace", required=True, type=click.Path(file_okay=False))
+@click.option("--json", "as_json", is_flag=True)
+def runs_list(workspace: str, as_json: bool) -> None:
+    """List the runs stored in a workspace."""
+    from mujun.runs.workspace import Workspace
+
+    with Workspace(workspace, read_only=True) as ws:
+        docs = ws.runs()
+    if as_json:
+        click.echo(json.dumps(docs, ensure_ascii=False, indent=2))
+        return
+    if not docs:
+        click.echo("（工作区中还没有评价批次 / no runs yet）")
+    for d in docs:
+        classes = " ".join(f"{k}{v}" for k, v in sorted(d["classes"].items()))
+        click.echo(
+            f"{d['run_id']}  {d['started_at'][:19]}Z  {d['scheme']['id']:<16} {d['year']}  {d['engine']:<6} "
+            f"{d['firms']:>7} 家  {classes}"
+        )
+
+
+@runs.command("show")
+@click.argument("run_id")
+@click.option("--workspace", required=True, type=click.Path(file_okay=False))
+def runs_show(run_id: str, workspace: str) -> None:
+    """Print a run's manifest (JSON)."""
+    from mujun.runs.workspace import Workspace
+
+    with Workspace(workspace, read_only=True) as ws:
+        click.echo(json.dumps(ws.manifest(run_id), ensure_ascii=False, indent=2))
+
+
+@cli.group()
+def bench() -> None:
+    """Benchmarks that print figures (not tests)."""
+
+
+@bench.command("evaluate")
+@click.option("--rows", type=int, default=1_000_000, show_default=True)
+@click.option("--repeat", type=int, default=3, show_default=True)
+def bench_evaluate(rows: int, repeat: int) -> None:
+    """Engine vs one hand-written DuckDB SQL statement on synthetic firms (linyi-2022)."""
+    from mujun.bench.evaluate import format_report, run_bench
+
+    click.echo(format_report(run_bench(rows=rows, repeat=repeat)))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the CLI, turning mujun errors into a message and exit status 2."""
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(encoding="utf-8")  # type: ignore[union-attr]
+    try:
+        cli.main(args=argv, prog_name="mujun", standalone_mode=False)
+    except MujunError as exc:
+        click.echo(f"错误 [{exc.code}]：{exc.message()}", err=True)
+        sys.exit(2)
+    except click.exceptions.Abort:
+        click.echo("已中止 aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2)
+    except Exception as exc:
+        if os.environ.get("MUJUN_DEBUG"):
+            raise
+        click.echo(
+            f"内部错误 internal error: {type(exc).__name__}: {exc}\n（设置 MUJUN_DEBUG=1 可查看详细信息）", err=True
+        )
+        sys.exit(1)

@@ -1,0 +1,130 @@
+"""Write an evaluation to .csv (UTF-8 with BOM, for Excel), .parquet, or .xlsx (Chinese headers).
+
+The same result always gives the same bytes: rows come in the engine's declared order, the xlsx
+creation time is fixed, Parquet and CSV carry no clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import xlsxwriter
+
+from mujun.catalog import catalog
+from mujun.errors import InputError
+from mujun.runs.result import Evaluation
+
+FIXED_TIME = dt.datetime(2000, 1, 1)
+BOM = b"\xef\xbb\xbf"
+
+
+def write_result(ev: Evaluation, path: str | Path) -> Path:
+    """Write ``ev`` to ``path``; the format follows the extension."""
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix not in (".csv", ".parquet", ".xlsx"):
+        raise InputError("INPUT-FORMAT", file=str(p))
+    p.parent.mkdir(parents=True, exist_ok=True)
+    table = ev.to_arrow()
+    if suffix == ".csv":
+        with p.open("wb") as fh:
+            fh.write(BOM)
+            pacsv.write_csv(table, fh, pacsv.WriteOptions(quoting_style="needed"))
+    elif suffix == ".parquet":
+        pq.write_table(table, p, compression="zstd")
+    else:
+        write_xlsx(ev, p)
+    return p
+
+
+def column_label(ev: Evaluation, name: str) -> str:
+    """Chinese header of a result column; indicator columns take the scheme's label and unit."""
+    s = ev.scheme.scheme
+    for prefix, suffix in (("value_", ""), ("points_", "得分")):
+        if name.startswith(prefix) and name[len(prefix) :] in s.indicators:
+            ind = s.indicators[name[len(prefix) :]]
+            unit = f"（{ind.unit}）" if ind.unit and not suffix else ""
+            return f"{ind.label}{suffix}{unit}"
+    return catalog.result_label(name)
+
+
+def _sheet_name(text: str, used: set[str]) -> str:
+    name = re.sub(r"[\[\]:*?/\\]", "_", text)[:31] or "Sheet"
+    base, i = name, 2
+    while name in used:
+        name = f"{base[:28]}_{i}"
+        i += 1
+    used.add(name)
+    return name
+
+
+def write_xlsx(ev: Evaluation, path: Path) -> None:
+    """One sheet per group (firms in no group on their own sheet), then cut-offs and the run facts."""
+    table = ev.to_arrow()
+    cols = table.column_names
+    rows = table.to_pylist()
+    wb = xlsxwriter.Workbook(str(path), {"nan_inf_to_errors": True})
+    wb.set_properties({"title": ev.scheme.scheme.title, "created": FIXED_TIME, "author": "mujun"})
+    head = wb.add_format({"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#DDEBF7", "border": 1})
+    num = wb.add_format({"num_format": "0.00"})
+    used: set[str] = set()
+    groups = [(g.id, g.label) for g in ev.scheme.scheme.groups] + [(None, "未分组（不参评）")]
+    for gid, label in groups:
+        part = [r for r in rows if r["group"] == gid]
+        if not part:
+            continue
+        ws = wb.add_worksheet(_sheet_name(label, used))
+        ws.freeze_panes(1, 2)
+        for j, col in enumerate(cols):
+            ws.write(0, j, column_label(ev, col), head)
+            ws.set_column(j, j, 22 if col in ("uscc", "name") else 12)
+        for i, r in enumerate(part, start=1):
+            for j, col in enumerate(cols):
+                v = r[col]
+                if col == "status" and v is not None:
+                    v = catalog.status_label(v)
+                if v is None:
+                    continue
+                if isinstance(v, float):
+                    ws.write_number(i, j, v, num)
+                else:
+                    ws.write(i, j, v)
+        ws.autofilter(0, 0, len(part), len(cols) - 1)
+    _cutoffs_sheet(wb, ev, head, used)
+    _facts_sheet(wb, ev, used)
+    wb.close()
+
+
+def _cutoffs_sheet(wb: xlsxwriter.Workbook, ev: Evaluation, head: object, used: set[str]) -> None:
+    ws = wb.add_worksheet(_sheet_name("分档分数线", used))
+    labels = ["数据年度", "排名范围", "评价类别", "企业数", "最低分", "最高分"]
+    for j, text in enumerate(labels):
+        ws.write(0, j, text, head)
+    for i, r in enumerate(ev.cutoffs.to_pylist(), start=1):
+        for j, key in enumerate(["year", "scope", "class", "firms", "min_score", "max_score"]):
+            ws.write(i, j, r[key])
+    ws.set_column(1, 1, 40)
+
+
+def _facts_sheet(wb: xlsxwriter.Workbook, ev: Evaluation, used: set[str]) -> None:
+    s = ev.scheme
+    ws = wb.add_worksheet(_sheet_name("评价说明", used))
+    facts = [
+        ("评价方案", f"{s.scheme.title}（{s.id}）"),
+        ("方案来源", f"{s.scheme.source.document or ''} {s.scheme.source.title}"),
+        ("来源链接", s.scheme.source.url),
+        ("方案哈希（sha256）", s.sha256),
+        ("数据年度", str(ev.year)),
+        ("输入数据哈希（sha256）", ev.input_sha256),
+        ("计算引擎", ev.engine),
+        ("假设条目数", str(len(s.scheme.assumptions))),
+    ]
+    for i, (k, v) in enumerate(facts):
+        ws.write(i, 0, k)
+        ws.write(i, 1, v)
+    ws.set_column(0, 0, 24)
+    ws.set_column(1, 1, 90)

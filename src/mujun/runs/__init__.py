@@ -1,0 +1,1 @@
+"""Evaluation results, workspaces and immutable stored runs."""
