@@ -29,7 +29,9 @@ def _session(master: str, warehouse: str) -> Any:
     try:
         from pyspark.sql import SparkSession
     except ImportError:
-        raise EngineError("ENGINE-UNAVAILABLE", engine="spark", detail="未安装 pyspark：pip install 'mujun[spark]'") from None
+        raise EngineError(
+            "ENGINE-UNAVAILABLE", engine="spark", detail="未安装 pyspark：pip install 'mujun[spark]'"
+        ) from None
     if shutil.which("java") is None:
         raise EngineError("ENGINE-UNAVAILABLE", engine="spark", detail="找不到 Java（需要 JDK 17 或 21）")
     builder = (

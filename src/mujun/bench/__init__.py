@@ -1,0 +1,1 @@
+"""Benchmarks (`mujun bench ...`) and the synthetic data they use; every dataset here is SYNTHETIC."""
