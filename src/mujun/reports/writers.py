@@ -62,10 +62,18 @@ def _sheet_name(text: str, used: set[str]) -> str:
     return name
 
 
+def _group_columns(ev: Evaluation, names: list[str], gid: str | None) -> list[str]:
+    """A group's sheet shows the indicator columns of its own items only."""
+    group = next((g for g in ev.scheme.scheme.groups if g.id == gid), None)
+    if group is None:
+        return names
+    own = {it.indicator for it in group.items}
+    return [n for n in names if not n.startswith(("value_", "points_")) or n.split("_", 1)[1] in own]
+
+
 def write_xlsx(ev: Evaluation, path: Path) -> None:
     """One sheet per group (firms in no group on their own sheet), then cut-offs and the run facts."""
     table = ev.to_arrow()
-    cols = table.column_names
     rows = table.to_pylist()
     wb = xlsxwriter.Workbook(str(path), {"nan_inf_to_errors": True})
     wb.set_properties({"title": ev.scheme.scheme.title, "created": FIXED_TIME, "author": "mujun"})
@@ -77,6 +85,7 @@ def write_xlsx(ev: Evaluation, path: Path) -> None:
         part = [r for r in rows if r["group"] == gid]
         if not part:
             continue
+        cols = _group_columns(ev, table.column_names, gid)
         ws = wb.add_worksheet(_sheet_name(label, used))
         ws.freeze_panes(1, 2)
         for j, col in enumerate(cols):
