@@ -1,7 +1,8 @@
-"""Edge cases where the engine disagrees with the scheme model's documentation or with itself.
+"""Edge cases once found to disagree with the scheme model's documentation (now fixed).
 
-Each test states the expected value by hand; those that fail on the current engine are marked
-``xfail(strict=True)`` with the reason, so that the fix makes them pass (and then the mark must go).
+Each test states the expected value by hand: rank normaliser over graded firms only; a zero value of a
+lower-is-better ratio is ZERO-VALUE, not a missing benchmark; prior-year benchmarks group NULL scope keys
+like same-year ones; a group's own class rule ranks it alone.
 """
 
 from __future__ import annotations
@@ -14,11 +15,6 @@ def approx(v):
     return pytest.approx(v, abs=1e-9)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: score.normalised ranks among SCORED firms (graded + no_grade), while model.py says "
-    "graded firms only, and min-max bounds and benchmarks use graded firms only (methods.md Defaults 6)",
-)
 def test_rank_normaliser_ranks_among_graded_firms_only():
     s = one_group(
         "{indicator: x, weight: 12, normalise: {method: rank}}",
@@ -27,27 +23,17 @@ def test_rank_normaliser_ranks_among_graded_firms_only():
     rows = [{"tax_10k_yuan": v} for v in (10, 5, 1)] + [{"tax_10k_yuan": 8, "flag_ng": True}]
     r = by_uscc(run(firms(rows, year=2022, flag_ng=False), s, 2022))
     # graded 10, 5, 1: N = 3, ranks 1, 2, 3 → (3 − r)/2 × 12 = 12, 6, 0 (the no_grade 8 is not counted;
-    # the engine counts it, N = 4, and gives the 5 (4 − 3)/3 × 12 = 4)
+    # counting it would give N = 4 and the 5 (4 − 3)/3 × 12 = 4)
     assert [r[uscc(i)]["points_x"] for i in (1, 2, 3)] == [approx(12.0), approx(6.0), approx(0.0)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: ratio, lower is better, value 0 → b / nullif(0) is NULL and finalise reports "
-    "BENCHMARK-MISSING although the benchmark is there",
-)
 def test_lower_is_better_zero_value_does_not_claim_a_missing_benchmark():
     s = one_group("{indicator: e, weight: 10, normalise: {method: ratio, benchmark: {kind: fixed, value: 4}}}")
     r = by_uscc(run(firms([{"energy_tce": 0}, {"energy_tce": 2}], year=2022), s, 2022))
     assert r[uscc(2)]["points_e"] == approx(20.0)  # 4 / 2 × 10
-    assert "BENCHMARK-MISSING" not in r[uscc(1)]["reason_codes"]  # the fixed benchmark 4 exists
+    assert r[uscc(1)]["reason_codes"] == "ZERO-VALUE(e)"  # the fixed benchmark 4 exists; b / 0 is not scorable
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: a prior-year benchmark (year_offset < 0) joins on the scope keys with `==`, so a NULL "
-    "county never matches, while the same-year benchmark (window over the same keys) groups NULLs together",
-)
 def test_prior_year_benchmark_treats_a_missing_county_like_the_same_year_one():
     rows = [
         {"year": 2021, "county": None, "tax_10k_yuan": 10},
@@ -86,12 +72,6 @@ classification: {scope: [group], bands: [{class: A, upper: 0.5}, {class: D}]}
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: Context.classifications() de-duplicates classifications by value, so two groups that "
-    "each declare their own (identical) class rule are ranked as one population; with different bands "
-    "they would be ranked apart",
-)
 def test_each_group_with_its_own_classification_is_ranked_apart():
     rows = [
         {"above_scale": True, "tax_10k_yuan": 10},

@@ -9,7 +9,9 @@ sees: for CSV the line in the file (header = 1), for Parquet/Arrow the 1-based r
 
 from __future__ import annotations
 
+import csv
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,39 +49,74 @@ class Canonical:
         return hashlib.sha256(sink.getvalue().to_pybytes()).hexdigest()
 
 
-def read_input(path: str | Path) -> tuple[pa.Table | pd.DataFrame, int]:
-    """Read a file as it is: CSV as text cells (row offset 2), Parquet as Arrow (row offset 1)."""
+def read_input(path: str | Path) -> tuple[pa.Table | pd.DataFrame, list[int] | int]:
+    """Read a file as it is: CSV as text cells with each record's line in the file, Parquet as Arrow.
+
+    The second value maps rows to what a person sees: a list of file line numbers (CSV: a record's
+    first line, the header being line 1, blank lines skipped, a quoted multi-line cell counted), or the
+    offset to add to a 0-based row index (Parquet: 1).
+    """
     p = Path(path)
     if not p.is_file():
         raise InputError("INPUT-NOT-FOUND", file=str(p))
     suffix = p.suffix.lower()
     try:
         if suffix == ".csv":
-            frame = pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig", skipinitialspace=False)
-            return frame, 2
+            return _read_csv(p)
         if suffix == ".parquet":
             return pq.read_table(p), 1
     except UnicodeDecodeError:
         raise InputError("INPUT-UNREADABLE", file=str(p), detail="不是 UTF-8 编码（GBK 文件请另存为 UTF-8）") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, pa.ArrowInvalid, OSError) as exc:
+    except (csv.Error, pa.ArrowInvalid, OSError) as exc:
         raise InputError("INPUT-UNREADABLE", file=str(p), detail=str(exc).splitlines()[0][:200]) from None
     raise InputError("INPUT-FORMAT", file=str(p))
+
+
+def _read_csv(p: Path) -> tuple[pd.DataFrame, list[int]]:
+    with p.open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.reader(fh)
+        header = next(reader, None)
+        if not header:
+            raise InputError("NO-DATA", file=str(p))
+        width = len(header)
+        rows: list[list[str]] = []
+        lines: list[int] = []
+        problems: list[Problem] = []
+        previous = reader.line_num
+        for record in reader:
+            start, previous = previous + 1, reader.line_num
+            if not record or (len(record) == 1 and record[0].strip() == ""):
+                continue  # a blank line
+            if len(record) != width:
+                problems.append(
+                    Problem(code="ROW-WIDTH", file=str(p), row=start, details={"count": len(record), "width": width})
+                )
+                continue
+            rows.append(record)
+            lines.append(start)
+    if problems:
+        raise InputError("INPUT-INVALID", problems=problems, file=str(p))
+    return pd.DataFrame(rows, columns=[h.strip() for h in header], dtype=object), lines
 
 
 def canonicalise(
     data: pa.Table | pd.DataFrame,
     source: str,
     required: set[str],
-    row_offset: int = 1,
+    rows: list[int] | int = 1,
     scheme_id: str = "",
 ) -> Canonical:
-    """Check and type ``data``; raise InputError listing every problem, else return the table."""
+    """Check and type ``data``; raise InputError listing every problem, else return the table.
+
+    ``rows`` gives each row's number as a person sees it (a list), or the offset added to a 0-based index.
+    """
     frame_cols = _rename_headers(list(data.column_names if isinstance(data, pa.Table) else data.columns))
     problems: list[Problem] = []
     warnings: list[str] = []
     n = data.num_rows if isinstance(data, pa.Table) else len(data)
     if n == 0:
         raise InputError("NO-DATA", file=source)
+    line = _row_numbers(rows)
     columns: dict[str, pa.Array] = {}
     for raw_name, name in frame_cols.items():
         f = catalog.field(name)
@@ -95,7 +132,7 @@ def canonicalise(
                 Problem(
                     code="NAN-VALUE" if value.lower() == "nan" and f.dtype == "float" else code[f.dtype],
                     file=source,
-                    row=i + row_offset,
+                    row=line(i),
                     column=raw_name,
                     value=value,
                     details={"unit": f.unit or "-"},
@@ -125,11 +162,17 @@ def canonicalise(
             )
         )
     if {"uscc", "name", "year"} <= set(columns):
-        problems += _check_identity(columns, source, row_offset)
+        problems += _check_identity(columns, source, line)
     if problems:
         raise InputError("INPUT-INVALID", problems=problems, file=source)
     order = [f for f in catalog.fields() if f in columns] + sorted(c for c in columns if c not in catalog.fields())
     return Canonical(table=pa.table({c: columns[c] for c in order}), source=source, warnings=warnings)
+
+
+def _row_numbers(rows: list[int] | int) -> Callable[[int], int]:
+    if isinstance(rows, int):
+        return lambda i: int(i) + rows
+    return lambda i: int(rows[int(i)])
 
 
 def _rename_headers(names: list[str]) -> dict[str, str]:
@@ -172,12 +215,12 @@ def _cell(col: pa.ChunkedArray | pd.Series, i: int) -> str:
     return "" if value is None else str(value)
 
 
-def _check_identity(columns: dict[str, pa.Array], source: str, off: int) -> list[Problem]:
+def _check_identity(columns: dict[str, pa.Array], source: str, line: Callable[[int], int]) -> list[Problem]:
     problems: list[Problem] = []
     for name in ("uscc", "name", "year"):
         nulls = np.flatnonzero(pc.is_null(columns[name]).to_numpy(zero_copy_only=False))
         problems += [
-            Problem(code="REQUIRED-EMPTY", file=source, row=int(i) + off, column=name) for i in nulls[:MAX_PROBLEMS]
+            Problem(code="REQUIRED-EMPTY", file=source, row=line(int(i)), column=name) for i in nulls[:MAX_PROBLEMS]
         ]
     raw = columns["uscc"].to_pylist()
     codes = [None if c is None else uscc.normalise(c) for c in raw]
@@ -191,7 +234,7 @@ def _check_identity(columns: dict[str, pa.Array], source: str, off: int) -> list
             Problem(
                 code="USCC-INVALID",
                 file=source,
-                row=int(i) + off,
+                row=line(int(i)),
                 column="uscc",
                 value=raw[i],
                 details={"detail": uscc.problem(codes[i]) or "", "suggestion": hint},
@@ -208,10 +251,10 @@ def _check_identity(columns: dict[str, pa.Array], source: str, off: int) -> list
                 Problem(
                     code="USCC-DUPLICATE",
                     file=source,
-                    row=i + off,
+                    row=line(i),
                     column="uscc",
                     value=key[0],
-                    details={"year": key[1], "other_row": first[key] + off},  # type: ignore[dict-item]
+                    details={"year": key[1], "other_row": line(first[key])},  # type: ignore[dict-item]
                 )
             )
         else:

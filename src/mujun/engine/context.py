@@ -44,16 +44,23 @@ class Context:
         return self.loaded.scheme
 
     def classifications(self) -> list[Classification]:
-        """Distinct classifications in use (the scheme's and any group's own), in first-use order."""
-        out: list[Classification] = []
+        """Class rules in use, one per key of ``classification_keys`` (same order)."""
+        return [cls for _, cls in self.classification_keys()]
+
+    def classification_keys(self) -> list[tuple[str, Classification]]:
+        """The scheme-level rule (key ``scheme``), shared by every group without its own, and one entry
+        per group that declares its own rule (key ``group:<id>``): such a group is ranked by itself even
+        when its rule equals another's."""
+        out: list[tuple[str, Classification]] = []
         for g in self.scheme.groups:
-            c = self.scheme.group_classification(g)
-            if c not in out:
-                out.append(c)
+            key = f"group:{g.id}" if g.classification else "scheme"
+            if key not in [k for k, _ in out]:
+                out.append((key, self.scheme.group_classification(g)))
         return out
 
     def classification_index(self, group: Group) -> int:
-        return self.classifications().index(self.scheme.group_classification(group))
+        key = f"group:{group.id}" if group.classification else "scheme"
+        return [k for k, _ in self.classification_keys()].index(key)
 
 
 def scope_columns(scope: list[str]) -> list[str]:

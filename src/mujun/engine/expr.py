@@ -10,12 +10,14 @@ import ast
 from collections.abc import Callable
 
 import ibis
+import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
 from mujun.catalog import catalog
 from mujun.schemes.conditions import Condition
 
 Resolver = Callable[[str], ir.Value]
+RAW = "\x00raw:"  # prefix asking a resolver for a column as stored, NULL booleans included
 
 _CMP = {
     ast.Eq: lambda a, b: a == b,
@@ -67,8 +69,9 @@ def _compile(node: ast.expr, resolve: Resolver) -> ir.Value:
         for op, right_node in zip(node.ops, node.comparators, strict=True):
             if isinstance(op, ast.In | ast.NotIn):
                 values = _constants(right_node)
-                test = left.isin(values)  # type: ignore[attr-defined]
-                out_parts.append(_bool(test) if isinstance(op, ast.In) else ~_bool(test))
+                test = _bool(left.isin(values))  # type: ignore[attr-defined]
+                # a missing value is in no list and "not in" none either: comparisons with NULL are false
+                out_parts.append(test if isinstance(op, ast.In) else (left.notnull() & ~test))
                 continue
             right = _compile(right_node, resolve)
             out_parts.append(_bool(_CMP[type(op)](left, right)))
@@ -90,11 +93,10 @@ def _compile(node: ast.expr, resolve: Resolver) -> ir.Value:
 
 def _call(node: ast.Call, resolve: Resolver) -> ir.Value:
     fn = node.func.id  # type: ignore[attr-defined]
+    if fn in ("missing", "present"):
+        raw = resolve(f"{RAW}{node.args[0].id}")  # type: ignore[attr-defined]
+        return raw.isnull() if fn == "missing" else raw.notnull()
     arg = _name(node.args[0], resolve)
-    if fn == "missing":
-        return arg.isnull()
-    if fn == "present":
-        return arg.notnull()
     if fn == "startswith":
         prefixes = _constants(node.args[1])
         out = ibis.literal(False)
@@ -118,11 +120,17 @@ def _constants(node: ast.expr) -> list[object]:
 def field_resolver(t: ir.Table, extra: dict[str, ir.Value] | None = None) -> Resolver:
     """Resolve condition names: context names first, then ``value_<indicator>``, then columns.
 
-    A boolean field that is NULL reads as false.
+    A boolean field that is NULL reads as false, except through ``missing()``/``present()``, which ask
+    for the raw column with the ``RAW`` prefix.
     """
     extra = extra or {}
 
     def resolve(name: str) -> ir.Value:
+        if name.startswith(RAW):
+            name = name[len(RAW) :]
+            if name in extra:
+                return extra[name]
+            return t[f"value_{name}"] if f"value_{name}" in t.columns else t[name]
         if name in extra:
             return extra[name]
         if f"value_{name}" in t.columns:
@@ -155,3 +163,18 @@ def clip(x: ir.FloatingValue, lo: float | None, hi: float | None) -> ir.Floating
     if lo is not None:
         out = ibis.ifelse(out < lo, lo, out)
     return out
+
+
+def exact_mean(x: ir.FloatingValue, group_by: list[ir.Value] | None = None) -> ir.FloatingValue:
+    """Mean of x summed exactly as DECIMAL(38, 16), so that no row order changes a single bit.
+
+    A floating-point sum depends on the order of its terms, and the order a database adds rows in is
+    not fixed; the decimal sum is exact, then divided once in double precision. Values are rounded to
+    1e-16 before summing (far below any published precision). With group_by it is a window mean;
+    without, an aggregate. No values gives NULL.
+    """
+    total = x.cast(dt.Decimal(38, 16)).sum()
+    count = x.count()
+    if group_by is not None:
+        total, count = total.over(group_by=group_by), count.over(group_by=group_by)
+    return total.cast("float64") / count.cast("float64").nullif(0.0)

@@ -69,7 +69,13 @@ def _reasons(cur: ir.Table, ctx: c.Context) -> ir.StringValue:
         raw_missing = scored & in_group & cur[f"_raw_{iid}"].isnull()
         value_missing = cur[f"value_{iid}"].isnull()
         pieces.append(ibis.ifelse(raw_missing & value_missing, f";MISSING({iid})", ""))
-        pieces.append(ibis.ifelse(raw_missing & ~value_missing, f";BENCHMARK-MISSING({iid})", ""))
+        bench_missing = ibis.literal(False)
+        for g, it in pairs:
+            if it.normalise.benchmark is not None:
+                bench_missing = bench_missing | ((cur.group == g.id) & cur[f"_b_{g.id}__{iid}"].isnull())
+        unscorable = raw_missing & ~value_missing
+        pieces.append(ibis.ifelse(unscorable & bench_missing, f";BENCHMARK-MISSING({iid})", ""))
+        pieces.append(ibis.ifelse(unscorable & ~bench_missing, f";ZERO-VALUE({iid})", ""))
     for key, rules in (("bonus", s.bonus), ("penalty", s.penalty)):
         for i, rule in enumerate(rules):
             hit = scored & condition(ctx.loaded.conditions[f"{key}[{i}]"], resolve)

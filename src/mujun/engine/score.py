@@ -20,7 +20,7 @@ import ibis
 import ibis.expr.types as ir
 
 from mujun.engine import context as c
-from mujun.engine.expr import clip, condition, field_resolver, round_half_up
+from mujun.engine.expr import clip, condition, exact_mean, field_resolver, round_half_up
 from mujun.errors import SchemeError
 from mujun.schemes.model import Benchmark, Group, Item
 
@@ -49,8 +49,11 @@ def benchmarks(cur: ir.Table, all_years: ir.Table, ctx: c.Context) -> ir.Table:
                 windows[name] = ibis.literal(_published(b, ctx, it.indicator))
             elif b.year_offset == 0:
                 eligible = ibis.ifelse(cur[c.GRADED] & (cur.group == g.id), value, c.null_float())
-                stat = eligible.mean() if b.kind == "mean" else _best(eligible, ctx, it.indicator)
-                windows[name] = stat.over(group_by=[cur[k] for k in _keys(b.scope)]) * b.k
+                keys = [cur[k] for k in _keys(b.scope)]
+                if b.kind == "mean":
+                    windows[name] = exact_mean(eligible, keys) * b.k
+                else:
+                    windows[name] = _best(eligible, ctx, it.indicator).over(group_by=keys) * b.k
     cur = cur.mutate(**windows) if windows else cur
     for g in ctx.scheme.groups:
         for it in g.items:
@@ -84,11 +87,12 @@ def _join_prior(cur: ir.Table, all_years: ir.Table, g: Group, it: Item, b: Bench
     keys = _keys(b.scope)
     stat = src[f"value_{it.indicator}"]
     agg = src.group_by(keys).aggregate(
-        **{name: (stat.mean() if b.kind == "mean" else _best(stat, ctx, it.indicator)) * b.k}
+        **{name: (exact_mean(stat) if b.kind == "mean" else _best(stat, ctx, it.indicator)) * b.k}
     )
     agg = agg.mutate(year=agg.year - b.year_offset)
     renamed = agg.rename({f"{name}__{k}": k for k in keys})
-    preds = [cur[k] == renamed[f"{name}__{k}"] for k in keys]
+    # NULL-safe (IS NOT DISTINCT FROM), as the data-year window groups NULL keys together.
+    preds = [cur[k].identical_to(renamed[f"{name}__{k}"]) for k in keys]
     joined = cur.left_join(renamed, preds)
     return joined.select(*cur.columns, name)
 
@@ -112,13 +116,18 @@ def normalised(cur: ir.Table, g: Group, it: Item, ctx: c.Context) -> ir.Floating
         zero = full if nm.zero_range == "full" else nm.floor / 100.0
         scaled = clip((nm.floor + nm.span * frac) / 100.0, nm.floor / 100.0, full)
         return ibis.ifelse(x.isnull(), c.null_float(), ibis.ifelse(span.isnull(), zero, scaled))
-    # rank: among scored firms of the group and scope that have a value; ties share the best rank
+    # rank: r = 1 + graded firms of the group and scope with a strictly better value; N = graded firms
+    # with a value. For a graded firm r is its rank with ties sharing the best; a no_grade firm takes
+    # the place it would have among them.
+    graded = cur[c.GRADED] & (cur.group == g.id) & x.notnull()
     has = cur[c.SCORED] & (cur.group == g.id) & x.notnull()
+    gi = graded.cast("int64")
     order = ibis.desc(x) if higher else ibis.asc(x)
-    r = ibis.rank().over(group_by=[*part, has], order_by=order)
-    n = has.cast("int64").sum().over(group_by=[*part, has])
-    frac = ibis.ifelse(n <= 1, 1.0, (n - 1 - r).cast("float64") / (n - 1).cast("float64").nullif(0.0))
-    return ibis.ifelse(has, frac, c.null_float())
+    upto = ibis.range_window(preceding=None, following=0, group_by=[*part, has], order_by=order)
+    better = gi.sum().over(upto) - gi.sum().over(group_by=[*part, has, x])
+    n = gi.sum().over(group_by=[*part, has])
+    frac = ibis.ifelse(n <= 1, 1.0, (n - 1 - better).cast("float64") / (n - 1).cast("float64").nullif(0.0))
+    return ibis.ifelse(has, clip(frac, 0.0, 1.0), c.null_float())
 
 
 def _floor0(x: ir.FloatingValue) -> ir.FloatingValue:
@@ -160,7 +169,7 @@ def item_points(cur: ir.Table, ctx: c.Context) -> ir.Table:
             fill: ir.Value = ibis.literal(0.0)
             if it.missing.policy == "group_mean":
                 have = ibis.ifelse(cur[c.GRADED] & (cur.group == g.id), p, c.null_float())
-                fill = have.mean().over(group_by=[cur.year, cur.group]).fill_null(0.0)
+                fill = exact_mean(have, [cur.year, cur.group]).fill_null(0.0)
                 if s.rounding.stage == "item":
                     fill = round_half_up(fill, s.rounding.decimals)
             cases.append((cur.group == g.id, p.fill_null(fill)))

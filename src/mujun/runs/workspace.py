@@ -72,7 +72,7 @@ class Workspace:
         """The workspace's canonical enterprise-year table, if any."""
         if not self.has_table("enterprise_years"):
             return None
-        return self.con.execute("SELECT * FROM enterprise_years ORDER BY year, uscc").fetch_arrow_table()
+        return self.con.execute("SELECT * FROM enterprise_years ORDER BY year, uscc").to_arrow_table()
 
     def store_run(self, ev: Evaluation, canon: Canonical) -> dict[str, Any]:
         """Store ``ev`` as a new immutable run; returns its manifest."""
@@ -128,8 +128,8 @@ class Workspace:
 
     def results(self, run_id: str) -> pa.Table:
         self.manifest(run_id)
-        return self.con.execute(f'SELECT * FROM "results_{_table_name(run_id)}"').fetch_arrow_table()
+        return self.con.execute(f'SELECT * FROM "results_{_table_name(run_id)}"').to_arrow_table()
 
     def cutoffs(self, run_id: str) -> pa.Table:
         self.manifest(run_id)
-        return self.con.execute(f'SELECT * FROM "cutoffs_{_table_name(run_id)}"').fetch_arrow_table()
+        return self.con.execute(f'SELECT * FROM "cutoffs_{_table_name(run_id)}"').to_arrow_table()
