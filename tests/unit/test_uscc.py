@@ -140,3 +140,8 @@ def test_valid_mask_matches_is_valid() -> None:
     mask = uscc.valid_mask(codes)
     assert mask.tolist() == [c is not None and uscc.is_valid(c) for c in codes]
     assert mask.tolist() == [True, False, False, True, False, False, False, False]
+
+
+def test_normalise_drops_zero_width_marks_pasted_from_web_pages() -> None:
+    # "９１３７ 1300MA00000<ZWSP>395": full-width digits, a space and a zero-width space all vanish.
+    assert uscc.normalise("９１３７ 1300MA00000\u200b395") == "91371300MA00000395"

@@ -21,6 +21,9 @@ _VALUE = {ch: i for i, ch in enumerate(CHARSET)}
 # Characters people type for one another: letters that the set forbids and their digit twins.
 CONFUSABLE = {"O": "0", "0": "O", "I": "1", "1": "I", "Z": "2", "S": "5", "V": "U", "U": "V"}
 
+# Zero-width space/joiners and the BOM come along when codes are copied from web pages and Word.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+
 _LUT = np.full(256, -1, dtype=np.int64)
 for _ch, _v in _VALUE.items():
     _LUT[ord(_ch)] = _v
@@ -28,8 +31,8 @@ _W = np.array(WEIGHTS, dtype=np.int64)
 
 
 def normalise(raw: str) -> str:
-    """Full-width to half-width (NFKC), upper case, every kind of space removed."""
-    text = unicodedata.normalize("NFKC", raw)
+    """Full-width to half-width (NFKC), upper case, every kind of space and zero-width mark removed."""
+    text = unicodedata.normalize("NFKC", raw).translate(_INVISIBLE)
     return "".join(text.split()).upper()
 
 
