@@ -48,10 +48,12 @@ def evaluate(
     year: int | None = None,
     engine: str = "duckdb",
     spark_master: str | None = None,
+    duckdb_connection: Any = None,
 ) -> Evaluation:
     """Evaluate ``data`` with ``scheme`` for data year ``year`` (default: the latest year in the data).
 
-    Earlier years in ``data`` feed prior-year benchmarks. ``engine`` is ``duckdb`` or ``spark``.
+    Earlier years in ``data`` feed prior-year benchmarks. ``engine`` is ``duckdb`` or ``spark``;
+    ``duckdb_connection`` (an open duckdb connection, e.g. a workspace's) makes DuckDB compute in that file.
     """
     loaded = scheme if isinstance(scheme, LoadedScheme) else load(scheme)
     canon = prepare_data(data, loaded)
@@ -61,7 +63,7 @@ def evaluate(
         raise InputError("YEAR-NOT-IN-DATA", year=year, years=", ".join(map(str, years)))
     warnings = list(canon.warnings) + _prior_year_warnings(loaded, year, years)
     started = _now()
-    backend = connect(engine, spark_master)
+    backend = connect(engine, spark_master, duckdb_connection)
     try:
         expr = _build(backend.load(canon.table), loaded, year)
         table = backend.execute(expr)

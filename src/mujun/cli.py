@@ -90,7 +90,9 @@ def evaluate(
                 raise WorkspaceError("WORKSPACE-EMPTY", path=workspace)
             canon = api.prepare_data(data, loaded)
             canon.source = f"{workspace}:enterprise_years"
-        ev = api.evaluate(canon, loaded, year=year, engine=engine, spark_master=spark_master)
+        ev = api.evaluate(
+            canon, loaded, year=year, engine=engine, spark_master=spark_master, duckdb_connection=ws.con if ws else None
+        )
         doc = ws.store_run(ev, canon) if ws else None
     finally:
         if ws is not None:

@@ -46,12 +46,12 @@ def conform(result: pa.Table, expr: ir.Table) -> pa.Table:
     return result.select(schema.names).cast(schema)
 
 
-def connect(engine: str = "duckdb", spark_master: str | None = None) -> Backend:
-    """A backend by name; ``spark_master`` defaults to ``local[*]``."""
+def connect(engine: str = "duckdb", spark_master: str | None = None, duckdb_connection: object = None) -> Backend:
+    """A backend by name; ``spark_master`` defaults to ``local[*]``; DuckDB may reuse an open connection."""
     if engine == "duckdb":
         from mujun.backends.duckdb import DuckDBBackend
 
-        return DuckDBBackend()
+        return DuckDBBackend(connection=duckdb_connection)
     if engine == "spark":
         from mujun.backends.spark import SparkBackend
 

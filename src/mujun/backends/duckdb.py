@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -20,16 +21,22 @@ def connect_duckdb(database: str = ":memory:", read_only: bool = False) -> ibis.
 
 
 class DuckDBBackend:
+    """In memory by default; given a workspace's open connection, computes inside that DuckDB file
+    (so that large data can spill to disk there) without closing it afterwards."""
+
     name = "duckdb"
 
-    def __init__(self, threads: int | None = None) -> None:
-        self.con = connect_duckdb()
+    def __init__(self, threads: int | None = None, connection: Any = None) -> None:
+        self.owned = connection is None
+        self.con = connect_duckdb() if connection is None else ibis.duckdb.from_connection(connection)
+        self.registered: list[str] = []
         if threads:
             self.con.raw_sql(f"SET threads = {int(threads)}")
 
     def load(self, table: pa.Table) -> ir.Table:
-        name = f"input_{next(_counter)}"
+        name = f"mujun_input_{next(_counter)}"
         self.con.con.register(name, table)
+        self.registered.append(name)
         return self.con.table(name)
 
     def execute(self, expr: ir.Table) -> pa.Table:
@@ -39,4 +46,7 @@ class DuckDBBackend:
         return {"engine": "duckdb", "duckdb": version_of("duckdb"), "ibis-framework": version_of("ibis-framework")}
 
     def close(self) -> None:
-        self.con.disconnect()
+        for name in self.registered:
+            self.con.con.unregister(name)
+        if self.owned:
+            self.con.disconnect()

@@ -4,7 +4,8 @@ Tables: ``enterprise_years`` (the canonical data, filled by import), ``snapshot_
 snapshot a run used, kept so the run can be reproduced from the workspace alone), ``runs`` (one row
 per run: manifest fields and the manifest JSON), ``run_schemes`` (the resolved scheme JSON), and per
 run ``results_<run_id>`` and ``cutoffs_<run_id>``. Runs are never updated or overwritten.
-DuckDB allows one writer process: open, work, close.
+DuckDB allows one writer process: open, work, close. With a workspace the DuckDB engine computes inside
+this same file (its connection is handed to the backend), so large inputs can spill to disk there.
 """
 
 from __future__ import annotations
