@@ -7,6 +7,7 @@ from typing import Protocol
 
 import ibis.expr.types as ir
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from mujun.errors import EngineError
 
@@ -41,9 +42,19 @@ def version_of(dist: str) -> str:
 
 
 def conform(result: pa.Table, expr: ir.Table) -> pa.Table:
-    """Cast an engine's Arrow result to the expression's declared schema (int widths, string kinds)."""
+    """Cast an engine's Arrow result to the expression's declared schema (int widths, string kinds).
+
+    A float column that comes back as DECIMAL (DuckDB types a bare literal such as a published benchmark
+    ``1.7`` as DECIMAL(2,1)) goes through its exact text: Arrow's own DECIMAL → DOUBLE cast is not
+    correctly rounded (1.7 becomes 1.7000000000000002), parsing the text gives the nearest double.
+    """
     schema = expr.schema().to_pyarrow()
-    return result.select(schema.names).cast(schema)
+    out = result.select(schema.names)
+    for i, field in enumerate(schema):
+        col = out.column(i)
+        if pa.types.is_decimal(col.type) and pa.types.is_floating(field.type):
+            out = out.set_column(i, field.name, pc.cast(pc.cast(col, pa.string()), field.type))
+    return out.cast(schema)
 
 
 def connect(engine: str = "duckdb", spark_master: str | None = None, duckdb_connection: object = None) -> Backend:

@@ -40,7 +40,10 @@ class DuckDBBackend:
         return self.con.table(name)
 
     def execute(self, expr: ir.Table) -> pa.Table:
-        return conform(self.con.to_pyarrow(expr), expr)
+        # A plain cursor fetched as Arrow: Ibis's to_pyarrow goes through a relation (con.sql), which held
+        # about 0.4 GiB more at its peak for 1,000,000 firms (mujun bench evaluate). Same rows and types.
+        self.con._run_pre_execute_hooks(expr)  # registers any in-memory tables, as to_pyarrow does
+        return conform(self.con.con.execute(self.con.compile(expr)).to_arrow_table(), expr)
 
     def versions(self) -> dict[str, str]:
         return {"engine": "duckdb", "duckdb": version_of("duckdb"), "ibis-framework": version_of("ibis-framework")}

@@ -21,6 +21,8 @@ comparison is void. Targets (2 cores): engine <= 3 s, engine/SQL <= 1.5, peak RS
 
 from __future__ import annotations
 
+import gc
+import os
 import resource
 import sys
 import threading
@@ -159,6 +161,7 @@ MACROS = (
     "WHEN b IS NULL THEN 'BENCHMARK-MISSING(' || id || ')' ELSE 'ZERO-VALUE(' || id || ')' END",
 )
 
+QUIET = "SET enable_progress_bar = false"  # both sides alike; a progress bar would garble the report
 COMPARE_SQL = """
 SELECT count(*) FILTER (WHERE bad) AS mismatches, list(uscc) FILTER (WHERE bad)[1:5] AS examples
 FROM (
@@ -172,6 +175,9 @@ FROM (
   FROM engine_result e FULL OUTER JOIN sql_result h ON e.uscc = h.uscc
 )
 """
+
+
+COMPARED = ["uscc", "group", "status", "class", "rank", "total_score", "reason_codes"]
 
 
 class PeakRSS:
@@ -205,15 +211,24 @@ def process_peak_rss() -> int:
     return int(peak if sys.platform == "darwin" else peak * 1024)
 
 
+def _release() -> None:
+    """Free what earlier steps left behind (Python garbage, Arrow's pool), so that phases compare."""
+    gc.collect()
+    pa.default_memory_pool().release_unused()
+
+
 def _best(fn: Callable[[], pa.Table], repeat: int) -> tuple[pa.Table, list[float], int]:
     """Run ``fn`` ``repeat`` times: its last result, every wall time, and the peak RSS seen."""
     times: list[float] = []
-    out = pa.table({})
+    out: pa.Table | None = None
     with PeakRSS() as rss:
         for _ in range(max(1, repeat)):
+            out = None  # the previous result is not kept alive through the next run
+            _release()
             start = time.perf_counter()
             out = fn()
             times.append(time.perf_counter() - start)
+    assert out is not None
     return out, times, rss.peak
 
 
@@ -221,6 +236,7 @@ def engine_once(table: pa.Table, scheme: Any, year: int) -> pa.Table:
     """backend.load → engine.build → execute on a fresh DuckDB connection (as mujun.evaluate does)."""
     backend = connect("duckdb")
     try:
+        backend.con.raw_sql(QUIET)  # type: ignore[attr-defined]
         return backend.execute(engine.build(backend.load(table), scheme, year))
     finally:
         backend.close()
@@ -230,6 +246,7 @@ def sql_once(table: pa.Table, year: int) -> pa.Table:
     """:data:`HAND_SQL` on a fresh DuckDB connection, fetched as Arrow."""
     con = duckdb.connect(config=dict(OFFLINE))
     try:
+        con.execute(QUIET)
         con.register("firms", table)
         for macro in MACROS:
             con.execute(macro)
@@ -253,6 +270,7 @@ def compare(engine_result: pa.Table, sql_result: pa.Table) -> tuple[int, list[st
 def run_bench(rows: int = 1_000_000, repeat: int = 3, seed: int = 42) -> dict[str, Any]:
     """Time engine and hand SQL on ``rows`` SYNTHETIC firms (one data year) and check they agree."""
     gib = float(2**30)
+    load_average = os.getloadavg()[0]  # other work on the machine skews every figure below
     start = time.perf_counter()
     data = synthetic_firms(rows, years=(YEAR,), seed=seed)
     generate_s = time.perf_counter() - start
@@ -260,14 +278,18 @@ def run_bench(rows: int = 1_000_000, repeat: int = 3, seed: int = 42) -> dict[st
     start = time.perf_counter()
     canon = prepare_data(data, loaded)
     checks_s = time.perf_counter() - start
-    start = time.perf_counter()
-    canon.sha256()
-    hash_s = time.perf_counter() - start
-    table = canon.table
     del data
-    eng, eng_times, eng_rss = _best(lambda: engine_once(table, loaded, YEAR), repeat)
-    hand, sql_times, sql_rss = _best(lambda: sql_once(table, YEAR), repeat)
+    table = canon.table
+    _release()
+    base_rss = psutil.Process().memory_info().rss
+    eng, eng_times, eng_rss = _best(lambda: engine_once(table, loaded, YEAR).select(COMPARED), repeat)
+    _release()
+    hand, sql_times, sql_rss = _best(lambda: sql_once(table, YEAR).select(COMPARED), repeat)
+    _release()
     mismatches, examples = compare(eng, hand)
+    start = time.perf_counter()
+    canon.sha256()  # mujun.evaluate hashes the input after the engine has run
+    hash_s = time.perf_counter() - start
     engine_s, sql_s = min(eng_times), min(sql_times)
     peak = process_peak_rss()
     report: dict[str, Any] = {
@@ -286,6 +308,8 @@ def run_bench(rows: int = 1_000_000, repeat: int = 3, seed: int = 42) -> dict[st
         "ratio": engine_s / sql_s if sql_s > 0 else float("inf"),
         "mismatches": mismatches,
         "mismatch_examples": examples,
+        "load_average": load_average,
+        "rss_before_engine_gib": base_rss / gib,
         "engine_peak_rss_gib": eng_rss / gib,
         "sql_peak_rss_gib": sql_rss / gib,
         "peak_rss_gib": peak / gib,
@@ -301,7 +325,7 @@ def format_report(r: dict[str, Any]) -> str:
     runs = lambda xs: ", ".join(f"{x:.3f}" for x in xs)  # noqa: E731
     lines = [
         f"亩产效益评价基准测试（合成数据 SYNTHETIC，{r['rows']:,} 家企业，方案 {r['scheme']}，"
-        f"{r['year']} 年度，{r['cpu_count']} 核，DuckDB {r['duckdb']}）",
+        f"{r['year']} 年度，{r['cpu_count']} 核，1 分钟负载 {r['load_average']:.2f}，DuckDB {r['duckdb']}）",
         f"  生成合成数据 [generate]            {r['generate_s']:8.3f} s",
         f"  输入检查 [input checks]            {r['input_checks_s']:8.3f} s",
         f"  输入哈希 [input hash]              {r['input_hash_s']:8.3f} s",
@@ -310,8 +334,9 @@ def format_report(r: dict[str, Any]) -> str:
         f"  手写 SQL [hand SQL]（最好）        {r['sql_s']:8.3f} s   （各次：{runs(r['sql_runs_s'])}）",
         f"  引擎/SQL [ratio]                   {r['ratio']:8.2f}     目标 ≤ {r['targets']['ratio']}："
         f"{ok[r['meets']['ratio']]}",
-        f"  峰值内存 [peak RSS]                {r['peak_rss_gib']:8.2f} GiB（引擎阶段 {r['engine_peak_rss_gib']:.2f}，"
-        f"SQL 阶段 {r['sql_peak_rss_gib']:.2f}）  目标 ≤ {r['targets']['peak_rss_gib']} GiB："
+        f"  峰值内存 [peak RSS]                {r['peak_rss_gib']:8.2f} GiB（引擎前 {r['rss_before_engine_gib']:.2f}，"
+        f"引擎阶段 {r['engine_peak_rss_gib']:.2f}，SQL 阶段 {r['sql_peak_rss_gib']:.2f}）"
+        f"  目标 ≤ {r['targets']['peak_rss_gib']} GiB："
         f"{ok[r['meets']['peak_rss_gib']]}",
         f"  结果核对 [mismatches]              {r['mismatches']:8d}     "
         + ("引擎与手写 SQL 逐户一致" if r["mismatches"] == 0 else f"不一致！例如 {', '.join(r['mismatch_examples'])}"),

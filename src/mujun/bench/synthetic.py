@@ -12,7 +12,8 @@ Model (all draws from one seeded numpy Generator, so a seed gives the same table
 * year level (g = 0.06 per year plus noise): revenue = land * exp(3 + 1.2 above + 0.6 z + 0.5 e + g);
   tax = revenue * exp(-3.2 + 0.4 z + 0.5 e); value added, energy, electricity, water, emissions, R&D and
   employees are lognormal around revenue with loadings on z (better firms use less energy per yuan);
-* about 2 % NULLs per measure and some zeros (energy, land, emissions, R&D) exercise missing-data paths;
+* about 2 % NULLs per measure and some zeros (energy, land, emissions, R&D, technical renovation
+  investment) exercise missing-data paths;
   0.5 % of firms copy another firm's land and tax, giving exact ties in tax and tax per mu.
 """
 
@@ -173,6 +174,9 @@ def synthetic_firms(n: int, years: tuple[int, ...] = (2022, 2023), seed: int = 4
         add("flag_env_violation", _bool(flags[2] < 0.006))
         add("flag_major_project", _bool(flags[3] < 0.02))
         add("flag_new_above_scale", _bool(above & (flags[4] < (0.08 if k else 0.05))))
+        renovating = rng.random(n) < 0.4  # most firms invest nothing in technical renovation in a year
+        tech = np.where(renovating, np.round(revenue * np.exp(-3.5 + 0.5 * z + 0.8 * rng.standard_normal(n)), 2), 0.0)
+        add("tech_investment_10k_yuan", _float(tech, rng.random(n) < MISSING_SHARE))
     return pa.table({name: pa.chunked_array(parts) for name, parts in cols.items()}).combine_chunks()
 
 

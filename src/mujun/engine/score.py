@@ -10,8 +10,8 @@ Formulas (n is the normalised value, w the item weight; see schemes/model.py ``N
     total    = sum(points) + min(bonus, bonus_cap) - min(penalty, penalty_cap)
 
 Benchmarks, minimum, maximum and means are taken over the *graded* firms of the item's own group
-(methods.md Defaults 6), split further by the declared scope; ``mean`` and ``best`` in the data year
-use window functions, prior-year ones (``year_offset < 0``) join an aggregate of that year.
+(methods.md Defaults 6), split further by the declared scope. In the data year ``best`` is a window and
+``mean`` an aggregate joined back; prior-year ones (``year_offset < 0``) join an aggregate of that year.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ def bench_name(group: Group, item: Item) -> str:
 def benchmarks(cur: ir.Table, all_years: ir.Table, ctx: c.Context) -> ir.Table:
     """Add one benchmark column per (group, item) that has a benchmark."""
     windows: dict[str, ir.Value] = {}
+    order = list(cur.columns)  # benchmark columns in scheme order, whichever way each is computed
     for g in ctx.scheme.groups:
         for it in g.items:
             b = it.normalise.benchmark
@@ -47,19 +48,47 @@ def benchmarks(cur: ir.Table, all_years: ir.Table, ctx: c.Context) -> ir.Table:
                 windows[name] = ibis.literal(float(b.value))  # type: ignore[arg-type]
             elif b.kind == "by_year":
                 windows[name] = ibis.literal(_published(b, ctx, it.indicator))
-            elif b.year_offset == 0:
+            elif b.year_offset == 0 and b.kind == "best":
                 eligible = ibis.ifelse(cur[c.GRADED] & (cur.group == g.id), value, c.null_float())
                 keys = [cur[k] for k in _keys(b.scope)]
-                if b.kind == "mean":
-                    windows[name] = exact_mean(eligible, keys) * b.k
-                else:
-                    windows[name] = _best(eligible, ctx, it.indicator).over(group_by=keys) * b.k
+                windows[name] = _best(eligible, ctx, it.indicator).over(group_by=keys) * b.k
+            if b.kind in ("fixed", "by_year") or b.year_offset == 0:
+                order.append(name)
     cur = cur.mutate(**windows) if windows else cur
+    cur = _join_current_means(cur, ctx).select(*order)
     for g in ctx.scheme.groups:
         for it in g.items:
             b = it.normalise.benchmark
             if b is not None and b.kind in ("mean", "best") and b.year_offset < 0:
                 cur = _join_prior(cur, all_years, g, it, b, ctx)
+    return cur
+
+
+def _join_current_means(cur: ir.Table, ctx: c.Context) -> ir.Table:
+    """Data-year ``mean`` benchmarks, as aggregates joined back (see :func:`join_aggregates`)."""
+    by_scope: dict[tuple[str, ...], dict[str, ir.Value]] = {}
+    for g in ctx.scheme.groups:
+        for it in g.items:
+            b = it.normalise.benchmark
+            if b is not None and b.kind == "mean" and b.year_offset == 0:
+                value = cur[f"value_{it.indicator}"]
+                eligible = ibis.ifelse(cur[c.GRADED] & (cur.group == g.id), value, c.null_float())
+                by_scope.setdefault(tuple(_keys(b.scope)), {})[bench_name(g, it)] = exact_mean(eligible) * b.k
+    return join_aggregates(cur, by_scope)
+
+
+def join_aggregates(cur: ir.Table, by_keys: dict[tuple[str, ...], dict[str, ir.Value]]) -> ir.Table:
+    """Add per-group statistics of ``cur``: one aggregate per key tuple, joined back NULL-safely.
+
+    The same numbers as the window ``stat.over(keys)``, bit for bit, but an exact mean's DECIMAL sum
+    becomes a double once per group rather than once per row (DuckDB's DECIMAL(38) → DOUBLE cast costs
+    about 0.3 µs a value: 1.8 s of 5.6 s for linyi-2022 on 1,000,000 firms).
+    """
+    for keys, stats in by_keys.items():
+        agg = cur.group_by(list(keys)).aggregate(**stats)
+        renamed = agg.rename({f"_key__{k}": k for k in keys})
+        preds = [cur[k].identical_to(renamed[f"_key__{k}"]) for k in keys]
+        cur = cur.left_join(renamed, preds).select(*cur.columns, *stats)
     return cur
 
 
@@ -161,6 +190,13 @@ def item_points(cur: ir.Table, ctx: c.Context) -> ir.Table:
             cases.append((cur.group == g.id, p))
         raw[f"_raw_{iid}"] = ibis.cases(*cases, else_=c.null_float())
     cur = cur.mutate(**raw)
+    means: dict[str, ir.Value] = {}  # group_mean policy: mean points of the group's graded firms
+    for iid, pairs in s.items_by_indicator().items():
+        for g, it in pairs:
+            if it.missing.policy == "group_mean":
+                have = ibis.ifelse(cur[c.GRADED] & (cur.group == g.id), cur[f"_raw_{iid}"], c.null_float())
+                means[f"_fill_{g.id}__{iid}"] = exact_mean(have)
+    cur = join_aggregates(cur, {("year", "group"): means}) if means else cur
     final: dict[str, ir.Value] = {}
     for iid, pairs in s.items_by_indicator().items():
         p = cur[f"_raw_{iid}"]
@@ -168,13 +204,12 @@ def item_points(cur: ir.Table, ctx: c.Context) -> ir.Table:
         for g, it in pairs:
             fill: ir.Value = ibis.literal(0.0)
             if it.missing.policy == "group_mean":
-                have = ibis.ifelse(cur[c.GRADED] & (cur.group == g.id), p, c.null_float())
-                fill = exact_mean(have, [cur.year, cur.group]).fill_null(0.0)
+                fill = cur[f"_fill_{g.id}__{iid}"].fill_null(0.0)
                 if s.rounding.stage == "item":
                     fill = round_half_up(fill, s.rounding.decimals)
             cases.append((cur.group == g.id, p.fill_null(fill)))
         final[f"points_{iid}"] = ibis.ifelse(cur[c.SCORED], ibis.cases(*cases, else_=c.null_float()), c.null_float())
-    return cur.mutate(**final)
+    return cur.mutate(**final).drop(*means)
 
 
 def totals(cur: ir.Table, ctx: c.Context) -> ir.Table:
