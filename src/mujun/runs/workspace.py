@@ -20,6 +20,7 @@ import pyarrow as pa
 from mujun.data import Canonical
 from mujun.errors import WorkspaceError
 from mujun.runs import manifest as mf
+from mujun.runs.intake_store import DDL as INTAKE_DDL
 from mujun.runs.result import Evaluation
 from mujun.schemes import canonical_json
 
@@ -55,6 +56,7 @@ class Workspace:
             raise WorkspaceError("WORKSPACE", path=str(self.path), detail=str(exc).splitlines()[0]) from None
         if not read_only:
             self.con.execute(_DDL)
+            self.con.execute(INTAKE_DDL)
 
     def __enter__(self) -> Workspace:
         return self

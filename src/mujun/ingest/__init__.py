@@ -1,0 +1,1 @@
+"""Intake of department files: readers, cell parsing, header detection, source specs, mapping."""

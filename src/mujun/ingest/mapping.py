@@ -1,0 +1,226 @@
+"""Map one read sheet onto canonical columns with a source spec, parsing every cell.
+
+Nothing is coerced silently: each cell that does not parse, each invalid USCC, each negative amount
+and each empty required cell becomes a Problem with file, sheet, row, column (as written) and value.
+Rows with an error go to quarantine; the rest are accepted. Fully blank rows are not data rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from mujun.catalog import catalog, uscc
+from mujun.errors import Problem
+from mujun.ingest import cells
+from mujun.ingest.header import Header, find_header
+from mujun.ingest.readers import RawSheet
+from mujun.ingest.spec import SourceSpec, normalise_label, unit_in_label
+from mujun.ingest.units import factor
+
+# Amounts that cannot be negative (profit can).
+NON_NEGATIVE = {f.id for f in catalog.fields().values() if f.dtype == "float" and f.id not in ("profit_10k_yuan",)}
+SUMMARY_WORDS = ("合计", "总计", "小计")
+
+
+@dataclass(frozen=True)
+class MappedColumn:
+    index: int
+    label: str
+    field: str
+    unit: str | None
+    factor: float
+
+
+@dataclass
+class Layout:
+    """Which spec a sheet follows, where its header is, and what each column means."""
+
+    spec: SourceSpec
+    header: Header
+    columns: list[MappedColumn]
+    unmapped: list[tuple[int, str, str | None]] = field(default_factory=list)  # (index, label, suggestion)
+    missing: list[str] = field(default_factory=list)  # required canonical ids with no column
+    problems: list[Problem] = field(default_factory=list)  # unit problems
+
+    @property
+    def score(self) -> int:
+        return len({c.field for c in self.columns})
+
+
+@dataclass
+class MappedRow:
+    """One data row: its number as a person sees it, typed canonical values, raw cells, problems."""
+
+    row: int
+    values: dict[str, Any]
+    raw: dict[str, Any]
+    problems: list[Problem]
+
+    @property
+    def ok(self) -> bool:
+        return not any(p.severity == "error" for p in self.problems)
+
+
+def layout_for(sheet: RawSheet, spec: SourceSpec) -> Layout | None:
+    """The layout of ``sheet`` under ``spec``, or None when its header cannot be found."""
+    index = spec.label_index()
+    header = find_header(sheet, set(index), spec.header_rows)
+    if header is None:
+        return None
+    columns: list[MappedColumn] = []
+    unmapped: list[tuple[int, str, str | None]] = []
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for i, label in enumerate(header.labels):
+        if not label.strip():
+            continue
+        cid = _lookup(label, index)
+        if cid is None or cid in seen:
+            close = catalog.suggest_name(normalise_label(label), list(index))
+            unmapped.append((i, label, index.get(close) if close else None))
+            continue
+        seen.add(cid)
+        f = catalog.field(cid)
+        target = (f.unit if f else "") or ""
+        unit = unit_in_label(label.split("|")[-1]) or unit_in_label(label) or spec.columns.get(cid, _NO).unit
+        mult = factor(unit, target) if f is not None and f.dtype == "float" else 1.0
+        if mult is None:
+            problems.append(
+                Problem(
+                    code="UNIT-UNKNOWN",
+                    file=sheet.file,
+                    sheet=sheet.sheet,
+                    column=label,
+                    value=unit,
+                    details={"target": target},
+                )
+            )
+            continue
+        columns.append(MappedColumn(i, label, cid, unit, mult))
+    missing = [r for r in spec.required if r not in seen]
+    return Layout(spec, header, columns, unmapped, missing, problems)
+
+
+class _NoColumn:
+    unit = None
+
+
+_NO = _NoColumn()
+
+
+def _lookup(label: str, index: dict[str, str]) -> str | None:
+    parts = [normalise_label(label)] + [normalise_label(p) for p in reversed(label.split("|"))]
+    for key in parts:
+        if key in index:
+            return index[key]
+    return None
+
+
+def best_layout(sheet: RawSheet, specs: list[SourceSpec]) -> Layout | None:
+    """The spec that maps the most columns of ``sheet`` (ties: the first spec in ``specs``)."""
+    best: Layout | None = None
+    for spec in specs:
+        lay = layout_for(sheet, spec)
+        if lay is not None and (best is None or lay.score > best.score):
+            best = lay
+    return best
+
+
+_PARSE: dict[str, Callable[[Any], tuple[Any, str | None]]] = {
+    "float": cells.parse_number,
+    "int": cells.parse_year,
+    "bool": cells.parse_bool,
+    "date": cells.parse_date,
+}
+
+
+def map_rows(sheet: RawSheet, lay: Layout, year: int | None) -> list[MappedRow]:
+    """Parse every data row below the header; ``year`` fills rows whose file has no year column."""
+    out: list[MappedRow] = []
+    for r in range(lay.header.data_start, len(sheet.rows)):
+        cells_row = sheet.rows[r]
+        if all(_blank(v) for v in cells_row):
+            continue
+        out.append(_map_row(sheet, lay, cells_row, sheet.row_numbers[r], year))
+    return out
+
+
+def _blank(v: Any) -> bool:
+    return v is None or (isinstance(v, str) and not v.strip())
+
+
+def _map_row(sheet: RawSheet, lay: Layout, row: list[Any], number: int, year: int | None) -> MappedRow:
+    raw = {col.field: (row[col.index] if col.index < len(row) else None) for col in lay.columns}
+    return map_values(raw, lay.columns, lay.spec, year, sheet.file, sheet.sheet, number)
+
+
+def map_values(
+    raw: dict[str, Any],
+    columns: list[MappedColumn],
+    spec: SourceSpec,
+    year: int | None,
+    file: str,
+    sheet: str | None,
+    number: int,
+) -> MappedRow:
+    """Parse one row's raw cells (by canonical id); also used to re-validate a corrected row."""
+    values: dict[str, Any] = {}
+    problems: list[Problem] = []
+    by_field = {c.field: c for c in columns}
+
+    def problem(code: str, col: MappedColumn | None, value: Any, severity: str = "error", **details: Any) -> None:
+        problems.append(
+            Problem(
+                code=code,
+                file=file,
+                sheet=sheet,
+                row=number,
+                column=col.label if col else None,
+                value=None if value is None else str(value),
+                details=details,
+                severity=severity,
+            )
+        )
+
+    for col in columns:
+        values[col.field] = _parse_cell(col, raw.get(col.field), problem)
+    code = values.get("uscc")
+    if code is not None:
+        reason = uscc.problem(code)
+        if reason is not None:
+            fixes = uscc.suggest(code)
+            hint = f"可能应为 {fixes[0]}。" if fixes else ""
+            problem("USCC-INVALID", by_field.get("uscc"), raw.get("uscc"), detail=reason, suggestion=hint)
+    if values.get("year") is None:
+        values["year"] = year
+    if values["year"] is None:
+        problem("YEAR-MISSING", None, None)
+    name = values.get("name") or ""
+    if code is None and any(w in str(name) for w in SUMMARY_WORDS):
+        problems[:] = []
+        problem("SUMMARY-ROW", by_field.get("name"), name)
+        return MappedRow(number, values, raw, problems)
+    for cid in spec.required:
+        col = by_field.get(cid)
+        if col is not None and values.get(cid) is None and not any(p.column == col.label for p in problems):
+            problem("REQUIRED-EMPTY", col, raw.get(cid))
+    return MappedRow(number, values, raw, problems)
+
+
+def _parse_cell(col: MappedColumn, v: Any, problem: Callable[..., None]) -> Any:
+    f = catalog.field(col.field)
+    dtype = f.dtype if f else "text"
+    if dtype == "text":
+        return cells.parse_code(v) if col.field in ("uscc", "industry_code") else cells.parse_text(v)
+    value, code = _PARSE[dtype](v)
+    if code is not None:
+        problem(code, col, v, unit=col.unit or (f.unit if f else "") or "-")
+        return None
+    if dtype == "float" and value is not None:
+        value = value * col.factor
+        if value < 0 and col.field in NON_NEGATIVE:
+            problem("NEGATIVE-VALUE", col, v)
+            return None
+    return value

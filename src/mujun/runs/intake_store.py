@@ -1,0 +1,43 @@
+"""Workspace tables of the intake: every row read, its status and problems, links, corrections.
+
+    imports(import_id, at, report)                          one per `mujun import`
+    intake_files(import_id, file, sha256, sheet, spec, year, columns, superseded)
+    intake_rows(row_id, import_id, file, sheet, row, spec, year, uscc, status, raw, vals, issues, superseded)
+    links(source_uscc, target_uscc, source_name, confirmed_at)   confirmed USCC links, reused every year
+    corrections(row_id, field, old, new, at)                    every value corrected in quarantine
+
+Nothing is deleted: a department file imported again for the same year supersedes the earlier rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+DDL = """
+CREATE TABLE IF NOT EXISTS imports (import_id VARCHAR PRIMARY KEY, at VARCHAR, report VARCHAR);
+CREATE TABLE IF NOT EXISTS intake_files (import_id VARCHAR, file VARCHAR, sha256 VARCHAR, sheet VARCHAR,
+  spec VARCHAR, year INTEGER, columns VARCHAR, superseded BOOLEAN);
+CREATE TABLE IF NOT EXISTS intake_rows (row_id BIGINT PRIMARY KEY, import_id VARCHAR, file VARCHAR, sheet VARCHAR,
+  "row" INTEGER, spec VARCHAR, year INTEGER, uscc VARCHAR, status VARCHAR, raw VARCHAR, vals VARCHAR,
+  issues VARCHAR, superseded BOOLEAN);
+CREATE TABLE IF NOT EXISTS links (source_uscc VARCHAR PRIMARY KEY, target_uscc VARCHAR, source_name VARCHAR,
+  confirmed_at VARCHAR);
+CREATE TABLE IF NOT EXISTS corrections (row_id BIGINT, field VARCHAR, old VARCHAR, new VARCHAR, at VARCHAR);
+"""
+
+
+def now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def to_json(value: Any) -> str:
+    """JSON for cell values and typed values: dates and datetimes as ISO text."""
+
+    def default(o: Any) -> Any:
+        if isinstance(o, dt.date | dt.datetime):
+            return o.isoformat()
+        return str(o)
+
+    return json.dumps(value, ensure_ascii=False, default=default, sort_keys=True)

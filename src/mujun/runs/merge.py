@@ -1,0 +1,136 @@
+"""Merge accepted rows of every department into ``enterprise_years``, then check across departments.
+
+Merge: one record per (year, USCC); the roster source (statistics) is read first, so its name and
+classification win; every other source fills the fields it carries. Cross-department checks (warnings:
+the rows stay accepted, the report names them): land 0 with tax; tax above revenue; an electricity bill
+(at 0.6 元/kWh) above revenue; a value moving more than 10x from the year before; a 规上 firm of the
+roster missing from the tax, land or power file of a year that file was imported for.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import pyarrow as pa
+
+from mujun.catalog import catalog
+from mujun.errors import Problem
+from mujun.ingest.spec import all_specs
+from mujun.runs.workspace import Workspace
+
+ARROW = {"text": pa.string(), "float": pa.float64(), "int": pa.int64(), "bool": pa.bool_(), "date": pa.date32()}
+YOY_FIELDS = ("tax_10k_yuan", "revenue_10k_yuan", "electricity_10k_kwh", "energy_tce", "land_own_mu")
+EXPECTED = ("tax", "land", "power")
+PRICE_10K_YUAN_PER_10K_KWH = 0.6
+
+Record = tuple[dict[str, Any], dict[str, tuple[str, int]]]
+
+
+def merged_records(ws: Workspace) -> dict[tuple[int, str], Record]:
+    roster = {s.id for s in all_specs() if s.roster}
+    rows = ws.con.execute(
+        'SELECT year, uscc, spec, vals, file, "row" FROM intake_rows '
+        "WHERE status = 'accepted' AND NOT superseded AND uscc IS NOT NULL ORDER BY year, uscc, row_id"
+    ).fetchall()
+    rows.sort(key=lambda r: (r[0], r[1], r[2] not in roster, r[2]))
+    out: dict[tuple[int, str], Record] = {}
+    for year, _, spec, vals, file, row in rows:
+        values = json.loads(vals)
+        code = values.get("uscc")
+        rec, prov = out.setdefault((year, code), ({}, {}))
+        prov[spec] = (file, row)
+        for k, v in values.items():
+            if k != "linked_from" and rec.get(k) is None:
+                rec[k] = v
+    return out
+
+
+def rebuild_enterprise_years(ws: Workspace) -> int:
+    """Replace ``enterprise_years`` with the merge of all accepted rows; returns its row count."""
+    merged = merged_records(ws)
+    present = {k for rec, _ in merged.values() for k, v in rec.items() if v is not None}
+    names = [f for f in catalog.fields() if f in present | {"uscc", "name", "year"}]
+    columns: dict[str, pa.Array] = {}
+    for name in names:
+        f = catalog.field(name)
+        dtype = f.dtype if f else "text"
+        values = [rec.get(name) for rec, _ in merged.values()]
+        if dtype == "date":
+            values = [None if v is None else dt.date.fromisoformat(str(v)[:10]) for v in values]
+        columns[name] = pa.array(values, type=ARROW[dtype])
+    table = pa.table(columns) if columns else pa.table({"uscc": pa.array([], pa.string())})
+    ws.con.register("_ey", table)
+    ws.con.execute("CREATE OR REPLACE TABLE enterprise_years AS SELECT * FROM _ey ORDER BY year, uscc")
+    ws.con.unregister("_ey")
+    return table.num_rows
+
+
+def _problem(code: str, rec: dict[str, Any], at: tuple[str, int] | None, **details: Any) -> Problem:
+    return Problem(
+        code=code,
+        file=at[0] if at else None,
+        row=at[1] if at else None,
+        value=rec.get("uscc"),
+        column=details.pop("column", None),
+        severity="warning",
+        details={"name": rec.get("name") or "", "year": rec.get("year"), **details},
+    )
+
+
+def cross_checks(ws: Workspace, years: list[int]) -> list[Problem]:
+    """Warnings across departments for the records of ``years``."""
+    roster = {s.id for s in all_specs() if s.roster}
+    merged = merged_records(ws)
+    imported = {
+        (spec, year)
+        for spec, year in ws.con.execute(
+            "SELECT DISTINCT spec, year FROM intake_rows WHERE NOT superseded AND year IS NOT NULL"
+        ).fetchall()
+    }
+    out: list[Problem] = []
+    for (year, _), (rec, prov) in merged.items():
+        if year not in years:
+            continue
+        first = next(iter(prov.values()), None)
+        land = rec.get("land_mu")
+        if land is None and rec.get("land_own_mu") is not None:
+            land = rec["land_own_mu"] + (rec.get("land_rented_in_mu") or 0) - (rec.get("land_rented_out_mu") or 0)
+        tax, revenue, power = rec.get("tax_10k_yuan"), rec.get("revenue_10k_yuan"), rec.get("electricity_10k_kwh")
+        if land == 0 and (tax or 0) > 0:
+            out.append(_problem("ZERO-LAND-WITH-TAX", rec, prov.get("land", first), tax=round(tax, 2)))
+        if tax is not None and revenue is not None and tax > revenue > 0:
+            out.append(
+                _problem(
+                    "INCONSISTENT",
+                    rec,
+                    prov.get("tax", first),
+                    detail=f"税收 {tax:.2f} 万元高于营业收入 {revenue:.2f} 万元",
+                )
+            )
+        if power is not None and revenue is not None and power * PRICE_10K_YUAN_PER_10K_KWH > revenue > 0:
+            out.append(
+                _problem(
+                    "INCONSISTENT",
+                    rec,
+                    prov.get("power", first),
+                    detail=f"按 0.6 元/千瓦时估算电费 {power * 0.6:.2f} 万元高于营业收入 {revenue:.2f} 万元",
+                )
+            )
+        before = merged.get((year - 1, rec.get("uscc")))
+        if before is not None:
+            for name in YOY_FIELDS:
+                a, b = before[0].get(name), rec.get(name)
+                if a and b and a > 0 and b > 0 and (b / a > 10 or a / b > 10):
+                    out.append(_problem("YOY-JUMP", rec, first, column=name, before=round(a, 4), after=round(b, 4)))
+        in_roster = any(spec in roster for spec in prov)
+        if rec.get("above_scale") and in_roster:
+            missing = [spec for spec in EXPECTED if (spec, year) in imported and spec not in prov]
+            if missing:
+                out.append(
+                    _problem(
+                        "MISSING-IN-SOURCE", rec, first, present="、".join(sorted(prov)), missing="、".join(missing)
+                    )
+                )
+    return out
