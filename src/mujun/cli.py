@@ -201,6 +201,16 @@ def bench_evaluate(rows: int, repeat: int) -> None:
     click.echo(format_report(run_bench(rows=rows, repeat=repeat)))
 
 
+def _register() -> None:
+    from mujun.cli_intake import COMMANDS
+
+    for command in COMMANDS:
+        cli.add_command(command)
+
+
+_register()
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, turning mujun errors into a message and exit status 2."""
     for stream in (sys.stdout, sys.stderr):

@@ -40,7 +40,7 @@ class SourceSpec(_Model):
     department: str
     title: str
     sheet: str | int | None = None
-    header_rows: Literal[1, 2] = 1
+    header_rows: Literal[1, 2] | None = None  # None: detected (two rows when merged cells group the header)
     columns: dict[str, ColumnSpec]
     required: list[str] = ["uscc"]
     roster: bool = False  # the bureau's firm roster (statistics): other sources' codes are matched against it

@@ -1,10 +1,10 @@
 """Workspace tables of the intake: every row read, its status and problems, links, corrections.
 
-    imports(import_id, at, report)                          one per `mujun import`
+    imports(import_id, imported_at, report)                          one per `mujun import`
     intake_files(import_id, file, sha256, sheet, spec, year, columns, superseded)
     intake_rows(row_id, import_id, file, sheet, row, spec, year, uscc, status, raw, vals, issues, superseded)
     links(source_uscc, target_uscc, source_name, confirmed_at)   confirmed USCC links, reused every year
-    corrections(row_id, field, old, new, at)                    every value corrected in quarantine
+    corrections(row_id, field, old, new, corrected_at)                    every value corrected in quarantine
 
 Nothing is deleted: a department file imported again for the same year supersedes the earlier rows.
 """
@@ -16,7 +16,7 @@ import json
 from typing import Any
 
 DDL = """
-CREATE TABLE IF NOT EXISTS imports (import_id VARCHAR PRIMARY KEY, at VARCHAR, report VARCHAR);
+CREATE TABLE IF NOT EXISTS imports (import_id VARCHAR PRIMARY KEY, imported_at VARCHAR, report VARCHAR);
 CREATE TABLE IF NOT EXISTS intake_files (import_id VARCHAR, file VARCHAR, sha256 VARCHAR, sheet VARCHAR,
   spec VARCHAR, year INTEGER, columns VARCHAR, superseded BOOLEAN);
 CREATE TABLE IF NOT EXISTS intake_rows (row_id BIGINT PRIMARY KEY, import_id VARCHAR, file VARCHAR, sheet VARCHAR,
@@ -24,7 +24,7 @@ CREATE TABLE IF NOT EXISTS intake_rows (row_id BIGINT PRIMARY KEY, import_id VAR
   issues VARCHAR, superseded BOOLEAN);
 CREATE TABLE IF NOT EXISTS links (source_uscc VARCHAR PRIMARY KEY, target_uscc VARCHAR, source_name VARCHAR,
   confirmed_at VARCHAR);
-CREATE TABLE IF NOT EXISTS corrections (row_id BIGINT, field VARCHAR, old VARCHAR, new VARCHAR, at VARCHAR);
+CREATE TABLE IF NOT EXISTS corrections (row_id BIGINT, field VARCHAR, old VARCHAR, new VARCHAR, corrected_at VARCHAR);
 """
 
 

@@ -1,0 +1,168 @@
+"""List, correct and re-validate quarantined rows; confirm USCC links.
+
+A correction replaces one raw cell of one row (the old and new value are kept in ``corrections``), then
+the row is parsed again exactly as at import (same columns, units and spec) and checked again for
+duplicates and roster membership. Confirmed links are stored and reused by every later import.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from mujun.errors import Problem, WorkspaceError
+from mujun.ingest.mapping import MappedColumn, MappedRow, map_values
+from mujun.ingest.spec import all_specs, load_spec
+from mujun.runs import intake_store as st
+from mujun.runs.linkage import candidates
+from mujun.runs.merge import rebuild_enterprise_years
+from mujun.runs.workspace import Workspace
+
+COLUMNS = 'row_id, import_id, file, sheet, "row", spec, year, uscc, status, raw, vals, issues'
+
+
+def quarantined(ws: Workspace, code: str | None = None) -> list[dict[str, Any]]:
+    """Quarantined rows (not superseded), each with its issues; optionally only those with ``code``."""
+    rows = ws.con.execute(
+        f"SELECT {COLUMNS} FROM intake_rows WHERE status = 'quarantined' AND NOT superseded ORDER BY row_id"
+    ).fetchall()
+    out = []
+    for r in rows:
+        d = dict(zip([c.strip().strip('"') for c in COLUMNS.split(",")], r, strict=True))
+        d["raw"], d["vals"], d["issues"] = json.loads(d["raw"]), json.loads(d["vals"]), json.loads(d["issues"])
+        if code is None or any(i["code"] == code for i in d["issues"]):
+            out.append(d)
+    return out
+
+
+def _row(ws: Workspace, row_id: int) -> dict[str, Any]:
+    found = ws.con.execute(f"SELECT {COLUMNS} FROM intake_rows WHERE row_id = ?", [row_id]).fetchone()
+    if found is None:
+        raise WorkspaceError("WORKSPACE", path=str(ws.path), detail=f"没有编号为 {row_id} 的导入行")
+    d = dict(zip([c.strip().strip('"') for c in COLUMNS.split(",")], found, strict=True))
+    d["raw"] = json.loads(d["raw"])
+    return d
+
+
+def _columns(ws: Workspace, row: dict[str, Any]) -> list[MappedColumn]:
+    found = ws.con.execute(
+        "SELECT columns FROM intake_files WHERE import_id = ? AND file = ? AND sheet IS NOT DISTINCT FROM ?",
+        [row["import_id"], row["file"], row["sheet"]],
+    ).fetchone()
+    return [MappedColumn(**c) for c in json.loads(found[0])]  # type: ignore[index]
+
+
+def revalidate_row(ws: Workspace, row_id: int) -> MappedRow:
+    """Parse and check one stored row again; store its new status, values and issues."""
+    row = _row(ws, row_id)
+    spec = load_spec(row["spec"])
+    cols = _columns(ws, row)
+    mapped = map_values(row["raw"], cols, spec, row["year"], row["file"], row["sheet"], row["row"])
+    code, year = mapped.values.get("uscc"), mapped.values.get("year")
+    if mapped.ok and code is not None:
+        dup = ws.con.execute(
+            "SELECT \"row\" FROM intake_rows WHERE spec = ? AND year = ? AND uscc = ? AND status = 'accepted' "
+            "AND NOT superseded AND row_id <> ? LIMIT 1",
+            [row["spec"], year, code, row_id],
+        ).fetchone()
+        if dup is not None:
+            mapped.problems.append(
+                Problem(
+                    code="USCC-DUPLICATE",
+                    file=row["file"],
+                    row=row["row"],
+                    column="uscc",
+                    value=code,
+                    details={"year": year, "other_row": dup[0]},
+                )
+            )
+    if mapped.ok and code is not None and not spec.roster:
+        _roster_check(ws, mapped, row)
+    status = "accepted" if mapped.ok else "quarantined"
+    ws.con.execute(
+        "UPDATE intake_rows SET status = ?, uscc = ?, vals = ?, issues = ? WHERE row_id = ?",
+        [
+            status,
+            mapped.values.get("uscc"),
+            st.to_json(mapped.values),
+            st.to_json([p.to_dict() for p in mapped.problems]),
+            row_id,
+        ],
+    )
+    return mapped
+
+
+def _roster_check(ws: Workspace, mapped: MappedRow, row: dict[str, Any]) -> None:
+    roster_specs = [s.id for s in all_specs() if s.roster]
+    if not roster_specs:
+        return
+    marks = ", ".join("?" for _ in roster_specs)
+    names = dict(
+        ws.con.execute(
+            f"SELECT uscc, vals->>'name' FROM intake_rows WHERE status = 'accepted' AND NOT superseded "
+            f"AND year = ? AND spec IN ({marks})",
+            [mapped.values["year"], *roster_specs],
+        ).fetchall()
+    )
+    code = mapped.values["uscc"]
+    if not names or code in names:
+        return
+    link = ws.con.execute("SELECT target_uscc FROM links WHERE source_uscc = ?", [code]).fetchone()
+    if link is not None:
+        mapped.values["uscc"], mapped.values["linked_from"] = link[0], code
+        return
+    found = candidates(mapped.values.get("name") or "", {k: v or "" for k, v in names.items()})
+    hint = "可能是：" + "；".join(f"{c}（{n}，相似度 {s:.2f}）" for c, n, s in found) + "。" if found else ""
+    mapped.problems.append(
+        Problem(
+            code="UNMATCHED-USCC",
+            file=row["file"],
+            row=row["row"],
+            column="uscc",
+            value=code,
+            details={"suggestion": hint, "candidates": [c for c, _, _ in found]},
+        )
+    )
+
+
+def correct(ws: Workspace, row_id: int, field: str, value: str | None) -> MappedRow:
+    """Replace one raw cell (by canonical id or by the column label as written) and re-validate the row."""
+    row = _row(ws, row_id)
+    cols = _columns(ws, row)
+    target = next((c.field for c in cols if field in (c.field, c.label)), None)
+    if target is None:
+        labels = ", ".join(f"{c.label}（{c.field}）" for c in cols)
+        raise WorkspaceError("WORKSPACE", path=str(ws.path), detail=f"该行没有列 `{field}`；可用：{labels}")
+    raw = dict(row["raw"])
+    old = raw.get(target)
+    raw[target] = value
+    ws.con.execute("BEGIN TRANSACTION")
+    try:
+        ws.con.execute("UPDATE intake_rows SET raw = ? WHERE row_id = ?", [st.to_json(raw), row_id])
+        ws.con.execute(
+            "INSERT INTO corrections VALUES (?, ?, ?, ?, ?)",
+            [row_id, target, None if old is None else str(old), value, st.now()],
+        )
+        mapped = revalidate_row(ws, row_id)
+        rebuild_enterprise_years(ws)
+        ws.con.execute("COMMIT")
+    except Exception:
+        ws.con.execute("ROLLBACK")
+        raise
+    return mapped
+
+
+def revalidate_all(ws: Workspace) -> dict[str, int]:
+    """Re-check every quarantined row (after links were confirmed, or specs changed)."""
+    ids = [r["row_id"] for r in quarantined(ws)]
+    accepted = sum(1 for i in ids if revalidate_row(ws, i).ok)
+    rebuild_enterprise_years(ws)
+    return {"checked": len(ids), "accepted": accepted, "still_quarantined": len(ids) - accepted}
+
+
+def confirm_link(ws: Workspace, source: str, target: str, name: str = "") -> None:
+    """Remember that ``source`` (a code a department used) means roster firm ``target``."""
+    ws.con.execute(
+        "INSERT OR REPLACE INTO links VALUES (?, ?, ?, ?)",
+        [source.strip().upper(), target.strip().upper(), name, st.now()],
+    )
