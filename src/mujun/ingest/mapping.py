@@ -202,10 +202,11 @@ def map_values(
         problems[:] = []
         problem("SUMMARY-ROW", by_field.get("name"), name)
         return MappedRow(number, values, raw, problems)
-    for cid in spec.required:
-        col = by_field.get(cid)
-        if col is not None and values.get(cid) is None and not any(p.column == col.label for p in problems):
-            problem("REQUIRED-EMPTY", col, raw.get(cid))
+    # A spec's `required` columns must exist in the file; of the cells only the USCC must be filled
+    # (any other cell may be missing: "—" or blank is a real missing value, reported in the results).
+    col = by_field.get("uscc")
+    if col is not None and code is None and not any(p.column == col.label for p in problems):
+        problem("REQUIRED-EMPTY", col, raw.get("uscc"))
     return MappedRow(number, values, raw, problems)
 
 
@@ -213,8 +214,10 @@ def _parse_cell(col: MappedColumn, v: Any, problem: Callable[..., None]) -> Any:
     f = catalog.field(col.field)
     dtype = f.dtype if f else "text"
     if dtype == "text":
-        return cells.parse_code(v) if col.field in ("uscc", "industry_code") else cells.parse_text(v)
-    value, code = _PARSE[dtype](v)
+        parser = cells.parse_code if col.field in ("uscc", "industry_code") else cells.parse_text
+        value, code = parser(v)
+    else:
+        value, code = _PARSE[dtype](v)
     if code is not None:
         problem(code, col, v, unit=col.unit or (f.unit if f else "") or "-")
         return None
