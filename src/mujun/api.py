@@ -23,7 +23,7 @@ from mujun.errors import InputError
 from mujun.runs.result import Evaluation, cutoffs, package_version
 from mujun.schemes import LoadedScheme, load
 
-__all__ = ["Evaluation", "cutoffs", "evaluate", "explain", "package_version", "prepare_data"]
+__all__ = ["Evaluation", "cutoffs", "evaluate", "explain", "load", "package_version", "prepare_data"]
 
 DataLike = str | Path | pa.Table | pd.DataFrame | Canonical
 

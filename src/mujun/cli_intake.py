@@ -130,4 +130,41 @@ def link_list(workspace: str) -> None:
             click.echo(f"{row[0]} → {row[1]}  {row[2]}")
 
 
-COMMANDS = (import_cmd, quarantine, link)
+@click.command()
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False))
+@click.option("--firms", type=int, default=4000, show_default=True, help="规上 firms in 2022.")
+@click.option("--years", default="2021-2025", show_default=True, help="A range such as 2021-2025, or one year.")
+@click.option("--seed", type=int, default=42, show_default=True)
+@click.option("--defect-rate", type=float, default=0.02, show_default=True)
+def synth(out: str, firms: int, years: str, seed: int, defect_rate: float) -> None:
+    """Write SYNTHETIC Linyi department files (with defects) and their ground truth."""
+    from mujun.synth import synth as make
+
+    summary = make(Path(out), firms=firms, years=_years(years), seed=seed, defect_rate=defect_rate)
+    click.echo(str(summary))
+
+
+def _years(text: str) -> tuple[int, ...]:
+    try:
+        if "-" in text:
+            a, b = (int(x) for x in text.split("-", 1))
+            return tuple(range(a, b + 1))
+        return (int(text),)
+    except ValueError:
+        raise click.BadParameter(f"年度范围应形如 2021-2025：{text}") from None
+
+
+@click.command()
+@click.option("--dir", "folder", default="mujun-demo", show_default=True, type=click.Path(file_okay=False))
+@click.option("--no-serve", is_flag=True, help="Do not start the web app afterwards.")
+@click.option("--firms", type=int, default=4000, show_default=True)
+def demo(folder: str, no_serve: bool, firms: int) -> None:
+    """Synthetic Linyi end to end: synth → import → evaluate every year → summary → publicity list."""
+    from mujun.demo import run_demo
+
+    run_demo(folder, firms=firms, echo=click.echo)
+    if not no_serve:
+        click.echo("（网页应用将在后续版本提供 `mujun serve`；本次未启动服务。/ The web app is not built yet.）")
+
+
+COMMANDS = (import_cmd, quarantine, link, synth, demo)

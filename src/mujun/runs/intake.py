@@ -17,12 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+
 from mujun.errors import InputError, Problem
 from mujun.ingest.mapping import Layout, MappedRow, best_layout, layout_for, map_rows
 from mujun.ingest.readers import read_file
 from mujun.ingest.spec import SourceSpec, all_specs, load_spec
 from mujun.runs import intake_store as st
-from mujun.runs.linkage import candidates
+from mujun.runs.linkage import NameIndex
 from mujun.runs.merge import cross_checks, rebuild_enterprise_years
 from mujun.runs.workspace import Workspace
 
@@ -140,6 +142,7 @@ def _match_roster(ws: Workspace, results: list[FileResult]) -> None:
         for year, code, name in stored:
             roster.setdefault(year, {}).setdefault(code, name or "")
     links = dict(ws.con.execute("SELECT source_uscc, target_uscc FROM links").fetchall())
+    indexes: dict[int, NameIndex] = {}
     for res in results:
         if load_spec(res.spec).roster:
             continue
@@ -151,7 +154,9 @@ def _match_roster(ws: Workspace, results: list[FileResult]) -> None:
                 r.values["uscc"] = links[code]
                 r.values["linked_from"] = code
                 continue
-            found = candidates(r.values.get("name") or "", roster[year])
+            if year not in indexes:
+                indexes[year] = NameIndex(roster[year])
+            found = indexes[year].candidates(r.values.get("name") or "")
             hint = "可能是：" + "；".join(f"{c}（{n}，相似度 {s:.2f}）" for c, n, s in found) + "。" if found else ""
             r.problems.append(
                 Problem(
@@ -178,8 +183,8 @@ def import_files(ws: Workspace, paths: list[str | Path], year: int | None = None
     ws.con.execute("BEGIN TRANSACTION")
     try:
         _store(ws, import_id, results)
-        rebuild_enterprise_years(ws)
-        warnings = cross_checks(ws, years)
+        merged = rebuild_enterprise_years(ws)
+        warnings = cross_checks(ws, years, merged)
         report = {
             "import_id": import_id,
             "at": st.now(),
@@ -232,7 +237,42 @@ def _store(ws: Workspace, import_id: str, results: list[FileResult]) -> None:
             )
             next_id += 1
     if rows:
-        ws.con.executemany("INSERT INTO intake_rows VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        names = [
+            "row_id",
+            "import_id",
+            "file",
+            "sheet",
+            "row",
+            "spec",
+            "year",
+            "uscc",
+            "status",
+            "raw",
+            "vals",
+            "issues",
+            "superseded",
+        ]
+        types = [
+            pa.int64(),
+            pa.string(),
+            pa.string(),
+            pa.string(),
+            pa.int32(),
+            pa.string(),
+            pa.int32(),
+            pa.string(),
+            pa.string(),
+            pa.string(),
+            pa.string(),
+            pa.string(),
+            pa.bool_(),
+        ]
+        table = pa.table(
+            {n: pa.array([r[i] for r in rows], type=t) for i, (n, t) in enumerate(zip(names, types, strict=True))}
+        )
+        ws.con.register("_rows", table)
+        ws.con.execute("INSERT INTO intake_rows SELECT * FROM _rows")
+        ws.con.unregister("_rows")
 
 
 def summarise(report: dict[str, Any]) -> dict[str, Any]:

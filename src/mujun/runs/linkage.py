@@ -28,18 +28,45 @@ def similarity(a: str, b: str) -> float:
     return difflib.SequenceMatcher(None, normalise_name(a), normalise_name(b)).ratio()
 
 
+class NameIndex:
+    """Roster names indexed by character bigram, so that a lookup scores a short list, not every firm.
+
+    Candidates are the firms sharing the most bigrams with the query (at most ``shortlist``), scored with
+    difflib's ratio on the normalised names.
+    """
+
+    def __init__(self, roster: dict[str, str], shortlist: int = 25) -> None:
+        self.names = {code: normalise_name(name or "") for code, name in roster.items()}
+        self.original = roster
+        self.shortlist = shortlist
+        self.index: dict[str, set[str]] = {}
+        for code, name in self.names.items():
+            for gram in _bigrams(name):
+                self.index.setdefault(gram, set()).add(code)
+
+    def candidates(self, name: str, limit: int = 3, cutoff: float = 0.6) -> list[tuple[str, str, float]]:
+        """(uscc, roster name, similarity) of the closest roster firms to ``name``, best first."""
+        target = normalise_name(name or "")
+        if not target:
+            return []
+        shared: dict[str, int] = {}
+        for gram in _bigrams(target):
+            for code in self.index.get(gram, ()):
+                shared[code] = shared.get(code, 0) + 1
+        short = sorted(shared, key=lambda c: (-shared[c], c))[: self.shortlist]
+        scored = []
+        for code in short:
+            score = difflib.SequenceMatcher(None, target, self.names[code]).ratio()
+            if score >= cutoff:
+                scored.append((code, self.original[code], round(score, 4)))
+        scored.sort(key=lambda c: (-c[2], c[0]))
+        return scored[:limit]
+
+
+def _bigrams(text: str) -> set[str]:
+    return {text[i : i + 2] for i in range(len(text) - 1)} or {text}
+
+
 def candidates(name: str, roster: dict[str, str], limit: int = 3, cutoff: float = 0.6) -> list[tuple[str, str, float]]:
-    """(uscc, roster name, similarity) of the closest roster firms to ``name``."""
-    if not name:
-        return []
-    target = normalise_name(name)
-    scored = []
-    for code, other in roster.items():
-        m = difflib.SequenceMatcher(None, target, normalise_name(other))
-        if m.real_quick_ratio() < cutoff or m.quick_ratio() < cutoff:
-            continue
-        score = m.ratio()
-        if score >= cutoff:
-            scored.append((code, other, round(score, 4)))
-    scored.sort(key=lambda c: (-c[2], c[0]))
-    return scored[:limit]
+    """(uscc, roster name, similarity) of the closest roster firms to ``name`` (one-off lookups)."""
+    return NameIndex(roster).candidates(name, limit, cutoff)

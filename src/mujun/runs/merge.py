@@ -47,8 +47,8 @@ def merged_records(ws: Workspace) -> dict[tuple[int, str], Record]:
     return out
 
 
-def rebuild_enterprise_years(ws: Workspace) -> int:
-    """Replace ``enterprise_years`` with the merge of all accepted rows; returns its row count."""
+def rebuild_enterprise_years(ws: Workspace) -> dict[tuple[int, str], Record]:
+    """Replace ``enterprise_years`` with the merge of all accepted rows; returns the merged records."""
     merged = merged_records(ws)
     present = {k for rec, _ in merged.values() for k, v in rec.items() if v is not None}
     names = [f for f in catalog.fields() if f in present | {"uscc", "name", "year"}]
@@ -64,7 +64,7 @@ def rebuild_enterprise_years(ws: Workspace) -> int:
     ws.con.register("_ey", table)
     ws.con.execute("CREATE OR REPLACE TABLE enterprise_years AS SELECT * FROM _ey ORDER BY year, uscc")
     ws.con.unregister("_ey")
-    return table.num_rows
+    return merged
 
 
 def _problem(code: str, rec: dict[str, Any], at: tuple[str, int] | None, **details: Any) -> Problem:
@@ -79,10 +79,11 @@ def _problem(code: str, rec: dict[str, Any], at: tuple[str, int] | None, **detai
     )
 
 
-def cross_checks(ws: Workspace, years: list[int]) -> list[Problem]:
-    """Warnings across departments for the records of ``years``."""
+def cross_checks(ws: Workspace, years: list[int], merged: dict[tuple[int, str], Record] | None = None) -> list[Problem]:
+    """Warnings across departments for the records of ``years`` (``merged``: from the rebuild, if at hand)."""
     roster = {s.id for s in all_specs() if s.roster}
-    merged = merged_records(ws)
+    columns_of = {s.id: set(s.columns) for s in all_specs()}
+    merged = merged_records(ws) if merged is None else merged
     imported = {
         (spec, year)
         for spec, year in ws.con.execute(
@@ -123,7 +124,8 @@ def cross_checks(ws: Workspace, years: list[int]) -> list[Problem]:
             for name in YOY_FIELDS:
                 a, b = before[0].get(name), rec.get(name)
                 if a and b and a > 0 and b > 0 and (b / a > 10 or a / b > 10):
-                    out.append(_problem("YOY-JUMP", rec, first, column=name, before=round(a, 4), after=round(b, 4)))
+                    holder = next((prov[k] for k in prov if name in columns_of.get(k, ())), first)
+                    out.append(_problem("YOY-JUMP", rec, holder, column=name, before=round(a, 4), after=round(b, 4)))
         in_roster = any(spec in roster for spec in prov)
         if rec.get("above_scale") and in_roster:
             missing = [spec for spec in EXPECTED if (spec, year) in imported and spec not in prov]
