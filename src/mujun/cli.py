@@ -201,6 +201,16 @@ def bench_evaluate(rows: int, repeat: int) -> None:
     click.echo(format_report(run_bench(rows=rows, repeat=repeat)))
 
 
+@bench.command("import")
+@click.option("--rows", type=int, default=100_000, show_default=True)
+@click.option("--repeat", type=int, default=3, show_default=True)
+def bench_import(rows: int, repeat: int) -> None:
+    """Read, map and validate a SYNTHETIC 100,000-row department xlsx; raw read time beside it."""
+    from mujun.bench.import_bench import format_import_report, run_import_bench
+
+    click.echo(format_import_report(run_import_bench(rows=rows, repeat=repeat)))
+
+
 def _register() -> None:
     from mujun.cli_intake import COMMANDS
 

@@ -67,6 +67,8 @@ def layout_for(sheet: RawSheet, spec: SourceSpec) -> Layout | None:
     """The layout of ``sheet`` under ``spec``, or None when its header cannot be found."""
     index = spec.label_index()
     header = find_header(sheet, set(index), spec.header_rows)
+    if header is None and spec.header_rows is not None:
+        header = find_header(sheet, set(index), None)  # the same columns under a flat (or deeper) header
     if header is None:
         return None
     columns: list[MappedColumn] = []

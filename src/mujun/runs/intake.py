@@ -10,6 +10,7 @@ USCC and year into ``enterprise_years``; cross-department checks then add warnin
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import re
@@ -177,8 +178,10 @@ def import_files(ws: Workspace, paths: list[str | Path], year: int | None = None
     ws.con.execute(st.DDL)
     _flag_duplicates(results)
     _match_roster(ws, results)
-    digest = hashlib.sha256("".join(r.sha256 for r in results).encode()).hexdigest()[:8]
-    import_id = f"imp-{st.now().replace(':', '').replace('-', '')}-{digest}"
+    seen = ws.con.execute("SELECT count(*) FROM imports").fetchone()[0]  # type: ignore[index]
+    digest = hashlib.sha256(f"{seen}|{[(r.file, r.sha256) for r in results]}".encode()).hexdigest()[:8]
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    import_id = f"imp-{stamp}-{digest}"
     years = sorted({r.values["year"] for res in results for _, r in res.rows if r.values.get("year") is not None})
     ws.con.execute("BEGIN TRANSACTION")
     try:
