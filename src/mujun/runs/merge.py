@@ -3,7 +3,7 @@
 Merge: one record per (year, USCC); the roster source (statistics) is read first, so its name and
 classification win; every other source fills the fields it carries. Cross-department checks (warnings:
 the rows stay accepted, the report names them): land 0 with tax; tax above revenue; an electricity bill
-(at 0.6 元/kWh) above revenue; a value moving more than 10x from the year before; a 规上 firm of the
+(at 0.6 元/kWh) above revenue; tax with no electricity at all; a value moving more than 10x from the year before; a 规上 firm of the
 roster missing from the tax, land or power file of a year that file was imported for.
 """
 
@@ -119,6 +119,9 @@ def cross_checks(ws: Workspace, years: list[int], merged: dict[tuple[int, str], 
                     detail=f"按 0.6 元/千瓦时估算电费 {power * 0.6:.2f} 万元高于营业收入 {revenue:.2f} 万元",
                 )
             )
+        if power == 0 and (tax or 0) > 0:
+            detail = f"用电量为 0，但有税收 {tax:.2f} 万元（生产企业不用电不合常理）"
+            out.append(_problem("INCONSISTENT", rec, prov.get("power", first), detail=detail))
         before = merged.get((year - 1, rec.get("uscc")))
         if before is not None:
             for name in YOY_FIELDS:
