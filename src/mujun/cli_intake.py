@@ -141,7 +141,16 @@ def synth(out: str, firms: int, years: str, seed: int, defect_rate: float) -> No
     from mujun.synth import synth as make
 
     summary = make(Path(out), firms=firms, years=_years(years), seed=seed, defect_rate=defect_rate)
-    click.echo(str(summary))
+    click.echo(f"合成数据（SYNTHETIC）已写入 {summary.out}，用时 {summary.seconds:.1f} 秒，种子 {summary.seed}")
+    for y in summary.years.values():
+        click.echo(
+            f"  {y.year}：规上 {y.above}，规下 {y.below}，规上产值 {y.output_yi:,.0f} 亿元，"
+            f"亩均税收低于3万元的规上企业占 {y.share_under_3:.1%}"
+        )
+    click.echo(
+        f"  文件 {len(summary.files)} 个；注入缺陷 {summary.defects} 处："
+        + "，".join(f"{k} {v}" for k, v in sorted(summary.defects_by_code.items()))
+    )
 
 
 def _years(text: str) -> tuple[int, ...]:

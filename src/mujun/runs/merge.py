@@ -3,8 +3,9 @@
 Merge: one record per (year, USCC); the roster source (statistics) is read first, so its name and
 classification win; every other source fills the fields it carries. Cross-department checks (warnings:
 the rows stay accepted, the report names them): land 0 with tax; tax above revenue; an electricity bill
-(at 0.6 元/kWh) above revenue; tax with no electricity at all; a value moving more than 10x from the year before; a 规上 firm of the
-roster missing from the tax, land or power file of a year that file was imported for.
+(at 0.6 元/kWh) above revenue; tax with no electricity at all; a value moving more than 10x from the
+year before; a 规上 firm of the roster missing from the tax, land or power file of a year that file was
+imported for.
 """
 
 from __future__ import annotations
