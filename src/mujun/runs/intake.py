@@ -25,7 +25,7 @@ from mujun.ingest.mapping import Layout, MappedRow, best_layout, layout_for, map
 from mujun.ingest.readers import read_file
 from mujun.ingest.spec import SourceSpec, all_specs, load_spec
 from mujun.runs import intake_store as st
-from mujun.runs.linkage import NameIndex
+from mujun.runs.linkage import NameIndex, duplicate_problem, unmatched_problem
 from mujun.runs.merge import cross_checks, rebuild_enterprise_years
 from mujun.runs.workspace import Workspace
 
@@ -110,16 +110,7 @@ def _flag_duplicates(results: list[FileResult]) -> None:
                 continue
             key = (res.spec, year, code)
             if key in first:
-                r.problems.append(
-                    Problem(
-                        code="USCC-DUPLICATE",
-                        file=res.file,
-                        row=r.row,
-                        column="uscc",
-                        value=code,
-                        details={"year": year, "other_row": first[key][1]},
-                    )
-                )
+                r.problems.append(duplicate_problem(res.file, r.row, code, year, first[key][1]))
             else:
                 first[key] = (res.file, r.row)
 
@@ -158,17 +149,7 @@ def _match_roster(ws: Workspace, results: list[FileResult]) -> None:
             if year not in indexes:
                 indexes[year] = NameIndex(roster[year])
             found = indexes[year].candidates(r.values.get("name") or "")
-            hint = "可能是：" + "；".join(f"{c}（{n}，相似度 {s:.2f}）" for c, n, s in found) + "。" if found else ""
-            r.problems.append(
-                Problem(
-                    code="UNMATCHED-USCC",
-                    file=res.file,
-                    row=r.row,
-                    column="uscc",
-                    value=code,
-                    details={"suggestion": hint, "candidates": [c for c, _, _ in found]},
-                )
-            )
+            r.problems.append(unmatched_problem(res.file, r.row, code, found))
 
 
 def import_files(ws: Workspace, paths: list[str | Path], year: int | None = None, spec: str | None = None) -> dict:

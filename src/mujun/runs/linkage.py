@@ -12,6 +12,8 @@ import difflib
 import re
 import unicodedata
 
+from mujun.errors import Problem
+
 LEGAL_FORMS = (("股份有限公司", "公司"), ("有限责任公司", "公司"), ("有限公司", "公司"), ("股份", ""))
 
 
@@ -70,3 +72,28 @@ def _bigrams(text: str) -> set[str]:
 def candidates(name: str, roster: dict[str, str], limit: int = 3, cutoff: float = 0.6) -> list[tuple[str, str, float]]:
     """(uscc, roster name, similarity) of the closest roster firms to ``name`` (one-off lookups)."""
     return NameIndex(roster).candidates(name, limit, cutoff)
+
+
+def duplicate_problem(file: str, row: int, code: str, year: int, other_row: int) -> Problem:
+    """USCC-DUPLICATE: a second row for one firm and year in one source."""
+    return Problem(
+        code="USCC-DUPLICATE",
+        file=file,
+        row=row,
+        column="uscc",
+        value=code,
+        details={"year": year, "other_row": other_row},
+    )
+
+
+def unmatched_problem(file: str, row: int, code: str, found: list[tuple[str, str, float]]) -> Problem:
+    """UNMATCHED-USCC with the name-similarity candidates in the message and as data."""
+    hint = "可能是：" + "；".join(f"{c}（{n}，相似度 {s:.2f}）" for c, n, s in found) + "。" if found else ""
+    return Problem(
+        code="UNMATCHED-USCC",
+        file=file,
+        row=row,
+        column="uscc",
+        value=code,
+        details={"suggestion": hint, "candidates": [c for c, _, _ in found]},
+    )

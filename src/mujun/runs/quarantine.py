@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from mujun.errors import Problem, WorkspaceError
+from mujun.errors import WorkspaceError
 from mujun.ingest.mapping import MappedColumn, MappedRow, map_values
 from mujun.ingest.spec import all_specs, load_spec
 from mujun.runs import intake_store as st
-from mujun.runs.linkage import candidates
+from mujun.runs.linkage import candidates, duplicate_problem, unmatched_problem
 from mujun.runs.merge import rebuild_enterprise_years
 from mujun.runs.workspace import Workspace
 
@@ -66,16 +66,7 @@ def revalidate_row(ws: Workspace, row_id: int) -> MappedRow:
             [row["spec"], year, code, row_id],
         ).fetchone()
         if dup is not None:
-            mapped.problems.append(
-                Problem(
-                    code="USCC-DUPLICATE",
-                    file=row["file"],
-                    row=row["row"],
-                    column="uscc",
-                    value=code,
-                    details={"year": year, "other_row": dup[0]},
-                )
-            )
+            mapped.problems.append(duplicate_problem(row["file"], row["row"], code, year, dup[0]))
     if mapped.ok and code is not None and not spec.roster:
         _roster_check(ws, mapped, row)
     status = "accepted" if mapped.ok else "quarantined"
@@ -112,17 +103,7 @@ def _roster_check(ws: Workspace, mapped: MappedRow, row: dict[str, Any]) -> None
         mapped.values["uscc"], mapped.values["linked_from"] = link[0], code
         return
     found = candidates(mapped.values.get("name") or "", {k: v or "" for k, v in names.items()})
-    hint = "可能是：" + "；".join(f"{c}（{n}，相似度 {s:.2f}）" for c, n, s in found) + "。" if found else ""
-    mapped.problems.append(
-        Problem(
-            code="UNMATCHED-USCC",
-            file=row["file"],
-            row=row["row"],
-            column="uscc",
-            value=code,
-            details={"suggestion": hint, "candidates": [c for c, _, _ in found]},
-        )
-    )
+    mapped.problems.append(unmatched_problem(row["file"], row["row"], code, found))
 
 
 def correct(ws: Workspace, row_id: int, field: str, value: str | None) -> MappedRow:
