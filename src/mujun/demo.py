@@ -7,6 +7,7 @@ publicity list (公示名单) as xlsx for the latest year.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 import pyarrow.compute as pc
 
 from mujun import api
+from mujun.reports.health import write_health_xlsx
 from mujun.reports.publicity import write_publicity_xlsx
 from mujun.runs.intake import import_files
 from mujun.runs.workspace import Workspace
@@ -46,6 +48,9 @@ def run_demo(
     with Workspace(ws_path) as ws:
         files = [p for year in years for p in sorted((data / str(year)).iterdir()) if p.suffix in DEPARTMENT_SUFFIXES]
         report = import_files(ws, files)
+        health = write_health_xlsx(report, root / "数据体检报告.xlsx")
+        (root / "数据体检报告.json").write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+        out["health_report"] = str(health)
         for year in years:
             mine = [f for f in report["files"] if f"{year}" in Path(f["file"]).parent.name]
             totals = {k: sum(f[k] for f in mine) for k in ("rows_read", "rows_accepted", "rows_quarantined")}
@@ -84,6 +89,7 @@ def run_demo(
     echo("④ 数据体检（各年问题数）：")
     for year, h in out["health"].items():
         echo(f"   {year}：" + "，".join(f"{k} {v}" for k, v in h["checks"].items()))
+    echo(f"   数据体检报告：{out['health_report']}（及同名 .json）")
     publicity = write_publicity_xlsx(last, root / f"公示名单_{last.year}.xlsx")
     echo(f"⑤ 公示名单：{publicity}")
     out["publicity"] = str(publicity)

@@ -82,3 +82,12 @@ def suggest_name(name: str, candidates: list[str] | tuple[str, ...]) -> str | No
     """The closest candidate to ``name`` (difflib), or None when nothing is close."""
     match = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
     return match[0] if match else None
+
+
+def sheet_headers(kind: str) -> list[str]:
+    """Column headers of a spreadsheet mujun writes (``sheets`` in fields.yaml)."""
+    return list(_raw()["sheets"][kind])
+
+
+def severity_label(severity: str) -> str:
+    return str(_raw()["sheets"]["severity"].get(severity, severity))

@@ -7,9 +7,8 @@ from typing import Any
 
 import xlsxwriter
 
+from mujun.catalog.catalog import severity_label, sheet_headers
 from mujun.reports.writers import FIXED_TIME
-
-SEVERITY_ZH = {"error": "错误（已隔离）", "warning": "警告", "info": "提示"}
 
 
 def summary_text(report: dict[str, Any]) -> str:
@@ -26,9 +25,7 @@ def summary_text(report: dict[str, Any]) -> str:
     if checks:
         lines.append("数据体检：")
         for code, c in checks.items():
-            lines.append(
-                f"  [{code}] {SEVERITY_ZH.get(c['severity'], c['severity'])} {c['count']} 处，例：{c['examples'][0]}"
-            )
+            lines.append(f"  [{code}] {severity_label(c['severity'])} {c['count']} 处，例：{c['examples'][0]}")
     return "\n".join(lines)
 
 
@@ -40,7 +37,7 @@ def write_health_xlsx(report: dict[str, Any], path: str | Path) -> Path:
     wb.set_properties({"title": f"数据体检 {report['import_id']}", "created": FIXED_TIME, "author": "mujun"})
     head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
     ws = wb.add_worksheet("概况")
-    for j, h in enumerate(["文件", "规格", "读取行数", "接受", "隔离", "问题数"]):
+    for j, h in enumerate(sheet_headers("health_files")):
         ws.write(0, j, h, head)
     for i, f in enumerate(report["files"], start=1):
         row = [f["file"], f["spec"], f["rows_read"], f["rows_accepted"], f["rows_quarantined"], len(f["issues"])]
@@ -48,24 +45,22 @@ def write_health_xlsx(report: dict[str, Any], path: str | Path) -> Path:
             ws.write(i, j, v)
     ws.set_column(0, 0, 50)
     ws = wb.add_worksheet("检查项")
-    for j, h in enumerate(["代码", "级别", "数量", "示例"]):
+    for j, h in enumerate(sheet_headers("health_checks")):
         ws.write(0, j, h, head)
     for i, (code, c) in enumerate(report["summary"]["checks"].items(), start=1):
-        for j, v in enumerate(
-            [code, SEVERITY_ZH.get(c["severity"], c["severity"]), c["count"], "\n".join(c["examples"])]
-        ):
+        for j, v in enumerate([code, severity_label(c["severity"]), c["count"], "\n".join(c["examples"])]):
             ws.write(i, j, v)
     ws.set_column(3, 3, 100)
     ws = wb.add_worksheet("问题明细")
     keys = ["code", "severity", "file", "sheet", "row", "column", "value", "message"]
-    for j, h in enumerate(["代码", "级别", "文件", "工作表", "行", "列", "值", "说明"]):
+    for j, h in enumerate(sheet_headers("health_issues")):
         ws.write(0, j, h, head)
     issues = [i for f in report["files"] for i in f["issues"]] + report["cross_checks"]
     for i, issue in enumerate(issues, start=1):
         for j, k in enumerate(keys):
             v = issue.get(k)
             if v is not None:
-                ws.write(i, j, SEVERITY_ZH.get(v, v) if k == "severity" else v)
+                ws.write(i, j, severity_label(v) if k == "severity" else v)
     ws.autofilter(0, 0, max(len(issues), 1), len(keys) - 1)
     ws.set_column(7, 7, 100)
     wb.close()

@@ -7,10 +7,9 @@ from pathlib import Path
 
 import xlsxwriter
 
+from mujun.catalog.catalog import sheet_headers
 from mujun.reports.writers import FIXED_TIME
 from mujun.runs.result import Evaluation
-
-HEADERS = ("序号", "企业名称", "统一社会信用代码", "县区", "综合得分", "评价类别")
 
 
 def write_publicity_xlsx(ev: Evaluation, path: str | Path) -> Path:
@@ -23,12 +22,13 @@ def write_publicity_xlsx(ev: Evaluation, path: str | Path) -> Path:
     head = wb.add_format({"bold": True, "border": 1, "align": "center", "bg_color": "#DDEBF7"})
     cell = wb.add_format({"border": 1})
     score = wb.add_format({"border": 1, "num_format": "0.00"})
+    headers = sheet_headers("publicity")
     for g in ev.scheme.scheme.groups:
         part = [r for r in rows if r["group"] == g.id and r["class"] is not None]
         part.sort(key=lambda r: (r["rank"] is None, r["rank"] or 0, r["uscc"]))
         ws = wb.add_worksheet(g.label[:31])
-        ws.merge_range(0, 0, 0, len(HEADERS) - 1, f"{ev.year}年度工业企业亩产效益评价结果（{g.label}）", title)
-        for j, h in enumerate(HEADERS):
+        ws.merge_range(0, 0, 0, len(headers) - 1, f"{ev.year}年度工业企业亩产效益评价结果（{g.label}）", title)
+        for j, h in enumerate(headers):
             ws.write(1, j, h, head)
         for i, r in enumerate(part, start=1):
             ws.write_number(i + 1, 0, i, cell)

@@ -110,7 +110,7 @@ def write_xlsx(ev: Evaluation, path: Path) -> None:
 
 def _cutoffs_sheet(wb: xlsxwriter.Workbook, ev: Evaluation, head: object, used: set[str]) -> None:
     ws = wb.add_worksheet(_sheet_name("分档分数线", used))
-    labels = ["数据年度", "排名范围", "评价类别", "企业数", "最低分", "最高分"]
+    labels = catalog.sheet_headers("cutoffs")
     for j, text in enumerate(labels):
         ws.write(0, j, text, head)
     for i, r in enumerate(ev.cutoffs.to_pylist(), start=1):
@@ -122,16 +122,17 @@ def _cutoffs_sheet(wb: xlsxwriter.Workbook, ev: Evaluation, head: object, used: 
 def _facts_sheet(wb: xlsxwriter.Workbook, ev: Evaluation, used: set[str]) -> None:
     s = ev.scheme
     ws = wb.add_worksheet(_sheet_name("评价说明", used))
-    facts = [
-        ("评价方案", f"{s.scheme.title}（{s.id}）"),
-        ("方案来源", f"{s.scheme.source.document or ''} {s.scheme.source.title}"),
-        ("来源链接", s.scheme.source.url),
-        ("方案哈希（sha256）", s.sha256),
-        ("数据年度", str(ev.year)),
-        ("输入数据哈希（sha256）", ev.input_sha256),
-        ("计算引擎", ev.engine),
-        ("假设条目数", str(len(s.scheme.assumptions))),
+    values = [
+        f"{s.scheme.title}（{s.id}）",
+        f"{s.scheme.source.document or ''} {s.scheme.source.title}",
+        s.scheme.source.url,
+        s.sha256,
+        str(ev.year),
+        ev.input_sha256,
+        ev.engine,
+        str(len(s.scheme.assumptions)),
     ]
+    facts = list(zip(catalog.sheet_headers("run_facts"), values, strict=True))
     for i, (k, v) in enumerate(facts):
         ws.write(i, 0, k)
         ws.write(i, 1, v)

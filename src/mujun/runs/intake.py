@@ -104,13 +104,13 @@ def read_one(path: Path, specs: list[SourceSpec], year: int | None) -> FileResul
 def _flag_duplicates(results: list[FileResult]) -> None:
     first: dict[tuple[str, Any, str], tuple[str, int]] = {}
     for res in results:
-        for _, r in res.rows:
+        for sheet, r in res.rows:
             code, year = r.values.get("uscc"), r.values.get("year")
             if not r.ok or code is None:
                 continue
             key = (res.spec, year, code)
             if key in first:
-                r.problems.append(duplicate_problem(res.file, r.row, code, year, first[key][1]))
+                r.problems.append(duplicate_problem(res.file, r.row, code, year, first[key][1], sheet))
             else:
                 first[key] = (res.file, r.row)
 
@@ -138,7 +138,7 @@ def _match_roster(ws: Workspace, results: list[FileResult]) -> None:
     for res in results:
         if load_spec(res.spec).roster:
             continue
-        for _, r in res.rows:
+        for sheet, r in res.rows:
             code, year = r.values.get("uscc"), r.values.get("year")
             if not r.ok or code is None or year not in roster or code in roster[year]:
                 continue
@@ -149,7 +149,7 @@ def _match_roster(ws: Workspace, results: list[FileResult]) -> None:
             if year not in indexes:
                 indexes[year] = NameIndex(roster[year])
             found = indexes[year].candidates(r.values.get("name") or "")
-            r.problems.append(unmatched_problem(res.file, r.row, code, found))
+            r.problems.append(unmatched_problem(res.file, r.row, code, found, sheet))
 
 
 def import_files(ws: Workspace, paths: list[str | Path], year: int | None = None, spec: str | None = None) -> dict:

@@ -74,11 +74,12 @@ def candidates(name: str, roster: dict[str, str], limit: int = 3, cutoff: float 
     return NameIndex(roster).candidates(name, limit, cutoff)
 
 
-def duplicate_problem(file: str, row: int, code: str, year: int, other_row: int) -> Problem:
+def duplicate_problem(file: str, row: int, code: str, year: int, other_row: int, sheet: str | None = None) -> Problem:
     """USCC-DUPLICATE: a second row for one firm and year in one source."""
     return Problem(
         code="USCC-DUPLICATE",
         file=file,
+        sheet=sheet,
         row=row,
         column="uscc",
         value=code,
@@ -86,12 +87,15 @@ def duplicate_problem(file: str, row: int, code: str, year: int, other_row: int)
     )
 
 
-def unmatched_problem(file: str, row: int, code: str, found: list[tuple[str, str, float]]) -> Problem:
+def unmatched_problem(
+    file: str, row: int, code: str, found: list[tuple[str, str, float]], sheet: str | None = None
+) -> Problem:
     """UNMATCHED-USCC with the name-similarity candidates in the message and as data."""
     hint = "可能是：" + "；".join(f"{c}（{n}，相似度 {s:.2f}）" for c, n, s in found) + "。" if found else ""
     return Problem(
         code="UNMATCHED-USCC",
         file=file,
+        sheet=sheet,
         row=row,
         column="uscc",
         value=code,

@@ -66,7 +66,7 @@ def revalidate_row(ws: Workspace, row_id: int) -> MappedRow:
             [row["spec"], year, code, row_id],
         ).fetchone()
         if dup is not None:
-            mapped.problems.append(duplicate_problem(row["file"], row["row"], code, year, dup[0]))
+            mapped.problems.append(duplicate_problem(row["file"], row["row"], code, year, dup[0], row["sheet"]))
     if mapped.ok and code is not None and not spec.roster:
         _roster_check(ws, mapped, row)
     status = "accepted" if mapped.ok else "quarantined"
@@ -103,7 +103,7 @@ def _roster_check(ws: Workspace, mapped: MappedRow, row: dict[str, Any]) -> None
         mapped.values["uscc"], mapped.values["linked_from"] = link[0], code
         return
     found = candidates(mapped.values.get("name") or "", {k: v or "" for k, v in names.items()})
-    mapped.problems.append(unmatched_problem(row["file"], row["row"], code, found))
+    mapped.problems.append(unmatched_problem(row["file"], row["row"], code, found, row["sheet"]))
 
 
 def correct(ws: Workspace, row_id: int, field: str, value: str | None) -> MappedRow:
