@@ -15,9 +15,9 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from mujun import engine
 from mujun.backends import connect
 from mujun.data import Canonical, canonicalise, read_input
+from mujun.engine import build as build_expression
 from mujun.engine.explain import Explanation, explain_row
 from mujun.errors import InputError
 from mujun.runs.result import Evaluation, cutoffs, package_version
@@ -65,7 +65,7 @@ def evaluate(
     started = _now()
     backend = connect(engine, spark_master, duckdb_connection)
     try:
-        expr = _build(backend.load(canon.table), loaded, year)
+        expr = build_expression(backend.load(canon.table), loaded, year)
         table = backend.execute(expr)
         versions = backend.versions()
     finally:
@@ -82,10 +82,6 @@ def evaluate(
         warnings=warnings,
         source=canon.source,
     )
-
-
-def _build(table: Any, loaded: LoadedScheme, year: int) -> Any:
-    return engine.build(table, loaded, year)
 
 
 def _prior_year_warnings(loaded: LoadedScheme, year: int, years: list[int]) -> list[str]:

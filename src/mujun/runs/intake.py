@@ -26,7 +26,7 @@ from mujun.ingest.readers import read_file
 from mujun.ingest.spec import SourceSpec, all_specs, load_spec
 from mujun.runs import intake_store as st
 from mujun.runs.linkage import NameIndex, duplicate_problem, unmatched_problem
-from mujun.runs.merge import cross_checks, rebuild_enterprise_years
+from mujun.runs.merge import cross_checks, rebuild_enterprise_years, stored_roster
 from mujun.runs.workspace import Workspace
 
 
@@ -123,16 +123,9 @@ def _match_roster(ws: Workspace, results: list[FileResult]) -> None:
             for _, r in res.rows:
                 if r.ok and r.values.get("uscc"):
                     roster.setdefault(r.values["year"], {})[r.values["uscc"]] = r.values.get("name") or ""
-    roster_specs = [s.id for s in all_specs() if s.roster]
-    if roster_specs:
-        marks = ", ".join("?" for _ in roster_specs)
-        stored = ws.con.execute(
-            "SELECT year, uscc, vals->>'name' FROM intake_rows WHERE status = 'accepted' AND NOT superseded "
-            f"AND spec IN ({marks})",
-            roster_specs,
-        ).fetchall()
-        for year, code, name in stored:
-            roster.setdefault(year, {}).setdefault(code, name or "")
+    for year, names in stored_roster(ws).items():
+        for code, name in names.items():
+            roster.setdefault(year, {}).setdefault(code, name)
     links = dict(ws.con.execute("SELECT source_uscc, target_uscc FROM links").fetchall())
     indexes: dict[int, NameIndex] = {}
     for res in results:

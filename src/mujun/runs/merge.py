@@ -29,6 +29,24 @@ PRICE_10K_YUAN_PER_10K_KWH = 0.6
 Record = tuple[dict[str, Any], dict[str, tuple[str, int]]]
 
 
+def stored_roster(ws: Workspace, year: int | None = None) -> dict[int, dict[str, str]]:
+    """Roster firms already accepted in the workspace: year → {USCC: name} (one year when given)."""
+    specs = [s.id for s in all_specs() if s.roster]
+    if not specs:
+        return {}
+    marks = ", ".join("?" for _ in specs)
+    where = "" if year is None else "AND year = ? "
+    rows = ws.con.execute(
+        "SELECT year, uscc, vals->>'name' FROM intake_rows WHERE status = 'accepted' AND NOT superseded "
+        f"{where}AND spec IN ({marks})",
+        [*([] if year is None else [year]), *specs],
+    ).fetchall()
+    out: dict[int, dict[str, str]] = {}
+    for y, code, name in rows:
+        out.setdefault(y, {}).setdefault(code, name or "")
+    return out
+
+
 def merged_records(ws: Workspace) -> dict[tuple[int, str], Record]:
     roster = {s.id for s in all_specs() if s.roster}
     rows = ws.con.execute(

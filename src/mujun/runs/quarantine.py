@@ -12,10 +12,10 @@ from typing import Any
 
 from mujun.errors import WorkspaceError
 from mujun.ingest.mapping import MappedColumn, MappedRow, map_values
-from mujun.ingest.spec import all_specs, load_spec
+from mujun.ingest.spec import load_spec
 from mujun.runs import intake_store as st
 from mujun.runs.linkage import candidates, duplicate_problem, unmatched_problem
-from mujun.runs.merge import rebuild_enterprise_years
+from mujun.runs.merge import rebuild_enterprise_years, stored_roster
 from mujun.runs.workspace import Workspace
 
 COLUMNS = 'row_id, import_id, file, sheet, "row", spec, year, uscc, status, raw, vals, issues'
@@ -84,17 +84,7 @@ def revalidate_row(ws: Workspace, row_id: int) -> MappedRow:
 
 
 def _roster_check(ws: Workspace, mapped: MappedRow, row: dict[str, Any]) -> None:
-    roster_specs = [s.id for s in all_specs() if s.roster]
-    if not roster_specs:
-        return
-    marks = ", ".join("?" for _ in roster_specs)
-    names = dict(
-        ws.con.execute(
-            f"SELECT uscc, vals->>'name' FROM intake_rows WHERE status = 'accepted' AND NOT superseded "
-            f"AND year = ? AND spec IN ({marks})",
-            [mapped.values["year"], *roster_specs],
-        ).fetchall()
-    )
+    names = stored_roster(ws, mapped.values["year"]).get(mapped.values["year"], {})
     code = mapped.values["uscc"]
     if not names or code in names:
         return
@@ -102,7 +92,7 @@ def _roster_check(ws: Workspace, mapped: MappedRow, row: dict[str, Any]) -> None
     if link is not None:
         mapped.values["uscc"], mapped.values["linked_from"] = link[0], code
         return
-    found = candidates(mapped.values.get("name") or "", {k: v or "" for k, v in names.items()})
+    found = candidates(mapped.values.get("name") or "", names)
     mapped.problems.append(unmatched_problem(row["file"], row["row"], code, found, row["sheet"]))
 
 
