@@ -27,17 +27,16 @@ def rank(cur: ir.Table, ctx: c.Context) -> ir.Table:
     order: list[ir.Value] = [ibis.desc(cur.total_score)]
     for name in s.tie_break:
         v = cur[f"value_{name}"]
-        order += [
-            ibis.asc(v.isnull().cast("int8")),
-            ibis.desc(v) if s.indicators[name].direction == "higher" else ibis.asc(v),
-        ]
+        better_first = ibis.desc if s.indicators[name].direction == "higher" else ibis.asc
+        order.append(better_first(v, nulls_first=False))
     order.append(ibis.asc(cur.uscc))
     ranks, sizes, scopes = [], [], []
     for i, cls in enumerate(ctx.classifications()):
         keys = [cur[k] for k in c.scope_columns(cls.scope)]
         part = [cur[c.CLS_ID], cur[c.GRADED], *keys]
         ranks.append((cur[c.CLS_ID] == i, ibis.row_number().over(group_by=part, order_by=order) + 1))
-        sizes.append((cur[c.CLS_ID] == i, cur[c.GRADED].cast("int64").sum().over(group_by=part)))
+        # every firm of the partition shares its _graded value, so the graded count is the partition size
+        sizes.append((cur[c.CLS_ID] == i, cur[c.CLS_ID].count().over(group_by=part)))
         scopes.append((cur[c.CLS_ID] == i, _scope_label(cur, cls)))
     graded = cur[c.GRADED]
     null_int = ibis.null().cast("int64")
