@@ -213,8 +213,9 @@ def bench_import(rows: int, repeat: int) -> None:
 
 def _register() -> None:
     from mujun.cli_intake import COMMANDS
+    from mujun.cli_web import COMMANDS as WEB_COMMANDS
 
-    for command in COMMANDS:
+    for command in (*COMMANDS, *WEB_COMMANDS):
         cli.add_command(command)
 
 

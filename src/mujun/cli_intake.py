@@ -167,13 +167,17 @@ def _years(text: str) -> tuple[int, ...]:
 @click.option("--dir", "folder", default="mujun-demo", show_default=True, type=click.Path(file_okay=False))
 @click.option("--no-serve", is_flag=True, help="Do not start the web app afterwards.")
 @click.option("--firms", type=int, default=4000, show_default=True)
-def demo(folder: str, no_serve: bool, firms: int) -> None:
+@click.option("--host", default="127.0.0.1", show_default=True, help="网页应用监听地址")
+@click.option("--port", default=8000, show_default=True, type=int)
+def demo(folder: str, no_serve: bool, firms: int, host: str, port: int) -> None:
     """Synthetic Linyi end to end: synth → import → evaluate every year → summary → publicity list."""
     from mujun.demo import run_demo
 
-    run_demo(folder, firms=firms, echo=click.echo)
+    out = run_demo(folder, firms=firms, echo=click.echo)
     if not no_serve:
-        click.echo("（网页应用将在后续版本提供 `mujun serve`；本次未启动服务。/ The web app is not built yet.）")
+        from mujun.cli_web import serve_workspace
+
+        serve_workspace(out["workspace"], host, port)
 
 
 COMMANDS = (import_cmd, quarantine, link, synth, demo)

@@ -1,0 +1,210 @@
+"""The one scope-aware door to workspace data for the web app, reports and (later) accounts.
+
+Every query the web app runs goes through a :class:`Reader`: it holds a DuckDB cursor on the workspace
+and a :class:`Scope`, and every read of per-firm data is filtered by that scope (``Scope.where``). Today
+the app runs with the whole city in scope; per-unit accounts (roadmap) only have to hand a narrower
+Scope to the same functions.
+
+A run is immutable, so its *view table* — the run's results joined to the input snapshot's firm facts
+(town, industry, land, tax, revenue, …) — is built once per run into the in-memory database ``cache``
+attached to the workspace connection, and reused by every request. SQL is never assembled from user
+input: values are bound parameters, and column names (sort keys, filters) are checked against the
+table's own columns first.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import ibis
+from ibis.backends.sql.datatypes import DuckDBType
+
+from mujun.catalog.industries import chain_cases_sql
+from mujun.engine.prepare import derive_fields
+from mujun.errors import WorkspaceError
+from mujun.runs.workspace import Workspace, _table_name
+from mujun.schemes import LoadedScheme, loads
+
+CACHE_DB = "cache"
+# firm facts copied from the input snapshot into each run's view table (when the snapshot has them)
+FACTS = (
+    "town",
+    "park",
+    "industry_code",
+    "above_scale",
+    "land_mu",
+    "tax_10k_yuan",
+    "revenue_10k_yuan",
+    "output_10k_yuan",
+    "value_added_10k_yuan",
+    "energy_tce",
+    "employees",
+    "rd_10k_yuan",
+)
+_BUILD_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which firms a reader may see: ``counties`` (None = every unit) and/or one firm (``uscc``)."""
+
+    counties: tuple[str, ...] | None = None
+    uscc: str | None = None
+    label: str = "全市"
+
+    def where(self, alias: str = "v") -> tuple[str, list[Any]]:
+        """An SQL condition (``TRUE`` when unrestricted) and its parameters."""
+        parts, params = ["TRUE"], []
+        if self.counties is not None:
+            marks = ", ".join("?" for _ in self.counties) or "NULL"
+            parts.append(f"{alias}.county IN ({marks})")
+            params.extend(self.counties)
+        if self.uscc is not None:
+            parts.append(f"{alias}.uscc = ?")
+            params.append(self.uscc)
+        return " AND ".join(parts), params
+
+
+CITY = Scope()
+
+
+@dataclass
+class Reader:
+    """A cursor on one workspace plus the scope of whoever is reading."""
+
+    ws: Workspace
+    scope: Scope = CITY
+    con: duckdb.DuckDBPyConnection = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.con = self.ws.con.cursor()
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Reader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- plain queries ---------------------------------------------------------------------------
+    def rows(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+        cur = self.con.execute(sql, params or [])
+        names = [d[0] for d in cur.description or []]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+    def one(self, sql: str, params: list[Any] | None = None) -> dict[str, Any]:
+        rows = self.rows(sql, params)
+        return rows[0] if rows else {}
+
+    # -- runs ------------------------------------------------------------------------------------
+    def runs(self) -> list[dict[str, Any]]:
+        """Every stored run (newest last): run_id, year, scheme_id, scheme_sha256, started_at, firms."""
+        if not self.ws.has_table("runs"):
+            return []
+        return self.rows(
+            "SELECT run_id, year, scheme_id, scheme_sha256, input_sha256, started_at, firms FROM runs "
+            "ORDER BY started_at, run_id"
+        )
+
+    def years(self) -> list[int]:
+        return sorted({int(r["year"]) for r in self.runs()})
+
+    def schemes(self) -> list[str]:
+        return sorted({str(r["scheme_id"]) for r in self.runs()})
+
+    def run_for(self, year: int | None = None, scheme: str | None = None, run_id: str | None = None) -> dict[str, Any]:
+        """The run asked for, else the newest run of ``year`` (newest year by default) and ``scheme``."""
+        runs = self.runs()
+        if run_id:
+            for r in runs:
+                if r["run_id"] == run_id:
+                    return r
+            raise WorkspaceError("RUN-NOT-FOUND", run_id=run_id)
+        if not runs:
+            raise WorkspaceError("NO-RUNS", path=str(self.ws.path))
+        if scheme is None:
+            scheme = str(runs[-1]["scheme_id"])
+        mine = [r for r in runs if r["scheme_id"] == scheme] or runs
+        if year is None:
+            year = max(int(r["year"]) for r in mine)
+        chosen = [r for r in mine if int(r["year"]) == int(year)]
+        if not chosen:
+            raise WorkspaceError("RUN-NOT-FOUND", run_id=f"{scheme} {year}")
+        return chosen[-1]
+
+    def view(self, run_id: str) -> str:
+        """The qualified name of the run's view table (built on first use)."""
+        name = f"{CACHE_DB}.v_{_table_name(run_id)}"
+        if self._exists(name):
+            return name
+        with _BUILD_LOCK:
+            if not self._exists(name):
+                self._build_view(run_id, name)
+        return name
+
+    def _exists(self, qualified: str) -> bool:
+        db, table = qualified.split(".")
+        got = self.con.execute(
+            "SELECT 1 FROM duckdb_tables() WHERE database_name = ? AND table_name = ?", [db, table]
+        ).fetchall()
+        return bool(got)
+
+    def _build_view(self, run_id: str, name: str) -> None:
+        run = self.one("SELECT input_sha256 FROM runs WHERE run_id = ?", [run_id])
+        if not run:
+            raise WorkspaceError("RUN-NOT-FOUND", run_id=run_id)
+        results = f'"results_{_table_name(run_id)}"'
+        snap = f'"snapshot_{str(run["input_sha256"])[:16]}"'
+        described = self.rows(f"SELECT column_name, column_type FROM (DESCRIBE {snap})")
+        snap_sql = _derived_snapshot_sql(snap.strip('"'), {r["column_name"]: r["column_type"] for r in described})
+        snap_cols = {r["column_name"] for r in described} | {"land_mu", "emission_t"}
+        res_cols = {r["column_name"] for r in self.rows(f"SELECT column_name FROM (DESCRIBE {results})")}
+        facts = [f"s.{c}" if c in snap_cols else f"NULL AS {c}" for c in FACTS if c not in res_cols]
+        self.con.execute(
+            f"""
+            CREATE TABLE {name} AS
+            SELECT row_number() OVER () AS _ord, r.*, {", ".join(facts)},
+                   substr(s.industry_code, 1, 2) AS industry_div,
+                   {chain_cases_sql("s.industry_code")} AS industry_chain,
+                   s.tax_10k_yuan / nullif(s.land_mu, 0) AS tax_per_mu,
+                   coalesce(list_contains(string_split(r.reason_codes, ';'), 'LOW-EFFICIENCY'), false)
+                       AS low_efficiency
+            FROM {results} r LEFT JOIN ({snap_sql}) s ON s.uscc = r.uscc AND s.year = r.year
+            """
+        )
+
+    def scheme(self, run_id: str) -> LoadedScheme:
+        """The run's resolved scheme, exactly as stored with the run (not today's file)."""
+        row = self.one("SELECT scheme_json FROM run_schemes WHERE run_id = ?", [run_id])
+        if not row:
+            raise WorkspaceError("RUN-NOT-FOUND", run_id=run_id)
+        return _scheme_from_json(str(row["scheme_json"]), run_id)
+
+    def columns(self, table: str) -> list[str]:
+        return [r["column_name"] for r in self.rows(f"SELECT column_name FROM (DESCRIBE {table})")]
+
+
+def _derived_snapshot_sql(table: str, types: dict[str, str]) -> str:
+    """The snapshot with the data contract's derived fields (land_mu, emission_t) filled exactly as the
+    engine fills them (:func:`mujun.engine.prepare.derive_fields`), as DuckDB SQL."""
+    schema = ibis.schema({name: DuckDBType.from_string(kind) for name, kind in types.items()})
+    expr = derive_fields(ibis.table(schema, name=table), None)  # type: ignore[arg-type]
+    return str(ibis.to_sql(expr, dialect="duckdb"))
+
+
+@functools.lru_cache(maxsize=64)
+def _scheme_from_json(text: str, run_id: str) -> LoadedScheme:
+    return loads(text, f"run:{run_id}")
+
+
+def attach_cache(ws: Workspace) -> None:
+    """Attach the in-memory ``cache`` database that holds run view tables (once per connection)."""
+    attached = ws.con.execute("SELECT 1 FROM duckdb_databases() WHERE database_name = ?", [CACHE_DB]).fetchall()
+    if not attached:
+        ws.con.execute(f"ATTACH ':memory:' AS {CACHE_DB}")

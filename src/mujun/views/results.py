@@ -1,0 +1,121 @@
+"""The results explorer: filter, search, sort and page one run's view table (all SQL parameterised).
+
+Filters are exact matches on a fixed set of columns; ``q`` matches a substring of the name or the USCC
+(case-insensitive, ``%`` and ``_`` taken literally); ``sort`` must be a column of the view table, else
+the stored order (group, rank, USCC) is used. Rows missing the sort value come last either way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+
+from mujun.views.base import Reader
+
+FILTERS = {
+    "county": "county",
+    "town": "town",
+    "industry": "industry_chain",
+    "division": "industry_div",
+    "group": '"group"',
+    "class": '"class"',
+    "status": "status",
+}
+PER_PAGE = (20, 50, 100, 200)
+FACETS = ("county", "town", "industry", "group", "class", "status")
+
+
+@dataclass
+class Query:
+    """What the user asked for; unknown or empty values are ignored."""
+
+    filters: dict[str, str] = field(default_factory=dict)
+    q: str = ""
+    low: bool = False
+    sort: str = ""
+    desc: bool = False
+    page: int = 1
+    per_page: int = 50
+
+    @classmethod
+    def from_params(cls, params: Any) -> Query:
+        def integer(name: str, default: int) -> int:
+            text = str(params.get(name) or "")
+            return int(text) if text.isdigit() else default
+
+        per_page = integer("per_page", 50)
+        return cls(
+            filters={k: str(params[k]) for k in FILTERS if params.get(k)},
+            q=str(params.get("q") or "").strip()[:100],
+            low=str(params.get("low") or "") in ("1", "true", "on"),
+            sort=str(params.get("sort") or ""),
+            desc=str(params.get("dir") or "") == "desc",
+            page=max(1, integer("page", 1)),
+            per_page=per_page if per_page in PER_PAGE else 50,
+        )
+
+
+def _where(reader: Reader, query: Query) -> tuple[str, list[Any]]:
+    sql, params = reader.scope.where("v")
+    parts = [sql]
+    for key, value in query.filters.items():
+        parts.append(f"v.{FILTERS[key]} = ?")
+        params.append(value)
+    if query.q:
+        like = "%" + query.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        parts.append("(v.name ILIKE ? ESCAPE '\\' OR v.uscc ILIKE ? ESCAPE '\\')")
+        params += [like, like]
+    if query.low:
+        parts.append("v.low_efficiency")
+    return " AND ".join(parts), params
+
+
+def _order(reader: Reader, view: str, query: Query) -> str:
+    if query.sort and query.sort in reader.columns(view) and not query.sort.startswith("_"):
+        return f'v."{query.sort}" {"DESC" if query.desc else "ASC"} NULLS LAST, v._ord'
+    return "v._ord"
+
+
+def _public(reader: Reader, view: str) -> str:
+    """The view's columns without the engine's internals (``_scope``, ``_b_…``) and the sort key."""
+    return ", ".join(f'v."{c}"' for c in reader.columns(view) if not c.startswith("_"))
+
+
+def page(reader: Reader, run_id: str, query: Query) -> dict[str, Any]:
+    """One page of rows plus the total count and page numbers."""
+    view = reader.view(run_id)
+    where, params = _where(reader, query)
+    total = int(reader.one(f"SELECT count(*) AS n FROM {view} v WHERE {where}", params)["n"])
+    pages = max(1, -(-total // query.per_page))
+    current = min(query.page, pages)
+    rows = reader.rows(
+        f"SELECT {_public(reader, view)} FROM {view} v WHERE {where} ORDER BY {_order(reader, view, query)} "
+        f"LIMIT {int(query.per_page)} OFFSET {int((current - 1) * query.per_page)}",
+        params,
+    )
+    return {"total": total, "page": current, "pages": pages, "per_page": query.per_page, "rows": rows}
+
+
+def table(reader: Reader, run_id: str, query: Query) -> pa.Table:
+    """Every row of the current view (filters, search, sort; no paging) for exports."""
+    view = reader.view(run_id)
+    where, params = _where(reader, query)
+    return reader.con.execute(
+        f"SELECT {_public(reader, view)} FROM {view} v WHERE {where} ORDER BY {_order(reader, view, query)}", params
+    ).to_arrow_table()
+
+
+def facets(reader: Reader, run_id: str) -> dict[str, list[str]]:
+    """The values each filter can take in this run (within the reader's scope)."""
+    view = reader.view(run_id)
+    where, params = reader.scope.where("v")
+    out: dict[str, list[str]] = {}
+    for key in FACETS:
+        col = FILTERS[key]
+        got = reader.rows(
+            f"SELECT DISTINCT v.{col} AS x FROM {view} v WHERE {where} AND v.{col} IS NOT NULL ORDER BY 1", params
+        )
+        out[key] = [str(r["x"]) for r in got]
+    return out

@@ -1,0 +1,85 @@
+"""The FastAPI application: static files from the package, pages from :mod:`mujun.web.routes`.
+
+No route loads anything from the network: FastAPI's /docs, /redoc and /openapi.json are off, and
+JavaScript (htmx, ECharts) is vendored under ``static/vendor`` (see VENDOR.json). Run one worker
+process: the app holds the workspace's DuckDB file open for writing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
+
+from mujun.errors import MujunError, WorkspaceError
+from mujun.web import security
+from mujun.web.render import render, to_json
+from mujun.web.routes import ROUTERS
+from mujun.web.state import AppState
+
+log = logging.getLogger("mujun.web")
+
+
+def create_app(workspace: str | Path, max_upload_bytes: int | None = None) -> FastAPI:
+    """The app for ``workspace`` (a folder with mujun.duckdb, created if missing)."""
+    state = AppState(Path(workspace))
+    if max_upload_bytes is not None:
+        state.max_upload_bytes = max_upload_bytes
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        state.close()
+
+    app = FastAPI(title="mujun 亩均", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
+    app.state.mujun = state
+    app.middleware("http")(security.middleware)
+    static = resources.files("mujun").joinpath("web/static")
+    app.mount("/static", StaticFiles(directory=str(static)), name="static")
+    for router in ROUTERS:
+        app.include_router(router)
+    _errors(app)
+    return app
+
+
+def _error(request: Request, status: int, message: str, hint: str = "") -> Response:
+    if request.url.path.endswith(".json"):
+        return Response(
+            to_json({"error": message, "hint": hint, "status": status}), status, media_type="application/json"
+        )
+    return render(request, "error.html", {"status": status, "message": message, "hint": hint}, status=status)
+
+
+def _errors(app: FastAPI) -> None:
+    @app.exception_handler(WorkspaceError)
+    async def workspace_error(request: Request, exc: WorkspaceError) -> Response:
+        return _error(request, 404, str(exc), "请先导入数据并评价（mujun import / mujun evaluate），或换一个年度。")
+
+    @app.exception_handler(MujunError)
+    async def mujun_error(request: Request, exc: MujunError) -> Response:
+        return _error(request, 400, str(exc))
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        text = exc.detail if isinstance(exc.detail, str) and exc.status_code != 404 else "页面不存在"
+        if exc.status_code != 404 and not isinstance(exc.detail, str):
+            text = "请求有误"
+        return _error(request, exc.status_code, text)
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_params(request: Request, exc: RequestValidationError) -> Response:
+        where = "；".join(f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in exc.errors())
+        return _error(request, 400, f"参数有误：{where}")
+
+    @app.exception_handler(Exception)
+    async def crash(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s", request.url.path)
+        return _error(request, 500, "服务器内部错误，已记录日志。", type(exc).__name__)

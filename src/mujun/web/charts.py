@@ -1,0 +1,105 @@
+"""ECharts options built from view data (plain dicts; rendered by the vendored echarts.min.js).
+
+Colours follow the class badges in app.css. Labels come in through ``t`` so both languages work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+CLASS_COLOURS = {"A": "#2e7d32", "B": "#1d4e89", "C": "#b26a00", "D": "#c62828", "T": "#6d6d6d"}
+T = Callable[..., str]
+
+
+def classes_pie(classes: dict[str, int], label: Callable[[str], str]) -> dict[str, Any]:
+    data = [{"name": label(k), "value": v, "itemStyle": {"color": CLASS_COLOURS[k]}} for k, v in classes.items() if v]
+    return {
+        "animation": False,
+        "tooltip": {"trigger": "item", "formatter": "{b}：{c}（{d}%）"},
+        "legend": {"bottom": 0},
+        "series": [{"type": "pie", "radius": ["35%", "65%"], "data": data, "label": {"formatter": "{b}\n{c}"}}],
+    }
+
+
+def trend(rows: list[dict[str, Any]], t: T, goal: dict[str, Any]) -> dict[str, Any]:
+    """Tax per mu (bars, left axis) and low-efficiency firms (line, right axis) with the goal marked."""
+    years = [str(r["year"]) for r in rows]
+    deadline = str(goal["deadline"])
+    if deadline not in years and years and deadline > years[-1]:
+        years = [*years, *(str(y) for y in range(int(years[-1]) + 1, int(deadline) + 1))]
+    low = {str(r["year"]): r["low_efficiency"] for r in rows}
+    tax = {str(r["year"]): (round(r["tax_per_mu"], 2) if r["tax_per_mu"] is not None else None) for r in rows}
+    return {
+        "animation": False,
+        "tooltip": {"trigger": "axis"},
+        "legend": {"bottom": 0},
+        "grid": {"left": 50, "right": 50, "top": 30, "bottom": 50},
+        "xAxis": {"type": "category", "data": years},
+        "yAxis": [
+            {"type": "value", "name": t("common.tax_per_mu")},
+            {"type": "value", "name": t("common.low_efficiency")},
+        ],
+        "series": [
+            {
+                "type": "bar",
+                "name": t("common.tax_per_mu"),
+                "data": [tax.get(y) for y in years],
+                "itemStyle": {"color": "#2f6fb5"},
+            },
+            {
+                "type": "line",
+                "name": t("common.low_efficiency"),
+                "yAxisIndex": 1,
+                "data": [low.get(y) for y in years],
+                "itemStyle": {"color": "#c62828"},
+                "markPoint": {
+                    "data": [{"coord": [deadline, goal["target"]], "value": t("ov.goal", **goal), "symbolSize": 40}],
+                    "label": {"fontSize": 10},
+                },
+            },
+        ],
+    }
+
+
+def bars(names: list[str], values: list[float | None], name: str, horizontal: bool = True) -> dict[str, Any]:
+    cat = {"type": "category", "data": names, "inverse": horizontal}
+    val = {"type": "value", "name": name}
+    return {
+        "animation": False,
+        "tooltip": {"trigger": "axis"},
+        "grid": {"left": 110 if horizontal else 50, "right": 30, "top": 30, "bottom": 30},
+        "xAxis": val if horizontal else cat,
+        "yAxis": cat if horizontal else val,
+        "series": [
+            {
+                "type": "bar",
+                "name": name,
+                "data": [None if v is None else round(v, 2) for v in values],
+                "itemStyle": {"color": "#2f6fb5"},
+                "label": {"show": True, "position": "right" if horizontal else "top"},
+            }
+        ],
+    }
+
+
+def stacked_classes(names: list[str], rows: list[dict[str, Any]], label: Callable[[str], str]) -> dict[str, Any]:
+    """One horizontal bar per name, stacked by class counts."""
+    return {
+        "animation": False,
+        "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
+        "legend": {"bottom": 0},
+        "grid": {"left": 110, "right": 30, "top": 20, "bottom": 50},
+        "xAxis": {"type": "value"},
+        "yAxis": {"type": "category", "data": names, "inverse": True},
+        "series": [
+            {
+                "type": "bar",
+                "stack": "c",
+                "name": label(k),
+                "itemStyle": {"color": CLASS_COLOURS[k]},
+                "data": [r["classes"][k] for r in rows],
+            }
+            for k in "ABCDT"
+        ],
+    }

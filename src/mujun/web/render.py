@@ -1,0 +1,172 @@
+"""Pages and their ``.json`` twins from one context, Jinja2 set-up, language and run selection.
+
+``@page(router, "/results", "results.html")`` registers ``GET /results`` (HTML) and ``GET /results.json``;
+the handler returns a plain dict (the context) and both responses are built from that same dict.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import functools
+import json
+import math
+from collections.abc import Callable
+from importlib import resources
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+
+from mujun.catalog import catalog, industries
+from mujun.catalog.industries import division_label
+from mujun.views import Reader
+from mujun.web import formats, security
+from mujun.web.i18n import LANGS, translate
+
+NAV = (
+    ("/", "nav.overview"),
+    ("/results", "nav.results"),
+    ("/units", "nav.units"),
+    ("/industries", "nav.industries"),
+    ("/schemes", "nav.schemes"),
+    ("/health", "nav.health"),
+    ("/exports", "nav.exports"),
+)
+
+
+def _env() -> Environment:
+    folder = str(resources.files("mujun").joinpath("web/templates"))
+    env = Environment(
+        loader=FileSystemLoader(folder),
+        autoescape=select_autoescape(["html", "xml"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["num"] = formats.num
+    env.filters["pct"] = formats.pct
+    env.globals["division_label"] = division_label
+    env.globals["json_script"] = json_script
+    return env
+
+
+def json_script(value: Any, element_id: str) -> Markup:
+    """Data for scripts as a non-executed JSON block (CSP forbids inline script; ``<`` is escaped)."""
+    text = to_json(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Markup(f'<script type="application/json" id="{element_id}">{text}</script>')
+
+
+def _default(v: Any) -> Any:
+    if isinstance(v, decimal.Decimal):
+        return float(v)
+    if isinstance(v, dt.datetime | dt.date):
+        return v.isoformat()
+    if isinstance(v, set | tuple):
+        return list(v)
+    raise TypeError(type(v).__name__)
+
+
+def _clean(v: Any) -> Any:
+    if isinstance(v, float) and (math.isnan(v) or math.isinf(v)):
+        return None
+    if isinstance(v, dict):
+        return {str(k): _clean(x) for k, x in v.items()}
+    if isinstance(v, list | tuple):
+        return [_clean(x) for x in v]
+    return v
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(_clean(value), ensure_ascii=False, default=_default, allow_nan=False)
+
+
+ENV = _env()
+
+
+def lang_of(request: Request) -> str:
+    asked = request.query_params.get("lang") or request.cookies.get("lang") or "zh"
+    return asked if asked in LANGS else "zh"
+
+
+def url_with(request: Request, **changes: Any) -> str:
+    """This page's URL with some query parameters changed (None removes one)."""
+    params = dict(request.query_params)
+    for k, v in changes.items():
+        if v is None:
+            params.pop(k, None)
+        else:
+            params[k] = str(v)
+    return request.url.path + ("?" + urlencode(params) if params else "")
+
+
+def selection(request: Request, reader: Reader) -> dict[str, Any]:
+    """The run a page shows: ``?run=`` or ``?year=``/``?scheme=``, else the newest year's newest run."""
+    q = request.query_params
+    year = q.get("year")
+    run = reader.run_for(
+        year=int(year) if year and year.isdigit() else None, scheme=q.get("scheme") or None, run_id=q.get("run")
+    )
+    return {
+        "run_id": run["run_id"],
+        "year": int(run["year"]),
+        "scheme": run["scheme_id"],
+        "years": reader.years(),
+        "schemes": reader.schemes(),
+        "started_at": run["started_at"],
+    }
+
+
+def base_context(request: Request) -> dict[str, Any]:
+    lang = lang_of(request)
+    t = functools.partial(_t, lang)
+    return {
+        "request": request,
+        "lang": lang,
+        "t": t,
+        "nav": NAV,
+        "csrf_token": security.request_token(request),
+        "money": functools.partial(formats.money, lang=lang),
+        "date": functools.partial(formats.date_zh, lang=lang),
+        "field_label": functools.partial(catalog.label, lang=lang),
+        "class_label": functools.partial(catalog.class_label, lang=lang),
+        "status_label": functools.partial(catalog.status_label, lang=lang),
+        "url_with": functools.partial(url_with, request),
+        "chain_label": lambda cid: ch.label(lang) if (ch := industries.chain(cid)) else cid,
+        "path": request.url.path,
+    }
+
+
+def _t(lang: str, key: str, **values: object) -> str:
+    return translate(key, lang, **values)
+
+
+def render(request: Request, template: str, ctx: dict[str, Any], status: int = 200) -> HTMLResponse:
+    html = ENV.get_template(template).render({**base_context(request), **ctx, "page": ctx})
+    response = HTMLResponse(html, status_code=status)
+    if "lang" in request.query_params and request.query_params["lang"] in LANGS:
+        response.set_cookie("lang", request.query_params["lang"], samesite="strict")
+    return response
+
+
+def page(router: APIRouter, path: str, template: str) -> Callable[[Callable[..., dict[str, Any]]], Any]:
+    """Register ``path`` (HTML via ``template``) and ``path.json`` for a handler returning a context dict."""
+    twin = "/overview.json" if path == "/" else f"{path}.json"
+
+    def deco(fn: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+        @functools.wraps(fn)
+        def endpoint(*args: Any, **kwargs: Any) -> Response:
+            request: Request = kwargs["request"]
+            ctx = fn(*args, **kwargs)
+            if request.url.path.endswith(".json"):
+                return Response(to_json(ctx), media_type="application/json")
+            return render(request, template, ctx)
+
+        # the twin first: "/enterprise/{uscc}" would otherwise also match "/enterprise/X.json"
+        router.add_api_route(twin, endpoint, methods=["GET"], response_class=JSONResponse, include_in_schema=False)
+        router.add_api_route(path, endpoint, methods=["GET"], response_class=HTMLResponse, include_in_schema=False)
+        return fn
+
+    return deco

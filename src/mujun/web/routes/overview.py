@@ -1,0 +1,45 @@
+"""总览: the one screen for leaders (views.overview does the figures; this adds charts)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from mujun.catalog import catalog
+from mujun.views import overview as ov
+from mujun.web import charts
+from mujun.web.i18n import translate
+from mujun.web.render import lang_of, page, selection
+
+router = APIRouter()
+
+
+@page(router, "/", "overview.html")
+def overview(request: Request) -> dict[str, Any]:
+    state = request.app.state.mujun
+    lang = lang_of(request)
+    with state.reader() as r:
+        sel = selection(request, r)
+        data = state.memoised(
+            ("overview", sel["run_id"], r.scope), lambda: ov.overview(r, sel["run_id"], sel["scheme"])
+        )
+
+    def t(key: str, **v: object) -> str:
+        return translate(key, lang, **v)
+
+    label = lambda k: catalog.class_label(k, lang)  # noqa: E731
+    units = data["units"]
+    chains = data["chains"]
+    return {
+        "selection": sel,
+        **data,
+        "charts": {
+            "classes": charts.classes_pie(data["summary"]["classes"], label),
+            "trend": charts.trend(data["trend"], t, data["goal"]),
+            "units": charts.bars(
+                [str(u["unit"]) for u in units], [u["tax_per_mu"] for u in units], t("common.tax_per_mu")
+            ),
+            "chains": charts.stacked_classes([c[lang] for c in chains], chains, label),
+        },
+    }
