@@ -245,3 +245,7 @@ def main(argv: list[str] | None = None) -> None:
             f"内部错误 internal error: {type(exc).__name__}: {exc}\n（设置 MUJUN_DEBUG=1 可查看详细信息）", err=True
         )
         sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -105,7 +105,8 @@ class Reader:
     # -- runs ------------------------------------------------------------------------------------
     def runs(self) -> list[dict[str, Any]]:
         """Every stored run (newest last): run_id, year, scheme_id, scheme_sha256, started_at, firms."""
-        if not self.ws.has_table("runs"):
+        # this reader's own cursor: ws.con is shared by every request thread and is not thread-safe
+        if not self.rows("SELECT 1 FROM information_schema.tables WHERE table_name = 'runs'"):
             return []
         return self.rows(
             "SELECT run_id, year, scheme_id, scheme_sha256, input_sha256, started_at, firms FROM runs "

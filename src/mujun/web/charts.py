@@ -53,10 +53,16 @@ def trend(rows: list[dict[str, Any]], t: T, goal: dict[str, Any]) -> dict[str, A
                 "yAxisIndex": 1,
                 "data": [low.get(y) for y in years],
                 "itemStyle": {"color": "#c62828"},
-                "markPoint": {
-                    "data": [{"coord": [deadline, goal["target"]], "value": t("ov.goal", **goal), "symbolSize": 40}],
-                    "label": {"fontSize": 10},
-                },
+            },
+            {
+                "type": "scatter",
+                "name": t("ov.goal_short"),
+                "yAxisIndex": 1,
+                "symbol": "diamond",
+                "symbolSize": 14,
+                "itemStyle": {"color": "#2e7d32"},
+                "data": [[deadline, goal["target"]]],
+                "label": {"show": True, "position": "top", "formatter": t("ov.goal", **goal)},
             },
         ],
     }
@@ -89,7 +95,7 @@ def stacked_classes(names: list[str], rows: list[dict[str, Any]], label: Callabl
         "animation": False,
         "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
         "legend": {"bottom": 0},
-        "grid": {"left": 110, "right": 30, "top": 20, "bottom": 50},
+        "grid": {"left": 110, "right": 30, "top": 20, "bottom": 80},
         "xAxis": {"type": "value"},
         "yAxis": {"type": "category", "data": names, "inverse": True},
         "series": [
