@@ -149,7 +149,7 @@ def profile(reader: Reader, run_id: str, scheme_id: str, uscc: str) -> dict[str,
     cuts = cutoffs(reader, run_id, row.get("_scope"))
     explanation = explain_row(loaded, row, cuts).to_dict()
     group = next((g for g in s.groups if g.id == row.get("group")), None)
-    shown = [it.indicator for it in group.items] if group else list(s.indicators)
+    shown = [it.indicator for it in group.items] if group else list(s.items_by_indicator())
     indicators = [
         {
             "id": i,

@@ -3,7 +3,8 @@ the goal, the ranking of assessment units and the comparison of industry chains.
 
 Definitions (all over the reader's scope):
 * 亩均税收 (tax per mu) of a set of firms = Σ tax_10k_yuan / Σ land_mu over its above-scale (规上) firms
-  with land > 0 — the aggregate ratio the bureau publishes, not the mean of firm ratios.
+  with land > 0 and a known tax — the aggregate ratio the bureau publishes, not the mean of firm ratios
+  (a firm whose tax is missing is left out of both sums: missing is not 0).
 * low-efficiency firms: those whose reason codes carry ``LOW-EFFICIENCY`` (set by the scheme's own
   threshold, e.g. linyi-2022's tax per mu < 3 万元/亩 for 规上 firms).
 * A share = A firms / graded firms.
@@ -29,8 +30,8 @@ AGG = """
   count(*) FILTER (WHERE v."class" = 'D') AS d,
   count(*) FILTER (WHERE v."class" = 'T') AS t,
   count(*) FILTER (WHERE v.low_efficiency) AS low_efficiency,
-  sum(v.tax_10k_yuan) FILTER (WHERE v.above_scale AND v.land_mu > 0) AS tax,
-  sum(v.land_mu) FILTER (WHERE v.above_scale AND v.land_mu > 0) AS land,
+  sum(v.tax_10k_yuan) FILTER (WHERE v.above_scale AND v.land_mu > 0 AND v.tax_10k_yuan IS NOT NULL) AS tax,
+  sum(v.land_mu) FILTER (WHERE v.above_scale AND v.land_mu > 0 AND v.tax_10k_yuan IS NOT NULL) AS land,
   sum(v.output_10k_yuan) AS output,
   avg(v.total_score) FILTER (WHERE v.status = 'graded') AS mean_score
 """

@@ -25,7 +25,7 @@ from mujun.views.base import Reader
 
 NO_CLASS = "-"
 CLASSES = ("A", "B", "C", "D", "T", NO_CLASS)
-KEPT = ("uscc", "name", "county", "town", "industry_code", "group", "status", "class", "rank", "total_score")
+KEPT = ("uscc", "name", "county", "group", "status", "class", "rank", "total_score")
 PER_PAGE = 50
 
 
@@ -133,14 +133,19 @@ def compare(table: pa.Table, a: LoadedScheme, b: LoadedScheme, year: int) -> pa.
     try:
         con.register("ra", ra)
         con.register("rb", rb)
+        con.register("facts", table.select(["uscc", "year", "town", "industry_code"]))
         both = con.execute(
             """
-            SELECT ra.uscc, ra.name, ra.county, ra.town, ra.industry_code,
+            SELECT ra.uscc, ra.name, ra.county, f.town, f.industry_code,
                    ra."group" AS group_a, rb."group" AS group_b, ra.status AS status_a, rb.status AS status_b,
                    coalesce(ra."class", '-') AS class_a, coalesce(rb."class", '-') AS class_b,
                    ra."rank" AS rank_a, rb."rank" AS rank_b, ra.total_score AS score_a, rb.total_score AS score_b
-            FROM ra JOIN rb USING (uscc) ORDER BY ra.uscc
-            """
+            FROM ra JOIN rb ON rb.uscc = ra.uscc
+            LEFT JOIN (SELECT DISTINCT ON (uscc) uscc, town, industry_code FROM facts WHERE year = ?) f
+                ON f.uscc = ra.uscc
+            ORDER BY ra.uscc
+            """,
+            [year],
         ).to_arrow_table()
     finally:
         con.close()
@@ -149,7 +154,11 @@ def compare(table: pa.Table, a: LoadedScheme, b: LoadedScheme, year: int) -> pa.
 
 
 def transitions(
-    reader: Reader, both: pa.Table, county: str | None = None, frm: str | None = None, to: str | None = None,
+    reader: Reader,
+    both: pa.Table,
+    county: str | None = None,
+    frm: str | None = None,
+    to: str | None = None,
     page: int = 1,
 ) -> dict[str, Any]:
     """Matrix, totals and one page of changed firms, over the reader's scope (and ``county`` if given);
@@ -160,10 +169,10 @@ def transitions(
         where, params = reader.scope.where("v")
         if county:
             where, params = where + " AND v.county = ?", [*params, county]
-        cells = con.execute(
-            f"SELECT class_a, class_b, count(*) FROM v WHERE {where} GROUP BY 1, 2", params
-        ).fetchall()
-        units = [r[0] for r in con.execute("SELECT DISTINCT county FROM v WHERE county IS NOT NULL ORDER BY 1").fetchall()]
+        cells = con.execute(f"SELECT class_a, class_b, count(*) FROM v WHERE {where} GROUP BY 1, 2", params).fetchall()
+        units = [
+            r[0] for r in con.execute("SELECT DISTINCT county FROM v WHERE county IS NOT NULL ORDER BY 1").fetchall()
+        ]
         changed_where = f"{where} AND v.class_a <> v.class_b"
         for name, value in (("class_a", frm), ("class_b", to)):
             if value in CLASSES:

@@ -116,7 +116,11 @@ def unit_names(reader: Reader, run_id: str) -> list[str]:
 
 def units_page(reader: Reader, run_id: str, scheme: str) -> dict[str, Any]:
     """Every unit of the run ranked by tax per mu, the scope's total and each unit's trend."""
-    return {"units": by_unit(reader, run_id), "total": summary(reader, run_id), "trend": trend_by(reader, scheme, "unit")}
+    return {
+        "units": by_unit(reader, run_id),
+        "total": summary(reader, run_id),
+        "trend": trend_by(reader, scheme, "unit"),
+    }
 
 
 def unit_page(reader: Reader, run_id: str, scheme: str, unit: str) -> dict[str, Any] | None:

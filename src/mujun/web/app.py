@@ -69,9 +69,9 @@ def _errors(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
-        text = exc.detail if isinstance(exc.detail, str) and exc.status_code != 404 else "页面不存在"
-        if exc.status_code != 404 and not isinstance(exc.detail, str):
-            text = "请求有误"
+        text = exc.detail if isinstance(exc.detail, str) else "请求有误"
+        if text in ("Not Found", "Method Not Allowed"):  # Starlette's own English defaults
+            text = "页面不存在" if exc.status_code == 404 else "不支持这种请求方式"
         return _error(request, exc.status_code, text)
 
     @app.exception_handler(RequestValidationError)

@@ -21,6 +21,7 @@ from mujun.web.render import ENV, base_context, lang_of, page, selection
 
 router = APIRouter()
 SYNTHETIC_MARK = "（合成）"  # the synthetic generator's marker in firm names
+DATA_KINDS = ("missing", "benchmark_missing", "zero_value")  # engine codes about one indicator's data
 
 
 def _sig(v: Any, digits: int = 4) -> float | None:
@@ -30,13 +31,22 @@ def _sig(v: Any, digits: int = 4) -> float | None:
     x = float(v)
     if x == 0:
         return 0.0
-    return round(x, max(0, digits - 1 - int(math.floor(math.log10(abs(x))))))
+    return round(x, max(0, digits - 1 - math.floor(math.log10(abs(x)))))
+
+
+def _score(v: float | None) -> str:
+    """A stored total score as shown in tables (two decimals; "—" when missing)."""
+    return "—" if v is None else f"{v:.2f}"
+
+
+def _point_label(h: dict[str, Any]) -> str:
+    return f"{h['class'] or '—'} · {_score(h['total_score'])}"
 
 
 def _reason_text(r: dict[str, Any], items: dict[str, dict[str, Any]], lang: str) -> str:
     """A reason code in words (the scheme's own label for scheme codes; interface strings for engine codes)."""
     kind = r["kind"]
-    if kind in ("missing", "benchmark_missing", "zero_value"):
+    if kind in DATA_KINDS:
         label = r["indicator_label"] if lang == "zh" else r["indicator_label_en"]
         points = items.get(r["indicator"], {}).get("points")
         shown = "—" if points is None else f"{points:.2f}"
@@ -51,7 +61,7 @@ def _reason_text(r: dict[str, Any], items: dict[str, dict[str, Any]], lang: str)
 
 
 def _reason_tag(r: dict[str, Any], lang: str) -> str:
-    tag = r.get("override_kind") or ("data" if r["kind"] in ("missing", "benchmark_missing", "zero_value") else r["kind"])
+    tag = r.get("override_kind") or ("data" if r["kind"] in DATA_KINDS else r["kind"])
     return translate(f"ent.tag.{tag}", lang)
 
 
@@ -63,7 +73,7 @@ def score_chart(history: list[dict[str, Any]], t: Any) -> dict[str, Any]:
         {
             "value": _sig(h["total_score"], 6),
             "itemStyle": {"color": CLASS_COLOURS.get(h["class"] or "", "#6d6d6d")},
-            "label": {"show": True, "formatter": f"{h['class'] or '—'} · {{c}}", "position": "top"},
+            "label": {"show": True, "position": "top", "formatter": _point_label(h)},
         }
         for h in history
     ]
@@ -135,9 +145,8 @@ def _context(request: Request, uscc: str) -> dict[str, Any]:
     code = uscc_rules.normalise(uscc)
     with state.reader() as r:
         sel = selection(request, r)
-        data = state.memoised(
-            ("enterprise", sel["run_id"], code, r.scope), lambda: ent.profile(r, sel["run_id"], sel["scheme"], code)
-        )
+        # not memoised: one entry per firm and run would grow without bound; a profile takes ~0.1 s
+        data = ent.profile(r, sel["run_id"], sel["scheme"], code)
     if data is None:
         raise HTTPException(404, translate("ent.not_found", lang, uscc=code, year=sel["year"]))
 
@@ -148,10 +157,12 @@ def _context(request: Request, uscc: str) -> dict[str, Any]:
     items = {i["indicator"]: i for i in ex["items"]}
     reasons = [{**r, "text": _reason_text(r, items, lang), "tag": _reason_tag(r, lang)} for r in data["reasons"]]
     history = data["history"]
+    labels = {r["code"]: r.get("label") or r["code"] for r in data["reasons"]}
     return {
         "selection": sel,
         **data,
         "reasons": reasons,
+        "blocked": [labels.get(code, code) for code in ex["blocked_by"]],
         "synthetic": SYNTHETIC_MARK in data["firm"]["name"],
         "sheet_url": f"/enterprise/{quote(code)}/sheet.pdf?run={quote(sel['run_id'])}&lang={lang}",
         "charts": {
