@@ -21,7 +21,12 @@ def test_every_used_key_has_both_languages():
         for key in KEY.findall(path.read_text(encoding="utf-8")):
             used.setdefault(key, path.name)
     assert used, "no keys found: the pattern is wrong"
-    missing = {k: where for k, where in used.items() if k not in table}
+    # a key ending in "." is a prefix completed at run time (t('hl.sev.' ~ severity)): some key must extend it
+    missing = {
+        k: where
+        for k, where in used.items()
+        if (k not in table if not k.endswith(".") else not any(x.startswith(k) for x in table))
+    }
     assert not missing, missing
     for key, texts in table.items():
         assert texts.get("zh") and texts.get("en"), key

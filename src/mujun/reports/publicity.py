@@ -1,11 +1,24 @@
 """The 公示 publicity list as published lists are laid out: 序号, 企业名称, 统一社会信用代码, 县区, 综合得分,
-评价类别; one sheet per group, graded firms in rank order, then T-class and not-graded firms."""
+评价类别; one sheet per group, graded firms in rank order, then T-class and not-graded firms.
+
+:func:`write_publicity_xlsx` writes an :class:`Evaluation` (``mujun demo``); :func:`build_list` and
+:func:`publicity_list_xlsx` make the list the web app publishes from rows read through a scope-aware
+``Reader`` (graded firms, already in published order), with the title, notes and objection period of
+``catalog/publicity.yaml`` (configuration: city name, wording, contact)."""
 
 from __future__ import annotations
 
+import datetime as dt
+import io
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
 from pathlib import Path
+from typing import Any
 
+import pyarrow as pa
 import xlsxwriter
+import yaml
 
 from mujun.catalog.catalog import sheet_headers
 from mujun.reports.writers import FIXED_TIME
@@ -48,3 +61,165 @@ def write_publicity_xlsx(ev: Evaluation, path: str | Path) -> Path:
         ws.fit_to_pages(1, 0)
     wb.close()
     return p
+
+
+# -- the list from a table of rows (web app): one titled section per group, texts from publicity.yaml ----------
+
+
+@cache
+def settings() -> dict[str, Any]:
+    """The publicity CONFIGURATION (``catalog/publicity.yaml``): city, title patterns, notes, objection text."""
+    text = resources.files("mujun").joinpath("catalog/publicity.yaml").read_text(encoding="utf-8")
+    return dict(yaml.safe_load(text))
+
+
+def date_zh(day: dt.date) -> str:
+    """2026-11-26 → 2026年11月26日 (the style of published notices)."""
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+@dataclass(frozen=True)
+class Section:
+    """One group's list: its title and rows (seq, name, uscc, county, score, klass) numbered from 1."""
+
+    group: str
+    label: str
+    title: str
+    rows: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class PublicityList:
+    """Everything a published list shows, texts already filled in."""
+
+    title: str
+    headers: list[str]
+    sections: list[Section]
+    run_note: str
+    synthetic_note: str  # empty unless a listed name carries the SYNTHETIC marker
+    intro: str
+    objection: str
+    issuer: str
+    date: str
+    n: int
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+def build_list(
+    rows: pa.Table,
+    *,
+    year: int,
+    run_id: str,
+    scheme_id: str,
+    scheme_title: str,
+    source: str = "",
+    groups: list[tuple[str, str]],
+    county: str = "",
+    day: dt.date,
+) -> PublicityList:
+    """Sections of ``rows`` (columns group, name, uscc, county, total_score, class; already in published
+    order) per group of ``groups`` (id, scheme label) in that order; groups without rows are left out."""
+    cfg = settings()
+    records = rows.to_pylist()
+    marker = str(cfg["synthetic_marker"])
+    values: dict[str, Any] = {
+        "city": cfg["city"],
+        "county": county,
+        "year": year,
+        "date": date_zh(day),
+        "days": cfg["objection_days"],
+        "run": run_id,
+        "scheme": scheme_id,
+        "scheme_title": scheme_title,
+        "source": source or scheme_title,
+        "n": len(records),
+    }
+    values["contact"] = str(cfg["contact"]).format(**values)
+    known = dict(groups)
+    order = [g for g, _ in groups] + sorted({str(r["group"]) for r in records} - set(known))
+    sections = []
+    for gid in order:
+        part = [r for r in records if str(r["group"]) == gid]
+        if not part:
+            continue
+        wording = cfg.get("groups", {}).get(gid) or known.get(gid, gid)
+        numbered = [
+            {
+                "seq": i,
+                "name": r["name"],
+                "uscc": r["uscc"],
+                "county": r["county"],
+                "score": r["total_score"],
+                "klass": str(cfg["class_text"]).format(cls=r["class"]) if r["class"] else None,
+            }
+            for i, r in enumerate(part, start=1)
+        ]
+        title = str(cfg["title"]).format(**values, group=wording)
+        sections.append(Section(gid, known.get(gid, gid), title, numbered))
+    synthetic = any(marker in str(r["name"] or "") for r in records)
+    return PublicityList(
+        title=sections[0].title if len(sections) == 1 else str(cfg["document_title"]).format(**values),
+        headers=sheet_headers("publicity"),
+        sections=sections,
+        run_note=str(cfg["run_note"]).format(**values),
+        synthetic_note=str(cfg["synthetic_note"]) if synthetic else "",
+        intro=str(cfg["intro"]).format(**values),
+        objection=str(cfg["objection"]).format(**values),
+        issuer=str(cfg["issuer"]).format(**values),
+        date=values["date"],
+        n=len(records),
+        meta=values,
+    )
+
+
+def publicity_list_xlsx(doc: PublicityList) -> bytes:
+    """The list as xlsx: one sheet per section — title, run note (and SYNTHETIC note), the six headers,
+    the rows numbered 1..n, then the objection text, issuer and date. Missing scores read "—"."""
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+    wb.set_properties({"title": doc.title, "created": FIXED_TIME, "author": "mujun"})
+    title = wb.add_format({"bold": True, "font_size": 14, "align": "center", "valign": "vcenter", "text_wrap": True})
+    note = wb.add_format({"font_size": 10, "text_wrap": True, "valign": "top"})
+    warn = wb.add_format({"font_size": 10, "bold": True, "font_color": "#C00000", "text_wrap": True})
+    head = wb.add_format({"bold": True, "border": 1, "align": "center", "bg_color": "#DDEBF7"})
+    cell = wb.add_format({"border": 1})
+    centre = wb.add_format({"border": 1, "align": "center"})
+    score = wb.add_format({"border": 1, "num_format": "0.00"})
+    last = len(doc.headers) - 1
+    sections = doc.sections or [Section("", "", doc.title, [])]
+    for sec in sections:
+        ws = wb.add_worksheet((sec.label or "公示名单")[:31])
+        ws.set_row(0, 36)
+        ws.merge_range(0, 0, 0, last, sec.title, title)
+        row = 1
+        for text, fmt in ((doc.run_note, note), (doc.synthetic_note, warn)):
+            if text:
+                ws.merge_range(row, 0, row, last, text, fmt)
+                row += 1
+        for j, h in enumerate(doc.headers):
+            ws.write(row, j, h, head)
+        ws.repeat_rows(row)
+        ws.freeze_panes(row + 1, 0)
+        for r in sec.rows:
+            row += 1
+            ws.write_number(row, 0, r["seq"], centre)
+            ws.write(row, 1, r["name"], cell)
+            ws.write_string(row, 2, r["uscc"], cell)
+            ws.write(row, 3, r["county"] or "—", centre)
+            if r["score"] is None:
+                ws.write(row, 4, "—", centre)
+            else:
+                ws.write_number(row, 4, float(r["score"]), score)
+            ws.write(row, 5, r["klass"] or "—", centre)
+        for text in ("", doc.objection, doc.issuer, doc.date):
+            row += 1
+            if text:
+                ws.merge_range(row, 0, row, last, text, note)
+        ws.set_row(row - 2, 48)
+        for j, width in enumerate((7, 44, 22, 12, 10, 10)):
+            ws.set_column(j, j, width)
+        ws.set_paper(9)  # A4
+        ws.fit_to_pages(1, 0)
+        ws.set_footer("&C第 &P 页 / 共 &N 页")
+    wb.close()
+    return buf.getvalue()

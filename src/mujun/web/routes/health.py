@@ -1,5 +1,230 @@
-"""(being written in this change)"""
+"""数据体检 and quarantine: see problems, correct a value, confirm a link, re-validate, upload department files,
+evaluate again. Reads go through :mod:`mujun.views.health`; every write runs under ``state.writing()``.
 
-from fastapi import APIRouter
+Every POST works with and without JavaScript: htmx requests (``HX-Request``) get the re-rendered quarantine
+row; plain form posts get ``303 See Other`` back to the page (``back`` is only followed when it is a local
+path of this area). Uploads: only .xlsx/.xls/.csv, names reduced to their last path part and safe characters,
+saved under ``<workspace>/uploads/<UTC time>/``; the request body is counted as it streams (a chunked
+upload carries no Content-Length) and each file again as it is written: over ``max_upload_bytes`` → 413.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+from pathlib import Path, PurePosixPath
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import UploadFile
+
+from mujun import api
+from mujun.runs.intake import import_files
+from mujun.runs.merge import rebuild_enterprise_years
+from mujun.runs.quarantine import confirm_link, correct, revalidate_all, revalidate_row
+from mujun.schemes.loader import builtin_ids
+from mujun.views import health as hv
+from mujun.web.render import lang_of, page, render
+from mujun.web.security import check_csrf
 
 router = APIRouter()
+SUFFIXES = (".xlsx", ".xls", ".csv")
+CHUNK = 2**16
+BACK = re.compile(r"^/(health|quarantine)(\?[^\s\\]*)?$")
+
+
+@page(router, "/health", "health.html")
+def health(request: Request) -> dict[str, Any]:
+    state = request.app.state.mujun
+    lang = lang_of(request)
+    with state.reader() as r:
+        imports = hv.files(r)
+        problems = state.memoised(("health-cross", r.scope), lambda: hv.cross_check_problems(r))
+        years = hv.years(r, problems)
+        runs = r.runs()
+    latest = runs[-1] if runs else None
+    just = request.query_params.get("import")
+    return {
+        "imports": imports,
+        "cross_checks": hv.cross_summary(problems, lang),
+        "years": years,
+        "schemes": sorted({*builtin_ids(), *(str(x["scheme_id"]) for x in runs)}),
+        "scheme": str(latest["scheme_id"]) if latest else "linyi-2022",
+        "year": next((y["year"] for y in years if y["stale"]), years[-1]["year"]) if years else None,
+        "just_imported": next((i for i in imports if i["import_id"] == just), None),
+        "max_upload_mb": round(state.max_upload_bytes / 2**20, 1),
+    }
+
+
+@page(router, "/quarantine", "quarantine.html")
+def quarantine(request: Request) -> dict[str, Any]:
+    state = request.app.state.mujun
+    query = hv.QuarantineQuery.from_params(request.query_params)
+    q = request.query_params
+    with state.reader() as r:
+        got = hv.quarantine(r, query)
+        done = hv.intake_row(r, int(q["done"])) if q.get("done", "").isdigit() else None
+    notice = None
+    if q.get("checked", "").isdigit() and q.get("accepted", "").isdigit():
+        notice = {"checked": int(q["checked"]), "accepted": int(q["accepted"])}
+    kept = {k: v for k, v in q.items() if k not in ("done", "checked", "accepted", "lang")}
+    return {
+        "query": {"code": query.code, "file": query.file, "year": query.year, "per_page": query.per_page},
+        "done": done,
+        "revalidated": notice,
+        "back": "/quarantine" + ("?" + urlencode(kept) if kept else ""),
+        **got,
+    }
+
+
+def _form_text(form: Any, name: str, limit: int = 1000) -> str:
+    value = form.get(name)
+    return value.strip()[:limit] if isinstance(value, str) else ""
+
+
+def _after(request: Request, form: Any, row_id: int) -> Response:
+    """htmx: the row again, with its outcome; plain form: back to the list (303)."""
+    if request.headers.get("HX-Request"):
+        with request.app.state.mujun.reader() as r:
+            row = hv.intake_row(r, row_id)
+        back = _form_text(form, "back")
+        return render(
+            request, "health/row.html", {"row": row, "outcome": True, "back": back if BACK.match(back) else ""}
+        )
+    back = _form_text(form, "back")
+    target = back if BACK.match(back) else "/quarantine"
+    sep = "&" if "?" in target else "?"
+    return RedirectResponse(f"{target}{sep}done={row_id}#q-{row_id}", status_code=303)
+
+
+@router.post("/quarantine/{row_id}/correct", dependencies=[Depends(check_csrf)], include_in_schema=False)
+async def correct_value(request: Request, row_id: int) -> Response:
+    """Replace one raw cell of a row (empty = missing), re-validate it and rebuild enterprise_years."""
+    form = await request.form()
+    field, value = _form_text(form, "field", 200), _form_text(form, "value")
+    if not field:
+        raise HTTPException(400, "请选择要更正的列")
+    with request.app.state.mujun.writing() as ws:
+        correct(ws, row_id, field, value or None)
+    return _after(request, form, row_id)
+
+
+@router.post("/quarantine/{row_id}/link", dependencies=[Depends(check_csrf)], include_in_schema=False)
+async def link_row(request: Request, row_id: int) -> Response:
+    """Confirm that the row's code means roster firm ``target``; re-validate every row using that code."""
+    form = await request.form()
+    target = _form_text(form, "target", 40).upper()
+    state = request.app.state.mujun
+    with state.reader() as r:
+        row = hv.intake_row(r, row_id)
+    if row is None or not row["uscc"] or not re.fullmatch(r"[0-9A-Z]{18}", target):
+        raise HTTPException(400, "无法关联：找不到该行或目标代码无效")
+    with state.writing() as ws:
+        confirm_link(ws, row["uscc"], target, row["vals"].get("name") or "")
+        same = ws.con.execute(
+            "SELECT row_id FROM intake_rows WHERE uscc = ? AND status = 'quarantined' AND NOT superseded",
+            [row["uscc"]],
+        ).fetchall()
+        for (other,) in same:
+            revalidate_row(ws, int(other))
+        rebuild_enterprise_years(ws)
+    return _after(request, form, row_id)
+
+
+@router.post("/quarantine/revalidate", dependencies=[Depends(check_csrf)], include_in_schema=False)
+def revalidate(request: Request) -> Response:
+    with request.app.state.mujun.writing() as ws:
+        got = revalidate_all(ws)
+    return RedirectResponse(f"/quarantine?checked={got['checked']}&accepted={got['accepted']}", status_code=303)
+
+
+@router.post("/runs", dependencies=[Depends(check_csrf)], include_in_schema=False)
+async def evaluate_again(request: Request) -> Response:
+    """Rebuild enterprise_years from the accepted rows, evaluate ``year`` with ``scheme``, store the run."""
+    form = await request.form()
+    year_text, scheme = _form_text(form, "year", 8), _form_text(form, "scheme", 100)
+    state = request.app.state.mujun
+    with state.reader() as r:
+        known = {str(x["scheme_id"]) for x in r.runs()}
+    if not year_text.isdigit() or scheme not in {*builtin_ids(), *known}:
+        raise HTTPException(400, "请选择年度和评价方案")
+    year = int(year_text)
+    with state.writing() as ws:
+        rebuild_enterprise_years(ws)
+        data = ws.data()
+        if data is None or data.num_rows == 0:
+            raise HTTPException(400, "工作区中还没有企业数据，请先上传部门文件")
+        loaded = api.load(scheme)
+        canon = api.prepare_data(data, loaded)
+        ev = api.evaluate(canon, loaded, year=year, duckdb_connection=ws.con)
+        ws.store_run(ev, canon)
+    return RedirectResponse(f"/?year={year}&scheme={scheme}", status_code=303)
+
+
+async def limit_body(request: Request) -> None:
+    """Count the request body as it streams; more than ``max_upload_bytes`` → 413 (chunked uploads too)."""
+    limit = request.app.state.mujun.max_upload_bytes
+    receive = request._receive
+    seen = 0
+
+    async def counted() -> Any:
+        nonlocal seen
+        message = await receive()
+        if message.get("type") == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise HTTPException(413, f"上传内容超过上限 {limit / 2**20:.1f} MB")
+        return message
+
+    request._receive = counted
+
+
+def safe_name(name: str) -> str:
+    """The last path part of ``name`` with only word characters, dots, dashes and brackets; never hidden."""
+    base = PurePosixPath(name.replace("\\", "/")).name
+    base = re.sub(r"[^\w.\-()（）]+", "_", base).lstrip("._")
+    return base[-120:] or "upload"
+
+
+@router.post("/upload", dependencies=[Depends(limit_body), Depends(check_csrf)], include_in_schema=False)
+async def upload(request: Request) -> Response:
+    """Save the department files, import them and show the health page of this import."""
+    state = request.app.state.mujun
+    limit = state.max_upload_bytes
+    form = await request.form()
+    uploads = [f for f in form.getlist("files") if isinstance(f, UploadFile) and f.filename]
+    if not uploads:
+        raise HTTPException(400, "请选择要上传的部门文件（.xlsx、.xls 或 .csv）")
+    for f in uploads:
+        if Path(safe_name(f.filename or "")).suffix.lower() not in SUFFIXES:
+            raise HTTPException(400, f"只接受 .xlsx、.xls、.csv 文件：{safe_name(f.filename or '')}")
+    year_text = _form_text(form, "year", 8)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    folder = state.workspace_path / "uploads" / stamp
+    folder.mkdir(parents=True, exist_ok=False)
+    paths: list[Path] = []
+    try:
+        total = 0
+        for f in uploads:
+            name = safe_name(f.filename or "")
+            target = folder / name
+            n = 1
+            while target in paths or target.exists():
+                target = folder / f"{Path(name).stem}_{n}{Path(name).suffix}"
+                n += 1
+            with target.open("wb") as out:
+                while chunk := await f.read(CHUNK):
+                    total += len(chunk)
+                    if total > limit:
+                        raise HTTPException(413, f"上传内容超过上限 {limit / 2**20:.1f} MB")
+                    out.write(chunk)
+            paths.append(target)
+    except HTTPException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    with state.writing() as ws:
+        report = import_files(ws, list(paths), year=int(year_text) if year_text.isdigit() else None)
+    return RedirectResponse(f"/health?import={report['import_id']}#import-result", status_code=303)
