@@ -211,11 +211,28 @@ def bench_import(rows: int, repeat: int) -> None:
     click.echo(format_import_report(run_import_bench(rows=rows, repeat=repeat)))
 
 
+@bench.command("web")
+@click.option("--firms", type=int, default=100_000, show_default=True)
+@click.option("--clients", type=int, default=20, show_default=True)
+@click.option("--requests", type=int, default=2000, show_default=True, help="results pages (+1/5 overviews)")
+@click.option("--seed", type=int, default=42, show_default=True)
+def bench_web(firms: int, clients: int, requests: int, seed: int) -> None:
+    """Page latency of the web app: SYNTHETIC workspace, concurrent clients on loopback, p50/p95/p99."""
+    from mujun.bench.web import format_web_report, run_web_bench
+
+    report = run_web_bench(firms=firms, clients=clients, requests=requests, seed=seed)
+    click.echo(format_web_report(report))
+
+
 def _register() -> None:
+    from mujun.cli_cleanup import COMMANDS as CLEANUP
     from mujun.cli_intake import COMMANDS
+    from mujun.cli_registers import COMMANDS as REGISTERS
+    from mujun.cli_strategy import COMMANDS as STRATEGY
+    from mujun.cli_tiers import COMMANDS as TIERS
     from mujun.cli_web import COMMANDS as WEB_COMMANDS
 
-    for command in (*COMMANDS, *WEB_COMMANDS):
+    for command in (*COMMANDS, *WEB_COMMANDS, *STRATEGY, *CLEANUP, *TIERS, *REGISTERS):
         cli.add_command(command)
 
 

@@ -3,8 +3,7 @@
 A workspace of ``firms`` SYNTHETIC firms (:func:`mujun.bench.synthetic.synthetic_firms`, two data years,
 both evaluated with ``linyi-2022`` and stored as runs, as ``mujun demo`` does) is built in a temporary
 folder. The real app is then served exactly as ``mujun serve`` serves it — its own process, uvicorn, one
-worker, 127.0.0.1 — so that the load generator does not share the server's interpreter lock
-(``server="thread"`` runs it in a thread of this process instead, for comparison).
+worker, 127.0.0.1 — so that the load generator does not share the server's interpreter lock.
 
 Warm-up: the first request of each page kind and year is timed on its own (cold: it builds the run's view
 table and the memoised facets/overview). Then ``clients`` threads, each with its own keep-alive
@@ -128,30 +127,19 @@ def _free_port() -> int:
 
 
 class Server:
-    """The app on 127.0.0.1: ``process`` = ``python -m mujun serve`` (as users run it), or ``thread``."""
+    """The app on 127.0.0.1 in its own process: ``python -m mujun serve`` (as users run it)."""
 
-    def __init__(self, workspace: Path, mode: str = "process") -> None:
-        self.workspace, self.mode, self.port = workspace, mode, _free_port()
+    def __init__(self, workspace: Path) -> None:
+        self.workspace, self.port = workspace, _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.server: Any = None
 
     def __enter__(self) -> Server:
-        if self.mode == "process":
-            cmd = [sys.executable, "-m", "mujun", "serve", "--workspace", str(self.workspace), "--port", str(self.port)]
-            self.log = open(self.workspace.parent / "server.log", "wb")  # noqa: SIM115
-            self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
-        else:
-            import uvicorn
-
-            from mujun.web import create_app
-
-            config = uvicorn.Config(create_app(self.workspace), host="127.0.0.1", port=self.port, log_level="warning")
-            self.server = uvicorn.Server(config)
-            threading.Thread(target=self.server.run, daemon=True).start()
+        cmd = [sys.executable, "-m", "mujun", "serve", "--workspace", str(self.workspace), "--port", str(self.port)]
+        self.log = open(self.workspace.parent / "server.log", "wb")
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 120
         while not self._listening():
-            if self.proc is not None and self.proc.poll() is not None:
+            if self.proc.poll() is not None:
                 raise RuntimeError("web app exited: " + (self.workspace.parent / "server.log").read_text("utf-8"))
             if time.monotonic() > deadline:
                 raise RuntimeError("web app did not start within 120 s")
@@ -166,24 +154,20 @@ class Server:
             return False
 
     def cpu_s(self) -> float:
-        proc = psutil.Process(self.proc.pid if self.proc else os.getpid())
-        t = proc.cpu_times()
+        t = psutil.Process(self.proc.pid).cpu_times()
         return float(t.user + t.system)
 
     def rss_mib(self) -> float:
-        return psutil.Process(self.proc.pid if self.proc else os.getpid()).memory_info().rss / 2**20
+        return psutil.Process(self.proc.pid).memory_info().rss / 2**20
 
     def __exit__(self, *exc: object) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-            self.log.close()
-        else:
-            self.server.should_exit = True
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
 
 
 def _fetch(client: httpx.Client, url: str) -> tuple[float, int, str]:
@@ -228,9 +212,7 @@ def _stats(ms: list[float], wall_s: float) -> dict[str, float]:
             "mean_ms": float(a.mean()), "rps": len(ms) / wall_s if wall_s > 0 else 0.0}  # fmt: skip
 
 
-def run_web_bench(
-    firms: int = 100_000, clients: int = 20, requests: int = 2000, seed: int = 42, server: str = "process"
-) -> dict[str, Any]:
+def run_web_bench(firms: int = 100_000, clients: int = 20, requests: int = 2000, seed: int = 42) -> dict[str, Any]:
     """Build the workspace, serve it, warm up, run the mixed load; the figures as a dict."""
     with tempfile.TemporaryDirectory(prefix="mujun-bench-web-") as tmp:
         ws_path = Path(tmp) / "workspace"
@@ -238,7 +220,7 @@ def run_web_bench(
         columns = build_workspace(ws_path, firms, seed)
         build_s = time.perf_counter() - start
         urls, facet_sizes = plan(ws_path, firms, requests, max(1, requests // 5), seed)
-        with Server(ws_path, server) as srv, httpx.Client(base_url=srv.url, timeout=300) as warm:
+        with Server(ws_path) as srv, httpx.Client(base_url=srv.url, timeout=300) as warm:
             cold = []
             for path in [f"/?year={YEARS[-1]}", f"/results?year={YEARS[-1]}", f"/?year={YEARS[0]}",
                          f"/results?year={YEARS[0]}"]:  # fmt: skip
@@ -257,7 +239,6 @@ def run_web_bench(
         "years": list(YEARS),
         "scheme": SCHEME,
         "clients": clients,
-        "server": server,
         "cpu_count": psutil.cpu_count(),
         "load_average": load_before,
         "load_average_after": os.getloadavg()[0],
@@ -284,12 +265,11 @@ def run_web_bench(
 def format_web_report(r: dict[str, Any]) -> str:
     """A short plain-text report (Chinese labels, English keys in brackets)."""
     ok = {True: "达标", False: "未达标"}
-    where = "独立进程 process，同 mujun serve" if r["server"] == "process" else "本进程线程 thread"
     lines = [
-        f"网页应用延迟基准测试（合成数据 SYNTHETIC，{r['firms']:,} 家企业 × {len(r['years'])} 个年度，方案 {r['scheme']}，"
-        f"{r['clients']} 个并发客户端，回环地址 loopback，{r['cpu_count']} 核，1 分钟负载 {r['load_average']:.2f}"
-        f" → {r['load_average_after']:.2f}）",
-        f"  服务端 [server]：uvicorn 单进程 1 worker（{where}）；客户端与服务端在同一台机器上",
+        f"网页应用延迟基准测试（合成数据 SYNTHETIC，{r['firms']:,} 家企业 × {len(r['years'])} 个年度，"
+        f"方案 {r['scheme']}，{r['clients']} 个并发客户端，回环地址 loopback，{r['cpu_count']} 核，"
+        f"1 分钟负载 {r['load_average']:.2f} → {r['load_average_after']:.2f}）",
+        "  服务端 [server]：mujun serve（uvicorn，独立进程，1 worker）；客户端（同机另一进程的线程）与服务端争用 CPU",
         f"  建工作区 [build workspace, untimed for latency] {r['build_s']:.1f} s；"
         f"快照含 {', '.join(r['columns']['present'])}；缺 {', '.join(r['columns']['absent']) or '无'}（显示为 —）",
         "  筛选项取值数 [facets]：" + "，".join(f"{k} {v}" for k, v in r["facets"].items()),

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import threading
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,7 +46,16 @@ FACTS = (
     "employees",
     "rd_10k_yuan",
 )
+# long text columns the results table sorts by get a precomputed order key ``_o_<column>`` in the view:
+# _o = dense_rank() over the column ascending, NULL where the value is NULL, so that
+# ``ORDER BY _o_x [DESC] NULLS LAST, _ord`` is exactly ``ORDER BY x [DESC] NULLS LAST, _ord`` but sorts
+# integers instead of strings with long common prefixes (合成企业…, 91371…): ~5x faster on 100,000 firms
+ORDER_KEYS = ("name", "uscc", "town", "reason_codes")
 _BUILD_LOCK = threading.Lock()
+# per open workspace: the view tables known to exist with their column lists, and each run's scheme
+# (runs are immutable, so none of these changes); saves three queries per request
+_KNOWN: weakref.WeakKeyDictionary[Workspace, dict[Any, Any]] = weakref.WeakKeyDictionary()
+_KNOWN_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -79,9 +89,14 @@ class Reader:
     ws: Workspace
     scope: Scope = CITY
     con: duckdb.DuckDBPyConnection = field(init=False)
+    _runs: list[dict[str, Any]] | None = field(init=False, default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.con = self.ws.con.cursor()
+
+    def _known(self) -> dict[Any, Any]:
+        with _KNOWN_LOCK:
+            return _KNOWN.setdefault(self.ws, {})
 
     def close(self) -> None:
         self.con.close()
@@ -104,14 +119,23 @@ class Reader:
 
     # -- runs ------------------------------------------------------------------------------------
     def runs(self) -> list[dict[str, Any]]:
-        """Every stored run (newest last): run_id, year, scheme_id, scheme_sha256, started_at, firms."""
-        # this reader's own cursor: ws.con is shared by every request thread and is not thread-safe
-        if not self.rows("SELECT 1 FROM information_schema.tables WHERE table_name = 'runs'"):
-            return []
-        return self.rows(
-            "SELECT run_id, year, scheme_id, scheme_sha256, input_sha256, started_at, firms FROM runs "
-            "ORDER BY started_at, run_id"
-        )
+        """Every stored run (newest last): run_id, year, scheme_id, scheme_sha256, started_at, firms.
+
+        Read once per reader (one request): a reader opened before a new run is stored does not see it."""
+        if self._runs is None:
+            try:  # this reader's own cursor: ws.con is shared by every request thread and is not thread-safe
+                self._runs = self.rows(
+                    "SELECT run_id, year, scheme_id, scheme_sha256, input_sha256, started_at, firms FROM runs "
+                    "ORDER BY started_at, run_id"
+                )
+            except duckdb.CatalogException:  # a read-only workspace that never stored anything
+                self._runs = []
+        return [dict(r) for r in self._runs]
+
+    def share_runs(self, runs: list[dict[str, Any]]) -> None:
+        """Use ``runs`` (what :meth:`runs` returned to an earlier reader, none stored since) instead of
+        reading them again; the web app memoises them between writes."""
+        self._runs = runs
 
     def years(self) -> list[int]:
         return sorted({int(r["year"]) for r in self.runs()})
@@ -142,11 +166,16 @@ class Reader:
     def view(self, run_id: str) -> str:
         """The qualified name of the run's view table (built on first use)."""
         name = f"{CACHE_DB}.v_{_table_name(run_id)}"
-        if self._exists(name):
+        known = self._known()
+        if name in known:
             return name
-        with _BUILD_LOCK:
-            if not self._exists(name):
-                self._build_view(run_id, name)
+        if not self._exists(name):
+            with _BUILD_LOCK:
+                if not self._exists(name):
+                    self._build_view(run_id, name)
+        cols = [r["column_name"] for r in self.rows(f"SELECT column_name FROM (DESCRIBE {name})")]
+        with _KNOWN_LOCK:
+            known[name] = cols
         return name
 
     def _exists(self, qualified: str) -> bool:
@@ -167,28 +196,50 @@ class Reader:
         snap_cols = {r["column_name"] for r in described} | {"land_mu", "emission_t"}
         res_cols = {r["column_name"] for r in self.rows(f"SELECT column_name FROM (DESCRIBE {results})")}
         facts = [f"s.{c}" if c in snap_cols else f"NULL AS {c}" for c in FACTS if c not in res_cols]
+        have = res_cols | set(FACTS) | {"industry_chain", "tax_per_mu"}
+        keys = ", ".join(
+            f'CASE WHEN b."{c}" IS NOT NULL THEN dense_rank() OVER (ORDER BY b."{c}")::UINTEGER END AS "_o_{c}"'
+            for c in ORDER_KEYS
+            if c in have
+        )
+        # _ord: the results table's stored order (group, rank, USCC) — by rowid, because a parallel join
+        # does not keep row order; the order keys are ranked on a narrow projection, then joined back
         self.con.execute(
             f"""
             CREATE TABLE {name} AS
-            SELECT row_number() OVER () AS _ord, r.*, {", ".join(facts)},
+            WITH b AS MATERIALIZED (
+            SELECT row_number() OVER (ORDER BY r.rowid) AS _ord, r.*, {", ".join(facts)},
                    substr(s.industry_code, 1, 2) AS industry_div,
                    {chain_cases_sql("s.industry_code")} AS industry_chain,
                    s.tax_10k_yuan / nullif(s.land_mu, 0) AS tax_per_mu,
                    coalesce(list_contains(string_split(r.reason_codes, ';'), 'LOW-EFFICIENCY'), false)
                        AS low_efficiency
             FROM {results} r LEFT JOIN ({snap_sql}) s ON s.uscc = r.uscc AND s.year = r.year
+            ),
+            k AS (SELECT b._ord, {keys} FROM b)
+            SELECT b.*, k.* EXCLUDE (_ord) FROM b JOIN k USING (_ord) ORDER BY b._ord
             """
         )
+        # a page's rows are fetched by _ord (views.results.page): 3x faster with an index
+        self.con.execute(f"CREATE INDEX {name.split('.')[1]}_ord ON {name} (_ord)")
 
     def scheme(self, run_id: str) -> LoadedScheme:
         """The run's resolved scheme, exactly as stored with the run (not today's file)."""
-        row = self.one("SELECT scheme_json FROM run_schemes WHERE run_id = ?", [run_id])
-        if not row:
-            raise WorkspaceError("RUN-NOT-FOUND", run_id=run_id)
-        return _scheme_from_json(str(row["scheme_json"]), run_id)
+        known = self._known()
+        if ("scheme", run_id) not in known:
+            row = self.one("SELECT scheme_json FROM run_schemes WHERE run_id = ?", [run_id])
+            if not row:
+                raise WorkspaceError("RUN-NOT-FOUND", run_id=run_id)
+            with _KNOWN_LOCK:
+                known[("scheme", run_id)] = _scheme_from_json(str(row["scheme_json"]), run_id)
+        return known[("scheme", run_id)]
 
     def columns(self, table: str) -> list[str]:
-        return [r["column_name"] for r in self.rows(f"SELECT column_name FROM (DESCRIBE {table})")]
+        """The table's column names (remembered for run view tables, which never change)."""
+        cols = self._known().get(table)
+        if cols is None:
+            cols = [r["column_name"] for r in self.rows(f"SELECT column_name FROM (DESCRIBE {table})")]
+        return list(cols)
 
 
 def _derived_snapshot_sql(table: str, types: dict[str, str]) -> str:

@@ -63,7 +63,11 @@ def _where(reader: Reader, query: Query) -> tuple[str, list[Any]]:
     for key, value in query.filters.items():
         parts.append(f"v.{FILTERS[key]} = ?")
         params.append(value)
-    if query.q:
+    if query.q and query.q.lower() == query.q.upper():
+        # nothing to case-fold (digits, Chinese): a plain substring test is what ILIKE would do, 3x faster
+        parts.append("(contains(v.name, ?) OR contains(v.uscc, ?))")
+        params += [query.q, query.q]
+    elif query.q:
         like = "%" + query.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         parts.append("(v.name ILIKE ? ESCAPE '\\' OR v.uscc ILIKE ? ESCAPE '\\')")
         params += [like, like]
@@ -73,8 +77,12 @@ def _where(reader: Reader, query: Query) -> tuple[str, list[Any]]:
 
 
 def _order(reader: Reader, view: str, query: Query) -> str:
-    if query.sort and query.sort in reader.columns(view) and not query.sort.startswith("_"):
-        return f'v."{query.sort}" {"DESC" if query.desc else "ASC"} NULLS LAST, v._ord'
+    """ORDER BY for the query; a text column with a precomputed order key (``_o_<col>``, see
+    :data:`mujun.views.base.ORDER_KEYS`) sorts by that key, which gives the same order."""
+    columns = reader.columns(view)
+    if query.sort and query.sort in columns and not query.sort.startswith("_"):
+        key = f"_o_{query.sort}" if f"_o_{query.sort}" in columns else query.sort
+        return f'v."{key}" {"DESC" if query.desc else "ASC"} NULLS LAST, v._ord'
     return "v._ord"
 
 
@@ -90,11 +98,26 @@ def page(reader: Reader, run_id: str, query: Query) -> dict[str, Any]:
     total = int(reader.one(f"SELECT count(*) AS n FROM {view} v WHERE {where}", params)["n"])
     pages = max(1, -(-total // query.per_page))
     current = min(query.page, pages)
-    rows = reader.rows(
-        f"SELECT {_public(reader, view)} FROM {view} v WHERE {where} ORDER BY {_order(reader, view, query)} "
-        f"LIMIT {int(query.per_page)} OFFSET {int((current - 1) * query.per_page)}",
-        params,
-    )
+    # late materialisation: sort and page the row keys alone, then fetch the page's full rows by key
+    # (sorting all 38 columns of 100,000 firms to keep 50 costs 5x-10x more)
+    keys = [
+        int(k)
+        for (k,) in reader.con.execute(
+            f"SELECT v._ord FROM {view} v WHERE {where} ORDER BY {_order(reader, view, query)} "
+            f"LIMIT {int(query.per_page)} OFFSET {int((current - 1) * query.per_page)}",
+            params,
+        ).fetchall()
+    ]
+    rows: list[dict[str, Any]] = []
+    if keys:
+        scope, scope_params = reader.scope.where("v")
+        got = reader.rows(
+            f"SELECT v._ord, {_public(reader, view)} FROM {view} v "
+            f"WHERE {scope} AND v._ord IN (SELECT unnest(?::BIGINT[]))",
+            [*scope_params, keys],
+        )
+        by_key = {r.pop("_ord"): r for r in got}
+        rows = [by_key[k] for k in keys]
     return {"total": total, "page": current, "pages": pages, "per_page": query.per_page, "rows": rows}
 
 

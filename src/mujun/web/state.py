@@ -27,6 +27,7 @@ class AppState:
     write_lock: threading.Lock = field(default_factory=threading.Lock)
     memo: dict[Any, Any] = field(default_factory=dict)  # results derived from immutable runs
     memo_lock: threading.Lock = field(default_factory=threading.Lock)
+    generation: int = 0  # counts finished writes; keys of figures that a write can change include it
 
     def __post_init__(self) -> None:
         self.ws = Workspace(self.workspace_path)
@@ -40,6 +41,8 @@ class AppState:
         """A cursor for one request; every data query goes through it."""
         r = Reader(self.ws, scope)
         try:
+            # the list of runs changes only by a write: read it once per generation, not on every request
+            r.share_runs(self.memoised(("runs", self.generation), r.runs))
             yield r
         finally:
             r.close()
@@ -52,6 +55,7 @@ class AppState:
                 yield self.ws
             finally:
                 with self.memo_lock:
+                    self.generation += 1
                     self.memo.clear()
 
     def memoised(self, key: Any, build: Any) -> Any:

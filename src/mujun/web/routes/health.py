@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from mujun import api
@@ -107,8 +108,12 @@ async def correct_value(request: Request, row_id: int) -> Response:
     field, value = _form_text(form, "field", 200), _form_text(form, "value")
     if not field:
         raise HTTPException(400, "请选择要更正的列")
-    with request.app.state.mujun.writing() as ws:
-        correct(ws, row_id, field, value or None)
+
+    def work() -> None:
+        with request.app.state.mujun.writing() as ws:
+            correct(ws, row_id, field, value or None)
+
+    await run_in_threadpool(work)  # blocking DuckDB work must not hold up the event loop
     return _after(request, form, row_id)
 
 
@@ -122,15 +127,19 @@ async def link_row(request: Request, row_id: int) -> Response:
         row = hv.intake_row(r, row_id)
     if row is None or not row["uscc"] or not re.fullmatch(r"[0-9A-Z]{18}", target):
         raise HTTPException(400, "无法关联：找不到该行或目标代码无效")
-    with state.writing() as ws:
-        confirm_link(ws, row["uscc"], target, row["vals"].get("name") or "")
-        same = ws.con.execute(
-            "SELECT row_id FROM intake_rows WHERE uscc = ? AND status = 'quarantined' AND NOT superseded",
-            [row["uscc"]],
-        ).fetchall()
-        for (other,) in same:
-            revalidate_row(ws, int(other))
-        rebuild_enterprise_years(ws)
+
+    def work() -> None:
+        with state.writing() as ws:
+            confirm_link(ws, row["uscc"], target, row["vals"].get("name") or "")
+            same = ws.con.execute(
+                "SELECT row_id FROM intake_rows WHERE uscc = ? AND status = 'quarantined' AND NOT superseded",
+                [row["uscc"]],
+            ).fetchall()
+            for (other,) in same:
+                revalidate_row(ws, int(other))
+            rebuild_enterprise_years(ws)
+
+    await run_in_threadpool(work)
     return _after(request, form, row_id)
 
 
@@ -152,15 +161,19 @@ async def evaluate_again(request: Request) -> Response:
     if not year_text.isdigit() or scheme not in {*builtin_ids(), *known}:
         raise HTTPException(400, "请选择年度和评价方案")
     year = int(year_text)
-    with state.writing() as ws:
-        rebuild_enterprise_years(ws)
-        data = ws.data()
-        if data is None or data.num_rows == 0:
-            raise HTTPException(400, "工作区中还没有企业数据，请先上传部门文件")
-        loaded = api.load(scheme)
-        canon = api.prepare_data(data, loaded)
-        ev = api.evaluate(canon, loaded, year=year, duckdb_connection=ws.con)
-        ws.store_run(ev, canon)
+
+    def work() -> None:
+        with state.writing() as ws:
+            rebuild_enterprise_years(ws)
+            data = ws.data()
+            if data is None or data.num_rows == 0:
+                raise HTTPException(400, "工作区中还没有企业数据，请先上传部门文件")
+            loaded = api.load(scheme)
+            canon = api.prepare_data(data, loaded)
+            ev = api.evaluate(canon, loaded, year=year, duckdb_connection=ws.con)
+            ws.store_run(ev, canon)
+
+    await run_in_threadpool(work)
     return RedirectResponse(f"/?year={year}&scheme={scheme}", status_code=303)
 
 
@@ -225,6 +238,10 @@ async def upload(request: Request) -> Response:
     except HTTPException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    with state.writing() as ws:
-        report = import_files(ws, list(paths), year=int(year_text) if year_text.isdigit() else None)
+
+    def work() -> dict[str, Any]:
+        with state.writing() as ws:
+            return import_files(ws, list(paths), year=int(year_text) if year_text.isdigit() else None)
+
+    report = await run_in_threadpool(work)
     return RedirectResponse(f"/health?import={report['import_id']}#import-result", status_code=303)

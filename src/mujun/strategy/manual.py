@@ -1,0 +1,34 @@
+"""Values entered by hand for targets the data cannot compute (e.g. value added as a share of GDP), or
+to record an official figure for a year. Each entry keeps its source and time; the newest entry of a
+year is the one used, and older entries stay as history."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from mujun.errors import InputError
+from mujun.runs.workspace import Workspace
+from mujun.strategy.registry import Registry
+
+DDL = """
+CREATE TABLE IF NOT EXISTS target_values (
+  target_id VARCHAR, year INTEGER, value DOUBLE, source VARCHAR, entered_by VARCHAR, entered_at VARCHAR)
+"""
+
+
+def enter(
+    ws: Workspace, registry: Registry, target_id: str, year: int, value: float, source: str, by: str = ""
+) -> None:
+    """Record ``value`` for ``target_id`` in ``year``; the source is required (nothing unsourced)."""
+    try:
+        registry.target(target_id)
+    except KeyError:
+        ids = ", ".join(t.id for t in registry.targets)
+        raise InputError("TARGET-UNKNOWN", target=target_id, ids=ids) from None
+    if not source.strip():
+        raise InputError("TARGET-SOURCE-MISSING", target=target_id)
+    ws.con.execute(DDL)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    ws.con.execute(
+        "INSERT INTO target_values VALUES (?, ?, ?, ?, ?, ?)", [target_id, int(year), float(value), source, by, stamp]
+    )

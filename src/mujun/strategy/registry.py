@@ -1,0 +1,140 @@
+"""The targets registry: ``catalog/targets.yaml`` (or ``<workspace>/targets.yaml`` when present).
+
+Each target names its metric (how its actual value is computed, see :mod:`mujun.strategy.metrics`),
+unit, baseline, target value, deadline, kind (``level``: the value at the deadline counts; ``per_year``:
+every year's own value counts), direction and source. Errors name the file and the key path.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from mujun.errors import SchemeError
+
+FILE = "targets.yaml"
+MetricKind = Literal["count", "share", "sum", "sum_share", "chains_over", "register", "national", "manual"]
+REGISTERS = ("projects", "listings", "tiers")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Text(_Model):
+    zh: str
+    en: str = ""
+
+    def get(self, lang: str) -> str:
+        return self.en if lang == "en" and self.en else self.zh
+
+
+class Metric(_Model):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    kind: MetricKind
+    where: str = ""
+    of: str = ""
+    field: str = ""
+    scale: float = 1.0
+    threshold: float | None = None
+    register_name: str = Field("", alias="register")
+    measure: str = ""
+
+    @model_validator(mode="after")
+    def _complete(self) -> Metric:
+        need: dict[str, tuple[str, ...]] = {
+            "count": ("where",),
+            "share": ("where", "of"),
+            "sum": ("field",),
+            "sum_share": ("field", "where", "of"),
+            "chains_over": ("field", "threshold"),
+            "register": ("register_name",),
+            "national": ("measure",),
+            "manual": (),
+        }[self.kind]
+        missing = [k for k in need if getattr(self, k) in ("", None)]
+        if missing:
+            raise ValueError(f"metric kind {self.kind} needs {', '.join(missing)}")
+        if self.kind == "register" and self.register_name not in REGISTERS:
+            raise ValueError(f"register must be one of {', '.join(REGISTERS)}")
+        return self
+
+
+class Baseline(_Model):
+    year: int
+    value: float | None = None  # None: computed from the data of that year
+    source: str = ""
+
+
+class Threshold(_Model):
+    """A firm-level line (e.g. tax per mu below 3 万元/亩) that workflows such as the clean-up use."""
+
+    field: str
+    below: float
+    unit: str = ""
+
+
+class Target(_Model):
+    id: str
+    title: Text
+    unit: str
+    metric: Metric
+    kind: Literal["level", "per_year"] = "level"
+    direction: Literal["up", "down"] = "up"
+    target_value: float
+    deadline: int
+    baseline: Baseline
+    breakdown: list[Literal["county", "industry"]] = []
+    threshold: Threshold | None = None
+    source: str
+
+
+class Registry(_Model):
+    format_version: Literal[1]
+    targets: list[Target]
+
+    def target(self, target_id: str) -> Target:
+        for t in self.targets:
+            if t.id == target_id:
+                return t
+        raise KeyError(target_id)
+
+
+def builtin_text() -> str:
+    return resources.files("mujun").joinpath(f"catalog/{FILE}").read_text(encoding="utf-8")
+
+
+def path_in(workspace: str | Path) -> Path:
+    return Path(workspace) / FILE
+
+
+def load_registry(workspace: str | Path | None = None) -> Registry:
+    """The workspace's own registry if it has one, else the shipped one."""
+    origin = "builtin:targets.yaml"
+    text = builtin_text()
+    if workspace is not None and path_in(workspace).is_file():
+        origin = str(path_in(workspace))
+        text = path_in(workspace).read_text(encoding="utf-8")
+    return loads(text, origin)
+
+
+def loads(text: str, origin: str) -> Registry:
+    try:
+        data: Any = yaml.safe_load(text)
+        reg = Registry.model_validate(data)
+    except yaml.YAMLError as exc:
+        raise SchemeError("TARGETS-INVALID", file=origin, key_path="(YAML)", detail=str(exc)) from None
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise SchemeError("TARGETS-INVALID", file=origin, key_path=where, detail=err["msg"]) from None
+    ids = [t.id for t in reg.targets]
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        raise SchemeError("TARGETS-INVALID", file=origin, key_path="targets", detail=f"重复的 id：{dupes}")
+    return reg
