@@ -20,9 +20,34 @@ from mujun.reports.health import write_health_xlsx
 from mujun.reports.publicity import write_publicity_xlsx
 from mujun.runs.intake import import_files
 from mujun.runs.workspace import Workspace
+from mujun.views import Reader
 
 SCHEME = "linyi-2022"
 DEPARTMENT_SUFFIXES = (".xlsx", ".xls", ".csv")
+
+
+def _strategy_inputs(ws: Workspace, data: Path, years: tuple[int, ...], echo: Callable[[str], None]) -> dict[str, Any]:
+    """The registers and workflows the 战略目标 page tracks: projects, listings, tier selections, clean-up cases."""
+    from mujun.strategy.cleanup import open_cases
+    from mujun.strategy.listings import import_listings
+    from mujun.strategy.projects import import_projects
+    from mujun.strategy.tiers import select_and_store
+
+    got: dict[str, Any] = {}
+    for name, reader in (("projects", import_projects), ("listings", import_listings)):
+        report = reader(ws, data / f"{name}.xlsx")
+        got[name] = {"read": report["rows_read"], "accepted": report["accepted"], "rejected": report["rejected"]}
+    got["tiers"] = {year: len(select_and_store(ws, year, replace=True)["selected"]) for year in years}
+    with Reader(ws) as reader:  # the latest year's low-efficiency firms become clean-up cases (stage 认定)
+        opened = open_cases(reader, years[-1], by="demo")
+    got["cleanup"] = {"year": years[-1], "opened": sum(opened["opened"].values())}
+    p, li = got["projects"], got["listings"]
+    echo(
+        f"⑥ 战略目标数据：技改项目 {p['accepted']}/{p['read']} 行、上市后备 {li['accepted']}/{li['read']} 行已导入；"
+        f"各年遴选第二梯队企业 {', '.join(f'{y}: {n}' for y, n in got['tiers'].items())}；"
+        f"{years[-1]} 年低效企业整治立案 {got['cleanup']['opened']} 家"
+    )
+    return got
 
 
 def run_demo(
@@ -31,8 +56,10 @@ def run_demo(
     years: tuple[int, ...] = (2021, 2022, 2023, 2024, 2025),
     seed: int = 42,
     echo: Callable[[str], None] = print,
+    strategy: bool = True,
 ) -> dict[str, Any]:
-    """Run the demo into ``folder``; returns the figures it printed."""
+    """Run the demo into ``folder``; returns the figures it printed. ``strategy=False`` leaves out the
+    registers, tier selections and clean-up cases (tests that start those from nothing use it)."""
     from mujun.synth import synth
 
     start = time.perf_counter()
@@ -78,6 +105,8 @@ def run_demo(
             graded = int(pc.sum(pc.equal(table["status"], "graded")).as_py() or 0)
             out["years"][year] = {"firms": table.num_rows, "graded": graded, "classes": classes, "low_efficiency": low}
             last = ev
+        if strategy:
+            out["strategy"] = _strategy_inputs(ws, data, years, echo)
     echo("③ 评价结果（方案 linyi-2022）：")
     echo("   年度   企业数   参评定级      A      B      C      D      T   低效企业（亩均税收<3万元）")
     for year, y in out["years"].items():

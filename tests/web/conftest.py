@@ -28,7 +28,7 @@ def demo_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from mujun.demo import run_demo
 
     root = tmp_path_factory.mktemp("web-demo")
-    out = run_demo(root, firms=300, years=(2023, 2024), seed=7, echo=lambda _m: None)
+    out = run_demo(root, firms=300, years=(2023, 2024), seed=7, echo=lambda _m: None, strategy=False)
     return Path(out["workspace"])
 
 

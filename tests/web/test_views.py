@@ -62,7 +62,8 @@ def test_tax_per_mu_is_the_aggregate_ratio(reader):
     rid = reader.run_for(year=2023)["run_id"]
     view = reader.view(rid)
     tax, land = reader.con.execute(
-        f"SELECT sum(tax_10k_yuan), sum(land_mu) FROM {view} WHERE above_scale AND land_mu > 0 AND tax_10k_yuan IS NOT NULL"
+        f"SELECT sum(tax_10k_yuan), sum(land_mu) FROM {view} "
+        "WHERE above_scale AND land_mu > 0 AND tax_10k_yuan IS NOT NULL"
     ).fetchone()
     assert ov.summary(reader, rid)["tax_per_mu"] == pytest.approx(tax / land)
 

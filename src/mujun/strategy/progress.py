@@ -3,7 +3,8 @@
 Pure functions of the target and its actual values ({year: value}); docs/targets.md states the method.
 
 Required path (``level`` targets): the straight line from the baseline (year b, value v_b) to the target
-(deadline d, value T):  path(y) = v_b + (T − v_b) · (y − b) / (d − b).
+(deadline d, value T):  path(y) = v_b + (T − v_b) · (y − b) / (d − b). When the baseline year has no data
+and the registry gives no value, the first year with data stands in (and a note says so).
 
 Projection (``level``), from the actual values of years b..now (n points):
 * n ≥ 3: ordinary least squares line v = α + β·y; the value at d is α + β·d and the band is the 80 %
@@ -82,25 +83,28 @@ def _ols(points: list[tuple[int, float]], at: int) -> tuple[float, float]:
 def progress(target: Target, actual: dict[int, float | None], baseline_value: float | None = None) -> Progress:
     """The progress of ``target`` given its actual values by year."""
     b = target.baseline
+    base_year = b.year
     base = b.value if b.value is not None else (baseline_value if baseline_value is not None else actual.get(b.year))
     known = sorted((y, v) for y, v in actual.items() if v is not None and y >= b.year)
-    if not known and base is not None and b.value is not None:
-        known = []
+    notes: list[str] = []
+    if base is None and known:  # the baseline year has no data: the first year with data stands in
+        base_year, base = known[0]
+        notes.append(f"基期 {b.year} 年无数据，以 {base_year} 年为基期")
     latest = known[-1][0] if known else None
     path: dict[int, float] = {}
-    if target.kind == "level" and base is not None and target.deadline > b.year:
-        for y in range(b.year, target.deadline + 1):
-            path[y] = base + (target.target_value - base) * (y - b.year) / (target.deadline - b.year)
+    if target.kind == "level" and base is not None and target.deadline > base_year:
+        for y in range(base_year, target.deadline + 1):
+            path[y] = base + (target.target_value - base) * (y - base_year) / (target.deadline - base_year)
     elif target.kind == "per_year":
         path = {y: target.target_value for y in range(b.year, target.deadline + 1)}
-    baseline = {"year": b.year, "value": base, "source": b.source or ("数据计算" if base is not None else "")}
+    baseline = {"year": base_year, "value": base, "source": b.source or ("数据计算" if base is not None else "")}
     if not known:
         empty = {"value": None, "low": None, "high": None}
-        return Progress(baseline, dict(sorted(actual.items())), path, empty, "no_data", None, "none")
+        return Progress(baseline, dict(sorted(actual.items())), path, empty, "no_data", None, "none", notes)
     value, low, high, method = _project(target, known)
     projection = {"value": _clip(value, target), "low": _clip(low, target), "high": _clip(high, target)}
     status = _status(target, known, projection)
-    return Progress(baseline, dict(sorted(actual.items())), path, projection, status, latest, method)
+    return Progress(baseline, dict(sorted(actual.items())), path, projection, status, latest, method, notes)
 
 
 def _project(target: Target, known: list[tuple[int, float]]) -> tuple[float, float, float, str]:

@@ -48,6 +48,7 @@ def one(
         "path": {str(y): v for y, v in p.path.items()},
         "method": p.method,
         "latest_year": p.latest_year,
+        "notes": p.notes,
         "breakdown": {},
     }
     if breakdowns:

@@ -1,0 +1,256 @@
+"""Reading a register file (技改项目, 上市后备): the layout from ``catalog/registers.yaml``, every data row parsed.
+
+Uses the intake machinery: :func:`mujun.ingest.readers.read_file` (xlsx/xls/csv, encodings, title rows),
+:func:`mujun.ingest.header.find_header` against the register's header labels, and the parsers of
+:mod:`mujun.ingest.cells`. Every data row (below the header, not blank) becomes a :class:`RegisterRow` with its
+problems (file, sheet, row, column, value, what to do); errors reject the row, warnings do not. Nothing is
+coerced: an empty or unreadable cell stays missing (never 0, never 否).
+
+Amounts are stored in 万元: ``value × factor(header unit → 万元)`` (``总投资（元）`` → × 0.0001). A cell that
+carries its own unit is an amount in that unit, whatever the header says: ``12.3万`` = 123,000 元 = 12.3 万元,
+``1.2亿`` = 12,000 万元 (the same reading the intake gives ``12.5万`` in a column of 元); reported as a warning.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mujun.catalog import uscc as uscc_rules
+from mujun.errors import InputError, Problem, language
+from mujun.ingest import cells, readers
+from mujun.ingest.header import find_header
+from mujun.ingest.spec import normalise_label, unit_in_label
+from mujun.ingest.units import factor
+
+SUMMARY_WORDS = ("合计", "总计", "小计")
+
+
+@dataclass(frozen=True)
+class Column:
+    id: str
+    zh: str
+    en: str
+    kind: str
+    labels: tuple[str, ...]
+    required: bool = False
+    unit: str | None = None
+    blank: dict[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class Spec:
+    id: str
+    title: dict[str, str]
+    table: str
+    key: tuple[str, ...]
+    columns: dict[str, Column]
+    stages: dict[str, dict[str, Any]]
+
+    def label(self, lang: str | None = None) -> str:
+        lang = lang or language()
+        return self.title.get(lang) or self.title["zh"]
+
+    def stage_of(self, text: str) -> str | None:
+        """The stage id that ``text`` names (id, 后备/辅导/申报/上市, English label or an alias)."""
+        t = unicodedata.normalize("NFKC", text).strip().lower()
+        for sid, s in self.stages.items():
+            if t in {sid, s["zh"], str(s.get("en", "")).lower(), *(str(a).lower() for a in s.get("aliases", []))}:
+                return sid
+        return None
+
+
+@cache
+def load_spec(register: str) -> Spec:
+    """The register's layout from ``catalog/registers.yaml`` (``projects`` or ``listings``)."""
+    text = resources.files("mujun").joinpath("catalog/registers.yaml").read_text(encoding="utf-8")
+    d = yaml.safe_load(text)["registers"][register]
+    cols = {
+        cid: Column(
+            cid, c["zh"], c["en"], c["kind"], tuple(c["labels"]), bool(c.get("required")), c.get("unit"), c.get("blank")
+        )
+        for cid, c in d["columns"].items()
+    }
+    return Spec(register, d["title"], d["table"], tuple(d["key"]), cols, d.get("stages", {}))
+
+
+@dataclass
+class RegisterRow:
+    """One data row: where it is, its typed values (by column id) and its problems."""
+
+    file: str
+    sheet: str | None
+    row: int
+    values: dict[str, Any]
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not any(p.severity == "error" for p in self.problems)
+
+    def add(self, code: str, column: str | None, value: Any, severity: str = "error", **details: Any) -> None:
+        shown = None if value is None else str(value)
+        self.problems.append(Problem(code, self.file, self.sheet, self.row, column, shown, details, severity))
+
+
+@dataclass
+class Read:
+    """What a file gave: its rows, file-level notes, and the header columns that were not used."""
+
+    file: str
+    rows: list[RegisterRow]
+    notes: list[Problem]
+    ignored: list[str]
+    labels: dict[str, str]  # column id → the header label as written (for problems raised later)
+
+
+def read_rows(path: str | Path, spec: Spec) -> Read:
+    """Every data row of every sheet with the register's header; InputError when no sheet has one."""
+    name = Path(path).name
+    sheets = readers.read_file(path)
+    known: dict[str, str] = {}
+    for cid, col in spec.columns.items():
+        for label in (*col.labels, col.zh, cid):
+            known.setdefault(normalise_label(label), cid)
+    out = Read(name, [], [], [], {})
+    found = False
+    for sheet in sheets:
+        header = find_header(sheet, set(known))
+        if header is None:
+            out.notes.append(_note("REG-SHEET-SKIPPED", name, sheet.sheet, register=spec.label()))
+            continue
+        found = True
+        where: dict[str, tuple[int, str, float]] = {}
+        for i, label in enumerate(header.labels):
+            cid = next((known[k] for k in _keys(label) if k in known), None)
+            if cid is None or cid in where:
+                if label.strip():
+                    out.ignored.append(label)
+                continue
+            col = spec.columns[cid]
+            mult = 1.0
+            if col.kind == "amount":
+                unit = unit_in_label(label.split("|")[-1]) or col.unit
+                got = factor(unit, "万元")
+                if got is None:
+                    out.notes.append(_note("REG-UNIT", name, sheet.sheet, column=label, value=unit))
+                    continue
+                mult = got
+            where[cid] = (i, label, mult)
+            out.labels.setdefault(cid, label)
+        missing = [c.zh for c in spec.columns.values() if c.required and c.id not in where]
+        if missing:
+            raise InputError(
+                "REG-COLUMNS-MISSING",
+                file=name,
+                sheet=sheet.sheet or "-",
+                register=spec.label(),
+                columns="、".join(missing),
+            )
+        for r in range(header.data_start, len(sheet.rows)):
+            cells_row = sheet.rows[r]
+            if all(cells.is_blank(v) for v in cells_row):
+                continue
+            out.rows.append(_parse(spec, where, cells_row, name, sheet.sheet, sheet.row_numbers[r]))
+    if not found:
+        expected = "、".join(c.zh for c in spec.columns.values() if c.required)
+        raise InputError("REG-LAYOUT", file=name, register=spec.label(), expected=expected)
+    return out
+
+
+def _keys(label: str) -> list[str]:
+    return [normalise_label(label)] + [normalise_label(p) for p in reversed(label.split("|"))]
+
+
+def _note(code: str, file: str, sheet: str | None, **details: Any) -> Problem:
+    column, value = details.pop("column", None), details.pop("value", None)
+    return Problem(code, file, sheet, None, column, value, details, "warning")
+
+
+def _parse(
+    spec: Spec, where: dict[str, tuple[int, str, float]], row: list[Any], file: str, sheet: str | None, number: int
+) -> RegisterRow:
+    out = RegisterRow(file, sheet, number, {})
+    for cid, (i, label, mult) in where.items():
+        col = spec.columns[cid]
+        raw = row[i] if i < len(row) else None
+        value, code, extra = _cell(spec, col, raw, mult)
+        if code is not None:
+            details = {"unit": "万元"} if col.kind == "amount" else {}
+            if code == "USCC-INVALID":
+                fixes = uscc_rules.suggest(uscc_rules.normalise(str(raw)))
+                details = {"detail": extra, "suggestion": f"可能应为 {fixes[0]}。" if fixes else ""}
+            out.add(code, label, raw, **details)
+            value = None
+        elif extra is True:
+            shown = f"{value:,.4f}".rstrip("0").rstrip(".")
+            out.add("REG-UNIT-IN-CELL", label, raw, "warning", amount=shown)
+        if value is None and code is None:
+            if col.required:
+                out.add("REQUIRED-EMPTY", label, raw)
+            elif col.blank:
+                out.add("REG-BLANK", label, raw, "warning", effect=col.blank.get(language()) or col.blank["zh"])
+        out.values[cid] = value
+    if out.values.get("uscc") is None:  # a totals row is not a record
+        text = " ".join(str(v) for v in row if isinstance(v, str))
+        if any(w in text for w in SUMMARY_WORDS):
+            out.problems.clear()
+            out.add(
+                "SUMMARY-ROW", None, next(v for v in row if isinstance(v, str) and any(w in v for w in SUMMARY_WORDS))
+            )
+    return out
+
+
+def _cell(spec: Spec, col: Column, raw: Any, mult: float) -> tuple[Any, str | None, Any]:
+    """(value, problem code, extra): extra is True for an amount with its own unit, the reason for a bad USCC."""
+    kind = col.kind
+    if kind == "amount":
+        return _amount(raw, mult)
+    if kind in ("code", "uscc"):
+        value, code = cells.parse_code(raw)
+        if kind == "uscc" and value is not None:
+            value = uscc_rules.normalise(str(value))
+            reason = uscc_rules.problem(value)
+            if reason is not None:
+                return None, "USCC-INVALID", reason
+        return value, code, None
+    if kind == "stage":
+        text, code = cells.parse_text(raw)
+        if text is None or code is not None:
+            return None, code, None
+        stage = spec.stage_of(str(text))
+        return (stage, None, None) if stage else (None, "REG-STAGE", None)
+    parser = {"text": cells.parse_text, "date": cells.parse_date, "bool": cells.parse_bool, "year": cells.parse_year}
+    value, code = parser[kind](raw)
+    if kind == "date" and isinstance(value, dt.datetime):
+        value = value.date()
+    return value, code, None
+
+
+_OWN_UNITS = (("亿元", 10_000.0), ("万元", 1.0), ("元", 0.0001), ("亿", 10_000.0), ("万", 1.0))
+
+
+def _amount(raw: Any, mult: float) -> tuple[float | None, str | None, bool]:
+    """An amount in 万元 (see the module doc); negative amounts and percentages are refused."""
+    own = None
+    if isinstance(raw, str):
+        text = unicodedata.normalize("NFKC", raw).strip().replace(" ", "")
+        if "%" in text:
+            return None, "NOT-A-NUMBER", False
+        for suffix, f in _OWN_UNITS:
+            if text.endswith(suffix) and len(text) > len(suffix):
+                raw, own = text[: -len(suffix)], f
+                break
+    value, code = cells.parse_number(raw)
+    if code is not None or value is None:
+        return None, code, False
+    if value < 0:
+        return None, "NEGATIVE-VALUE", False
+    return value * (own if own is not None else mult), None, own is not None

@@ -1,0 +1,194 @@
+"""低效企业整治 pages: the per-unit summary (``/cleanup``), a unit's board (``/cleanup/{unit}``), one case with
+its history (``/cleanup/case/{case_id}``), and the two writes: open the cases of a year, advance a case.
+
+Figures come from :mod:`mujun.strategy.cleanup_report`; writes from :mod:`mujun.strategy.cleanup` under
+``state.writing()``. Every POST checks CSRF and works with and without JavaScript: an htmx request gets the
+board again (the page swaps ``#board``), a plain form post gets ``303`` back to the page it came from (only
+local paths of this area are followed). A refused change shows the workflow's message (htmx: inside the board;
+plain post: the board with status 400).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+
+from mujun.errors import MujunError
+from mujun.strategy import cleanup as cu
+from mujun.strategy import cleanup_report as cr
+from mujun.strategy.cleanup_config import load_config
+from mujun.views import CITY, Reader, Scope
+from mujun.web.i18n import translate
+from mujun.web.render import lang_of, page, render
+from mujun.web.security import check_csrf
+
+router = APIRouter()
+BACK = re.compile(r"^/cleanup(/[^\s?#\\]*)?(\?[^\s#\\]*)?$")
+STATUSES = ("on_track", "at_risk", "off_track", "no_data")
+BAR, PATH = {"color": "#c62828"}, {"color": "#1d4e89"}
+
+
+def _scope(request: Request) -> Scope:
+    """Whose view this is: the whole city today; a unit's account would hand its own Scope here."""
+    return getattr(request.state, "scope", None) or CITY
+
+
+def _labels(request: Request) -> dict[str, Any]:
+    lang = lang_of(request)
+    cfg = load_config(request.app.state.mujun.workspace_path)
+    return {
+        **cfg.labels(lang),
+        "status": {s: translate(f"cu.status.{s}", lang) for s in STATUSES},
+        "closed": cfg.closed,
+        "first": cfg.first,
+        "reopen": {"from": cfg.reopen.source, "to": cfg.reopen.to} if cfg.reopen else None,
+    }
+
+
+def _summary(request: Request) -> dict[str, Any]:
+    state = request.app.state.mujun
+    scope = _scope(request)
+    with state.reader(scope) as r:
+        return state.memoised(("cleanup-summary", state.generation, scope), lambda: cr.summary(r))  # type: ignore[no-any-return]
+
+
+def _chart(summary: dict[str, Any], t: Any) -> dict[str, Any]:
+    """Firms below the line per year (bars) and the straight path from the latest year to the target at the
+    deadline (dashed)."""
+    below = {int(y): v for y, v in summary["total"]["below"].items() if v is not None}
+    line = summary["line"]
+    years = sorted(below)
+    if not years:
+        return {}
+    last, deadline = years[-1], int(line["deadline"])
+    axis = [*years, *range(last + 1, deadline + 1)]
+    path: list[float | None] = [None] * len(axis)
+    if deadline > last:
+        n, goal = below[last], float(line["target_value"])
+        for i, y in enumerate(axis):
+            if y >= last:
+                path[i] = round(n + (goal - n) * (y - last) / (deadline - last), 1)
+    return {
+        "animation": False,
+        "tooltip": {"trigger": "axis"},
+        "legend": {"bottom": 0},
+        "grid": {"left": 50, "right": 20, "top": 30, "bottom": 50},
+        "xAxis": {"type": "category", "data": [str(y) for y in axis]},
+        "yAxis": {"type": "value", "name": t("cu.firms_below")},
+        "series": [
+            {"type": "bar", "name": t("cu.firms_below"), "data": [below.get(y) for y in axis], "itemStyle": BAR},
+            {"type": "line", "name": t("cu.path"), "data": path, "lineStyle": {"type": "dashed"}, "itemStyle": PATH},
+        ],
+    }
+
+
+@page(router, "/cleanup", "cleanup.html")
+def summary(request: Request) -> dict[str, Any]:
+    lang = lang_of(request)
+    data = _summary(request)
+    q = request.query_params
+    notice = None
+    if q.get("opened", "").isdigit() and q.get("n", "").isdigit() and q.get("existing", "").isdigit():
+        notice = {"year": int(q["opened"]), "n": int(q["n"]), "existing": int(q["existing"])}
+    return {
+        **data,
+        "labels": _labels(request),
+        "opened": notice,
+        "chart": _chart(data, lambda k, **v: translate(k, lang, **v)),
+    }
+
+
+def _year(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() and len(value) == 4 else None
+
+
+def _board(request: Request, unit: str, year: int | None) -> dict[str, Any]:
+    state = request.app.state.mujun
+    scope = _scope(request)
+    units = {u["unit"] for u in _summary(request)["units"]}
+    if unit not in units:
+        raise HTTPException(404)
+    with state.reader(scope) as r:
+        data = state.memoised(("cleanup-board", state.generation, scope, unit, year), lambda: cr.board(r, unit, year))
+    return {**data, "year": year, "labels": _labels(request), "today": cu.now_utc().date()}
+
+
+@page(router, "/cleanup/case/{case_id}", "cleanup_case.html")
+def case_page(request: Request, case_id: str) -> dict[str, Any]:
+    with request.app.state.mujun.reader(_scope(request)) as r:
+        got = cr.show(r, case_id)
+    if got is None:
+        raise HTTPException(404)
+    return {**got, "labels": _labels(request)}
+
+
+@page(router, "/cleanup/{unit}", "cleanup_board.html")
+def unit_board(request: Request, unit: str) -> dict[str, Any]:
+    q = request.query_params
+    ctx = _board(request, unit, _year(q.get("year")))
+    ctx["done"] = q.get("done") or None
+    return ctx
+
+
+def _text(form: Any, name: str, limit: int = 1000) -> str:
+    value = form.get(name)
+    return value.strip()[:limit] if isinstance(value, str) else ""
+
+
+@router.post("/cleanup/open", dependencies=[Depends(check_csrf)], include_in_schema=False)
+async def open_year(request: Request) -> Response:
+    """Open the cases of a data year (idempotent), then back to the summary with the counts."""
+    form = await request.form()
+    year = _year(_text(form, "year", 4))
+    if year is None:
+        raise HTTPException(400, "year")
+    by = _text(form, "by", 100) or "web"
+    state = request.app.state.mujun
+    try:
+        with state.writing() as ws, Reader(ws, _scope(request)) as r:
+            got = cu.open_cases(r, year, by=by)
+    except MujunError as exc:
+        raise HTTPException(400, exc.message()) from None
+    query = urlencode({"opened": year, "n": sum(got["opened"].values()), "existing": sum(got["existing"].values())})
+    return RedirectResponse(f"/cleanup?{query}#opened", status_code=303)
+
+
+@router.post("/cleanup/{case_id}/advance", dependencies=[Depends(check_csrf)], include_in_schema=False)
+async def advance_case(request: Request, case_id: str) -> Response:
+    """Record one change of a case (the workflow refuses illegal ones); see the module docstring."""
+    form = await request.form()
+    state = request.app.state.mujun
+    fields = {k: _text(form, k) or None for k in ("outcome", "owner", "due", "note", "evidence")}
+    to = _text(form, "to", 50)
+    back = _text(form, "back")
+    error = None
+    with state.reader(_scope(request)) as r:
+        case = cu.current(r, case_id)
+    if case is None:
+        raise HTTPException(404)
+    try:
+        with state.writing() as ws, Reader(ws, _scope(request)) as r:
+            cu.advance(r, case_id, to, by=_text(form, "by", 100) or "web", **fields)  # type: ignore[arg-type]
+    except MujunError as exc:
+        error = exc.message("en" if lang_of(request) == "en" else "zh")
+    unit = str(case["county"])
+    year = _year(_text(form, "year", 4))
+    if error and not request.headers.get("HX-Request") and back.startswith("/cleanup/case/"):
+        with state.reader(_scope(request)) as r:
+            got = cr.show(r, case_id)
+        return render(request, "cleanup_case.html", {**(got or {}), "labels": _labels(request), "error": error}, 400)
+    if request.headers.get("HX-Request") or error:
+        ctx = _board(request, unit, year)
+        ctx.update({"done": None if error else case_id, "error": error, "error_case": case_id if error else None})
+        status = 400 if error and not request.headers.get("HX-Request") else 200
+        return render(request, "cleanup_board.html", ctx, status=status)
+    if BACK.match(back) and not back.startswith("/cleanup/open"):
+        target = back
+    else:
+        target = f"/cleanup/{quote(unit)}" + (f"?year={year}" if year else "")
+    sep = "&" if "?" in target else "?"
+    return RedirectResponse(f"{target}{sep}done={quote(case_id)}#case-{quote(case_id)}", status_code=303)

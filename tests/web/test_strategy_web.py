@@ -1,0 +1,56 @@
+"""战略目标 pages: the JSON twin matches `mujun targets --json`, statuses, breakdowns, browser."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from fastapi.testclient import TestClient
+
+from mujun.web import create_app
+
+
+def test_strategy_twin_matches_the_cli(demo_workspace):
+    # the CLI first: while the app holds the workspace (DuckDB allows one writer) another process cannot open it
+    cli = subprocess.run(
+        [sys.executable, "-m", "mujun.cli", "targets", "--workspace", str(demo_workspace), "--json"],
+        capture_output=True, text=True, timeout=120, check=True,
+    )
+    targets = json.loads(cli.stdout)
+    with TestClient(create_app(demo_workspace)) as client:
+        page = client.get("/strategy.json").json()
+    assert [t["id"] for t in page["targets"]] == [t["id"] for t in targets]
+    for a, b in zip(page["targets"], targets, strict=True):
+        for key in ("id", "unit", "target_value", "deadline", "baseline", "actual", "projection", "status", "source"):
+            assert a[key] == b[key], (a["id"], key)
+    by_id = {t["id"]: t for t in targets}
+    # the demo has 2023-2024 data: the low-efficiency count of 2024 equals the firms below the line
+    low = by_id["low_efficiency"]
+    assert set(low["actual"]) == {"2023", "2024"}
+    assert low["status"] in ("on_track", "at_risk", "off_track")
+    assert by_id["va_share_gdp"]["status"] == "no_data"  # manual, nothing entered
+    assert sum(page["counts"].values()) == len(targets)
+
+
+def test_target_page_breakdowns_add_up(client):
+    one = client.get("/strategy/low_efficiency.json").json()["target"]
+    units = one["breakdown"]["county"]
+    assert sum(r["actual"].get("2024") or 0 for r in units) == one["actual"]["2024"]
+    chains = one["breakdown"]["industry"]
+    assert sum(r["actual"].get("2024") or 0 for r in chains) == one["actual"]["2024"]
+    assert all("status" in r for r in units)  # a count down to zero applies to every unit
+    out = client.get("/strategy/output.json").json()["target"]
+    assert all("status" not in r for r in out["breakdown"]["county"])  # 1 万亿 is the city's, not a unit's
+    assert client.get("/strategy/nope").status_code == 404
+
+
+def test_strategy_in_browser(visit):
+    page = visit("/strategy", shot="strategy")
+    assert page.locator(".st-card").count() >= 14
+    page.click("#t-low_efficiency h2 a")
+    page.wait_for_load_state("networkidle")
+    page.wait_for_function("document.querySelector('[data-chart]').dataset.ready === '1'")
+    visit.shot("strategy-target")
+    visit.check()
+    assert "按县区分解" in page.content()
