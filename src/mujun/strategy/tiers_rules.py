@@ -16,24 +16,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import ValidationError, model_validator
 
 from mujun.errors import SchemeError
+from mujun.strategy.registry import Text, _Model
 
 FILE = "tiers.yaml"
 COMPONENTS = ("growth", "class", "rd_intensity", "distance")
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Text(_Model):
-    zh: str
-    en: str = ""
-
-    def get(self, lang: str) -> str:
-        return self.en if lang == "en" and self.en else self.zh
 
 
 class Assumption(_Model):
