@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from pathlib import Path
 
 import click
@@ -10,6 +11,16 @@ import click
 from mujun.errors import WorkspaceError
 
 STATUS_ZH = {"on_track": "按计划", "at_risk": "有风险", "off_track": "落后", "no_data": "无数据"}
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int, right: bool = False) -> str:
+    """Pad to ``width`` terminal columns (CJK characters take two)."""
+    gap = " " * max(0, width - _width(text))
+    return gap + text if right else text + gap
 
 
 def _fmt(v: float | None, unit: str) -> str:
@@ -43,16 +54,18 @@ def targets(ctx: click.Context, workspace: str | None, year: int | None, as_json
         click.echo(json.dumps(report, ensure_ascii=False, indent=1))
         return
     click.echo(f"先进工业强市目标进展（工作区 {path}{f'，截至 {year} 年' if year else ''}）")
-    click.echo(f"{'目标':<28}{'单位':<6}{'基期':>14}{'最新':>16}{'目标值':>10}{'到期预测（区间）':>30}  状态")
+    widths = (42, 8, 14, 16, 10, 36)
+    head = ("目标", "单位", "基期", "最新", "目标值", "到期预测（区间）")
+    click.echo("".join(_pad(h, w, i > 1) for i, (h, w) in enumerate(zip(head, widths, strict=True))) + "  状态")
     for t in report:
         unit, base, latest, p = t["unit"], t["baseline"], t["latest_year"], t["projection"]
         base_text = f"{_fmt(base['value'], unit)}/{base['year']}"
         now = f"{_fmt(t['actual'].get(str(latest)), unit)}/{latest}" if latest else "—"
         band = f"{_fmt(p['value'], unit)}（{_fmt(p['low'], unit)}–{_fmt(p['high'], unit)}）@{t['deadline']}"
         target = _fmt(t["target_value"], unit)
-        click.echo(
-            f"{t['title'][:26]:<28}{unit:<6}{base_text:>14}{now:>16}{target:>10}{band:>30}  {STATUS_ZH[t['status']]}"
-        )
+        cells = (t["title"][:20], unit, base_text, now, target, band)
+        line = "".join(_pad(c, w, i > 1) for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
+        click.echo(f"{line}  {STATUS_ZH[t['status']]}")
     click.echo("方法：线性路径；≥3 个年度用最小二乘外推并给出 80% 预测区间（见 docs/targets.md）。")
 
 
