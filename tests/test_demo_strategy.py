@@ -27,7 +27,10 @@ def test_demo_fills_registers_tiers_and_cleanup(tmp_path):
     assert cases == s["cleanup"]["opened"] > 0
     done = subprocess.run(
         [sys.executable, "-m", "mujun", "targets", "--workspace", str(ws), "--json"],
-        capture_output=True, text=True, timeout=300, check=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
     )
     by_id = {t["id"]: t for t in json.loads(done.stdout)}
     assert by_id["second_tier"]["actual"] == {str(y): float(n) for y, n in selected.items()}

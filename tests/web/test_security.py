@@ -65,7 +65,7 @@ def test_names_are_escaped(workspace_copy):
     con = duckdb.connect(str(workspace_copy / "mujun.duckdb"))
     run = con.execute("SELECT run_id FROM runs ORDER BY started_at DESC LIMIT 1").fetchone()[0]
     table = "results_" + run.replace("-", "_").lower()
-    uscc = con.execute(f'SELECT uscc FROM "{table}" WHERE status = \'graded\' ORDER BY rank LIMIT 1').fetchone()[0]
+    uscc = con.execute(f"SELECT uscc FROM \"{table}\" WHERE status = 'graded' ORDER BY rank LIMIT 1").fetchone()[0]
     con.execute(f'UPDATE "{table}" SET name = ? WHERE uscc = ?', ["<script>alert(1)</script>恶意企业", uscc])
     con.close()
     with TestClient(create_app(workspace_copy)) as c:

@@ -13,7 +13,9 @@ from tests.web.conftest import _free_port
 def test_serve_refuses_a_folder_that_is_not_a_workspace(tmp_path):
     out = subprocess.run(
         [sys.executable, "-m", "mujun.cli", "serve", "--workspace", str(tmp_path / "nothing")],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert out.returncode == 2
     assert "不是 mujun 工作区" in out.stderr and "Traceback" not in out.stderr
@@ -23,7 +25,9 @@ def test_serve_prints_the_address_and_answers(demo_workspace):
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "mujun.cli", "serve", "--workspace", str(demo_workspace), "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         line = proc.stdout.readline()

@@ -15,7 +15,10 @@ def test_strategy_twin_matches_the_cli(demo_workspace):
     # the CLI first: while the app holds the workspace (DuckDB allows one writer) another process cannot open it
     cli = subprocess.run(
         [sys.executable, "-m", "mujun.cli", "targets", "--workspace", str(demo_workspace), "--json"],
-        capture_output=True, text=True, timeout=120, check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     )
     targets = json.loads(cli.stdout)
     with TestClient(create_app(demo_workspace)) as client:

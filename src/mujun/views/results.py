@@ -3,15 +3,21 @@
 Filters are exact matches on a fixed set of columns; ``q`` matches a substring of the name or the USCC
 (case-insensitive, ``%`` and ``_`` taken literally); ``sort`` must be a column of the view table, else
 the stored order (group, rank, USCC) is used. Rows missing the sort value come last either way.
+
+:func:`page` and :func:`table` answer from the run's in-memory index (:mod:`mujun.views.results_index`,
+built once per run: no SQL per request); :func:`page_sql` and :func:`table_sql` are the same answers in
+SQL, kept as the reference the index is tested against.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
 
+from mujun.views import results_index
 from mujun.views.base import Reader
 
 FILTERS = {
@@ -92,7 +98,30 @@ def _public(reader: Reader, view: str) -> str:
 
 
 def page(reader: Reader, run_id: str, query: Query) -> dict[str, Any]:
-    """One page of rows plus the total count and page numbers."""
+    """One page of rows plus the total count and page numbers (from the run's index)."""
+    idx = results_index.index(reader, run_id)
+    hits = idx.positions(reader, query)
+    total = len(hits)
+    pages = max(1, -(-total // query.per_page))
+    current = min(query.page, pages)
+    start = (current - 1) * query.per_page
+    rows = idx.rows(hits[start : start + query.per_page])
+    return {"total": total, "page": current, "pages": pages, "per_page": query.per_page, "rows": rows}
+
+
+def table(reader: Reader, run_id: str, query: Query) -> pa.Table:
+    """Every row of the current view (filters, search, sort; no paging) for exports (from the index)."""
+    idx = results_index.index(reader, run_id)
+    return idx.table.take(pa.array(idx.positions(reader, query), pa.int64()))
+
+
+def warm(reader: Reader, run_id: str, columns: Iterable[str]) -> None:
+    """Sort the run's rows by each of ``columns`` ahead (once per run), so that no later page waits for it."""
+    results_index.index(reader, run_id).warm(reader, columns)
+
+
+def page_sql(reader: Reader, run_id: str, query: Query) -> dict[str, Any]:
+    """:func:`page` in SQL: one page of rows plus the total count and page numbers."""
     view = reader.view(run_id)
     where, params = _where(reader, query)
     total = int(reader.one(f"SELECT count(*) AS n FROM {view} v WHERE {where}", params)["n"])
@@ -121,8 +150,8 @@ def page(reader: Reader, run_id: str, query: Query) -> dict[str, Any]:
     return {"total": total, "page": current, "pages": pages, "per_page": query.per_page, "rows": rows}
 
 
-def table(reader: Reader, run_id: str, query: Query) -> pa.Table:
-    """Every row of the current view (filters, search, sort; no paging) for exports."""
+def table_sql(reader: Reader, run_id: str, query: Query) -> pa.Table:
+    """:func:`table` in SQL: every row of the current view (filters, search, sort; no paging)."""
     view = reader.view(run_id)
     where, params = _where(reader, query)
     return reader.con.execute(

@@ -35,7 +35,7 @@ from markupsafe import Markup
 from mujun.catalog import catalog, industries
 from mujun.catalog.industries import division_label
 from mujun.views import Reader
-from mujun.web import formats, security
+from mujun.web import formats, results_rows, security
 from mujun.web.i18n import LANGS, translate
 
 NAV = (
@@ -46,6 +46,7 @@ NAV = (
     ("/schemes", "nav.schemes"),
     ("/health", "nav.health"),
     ("/exports", "nav.exports"),
+    ("/strategy", "nav.strategy"),
 )
 
 
@@ -78,6 +79,7 @@ def _env() -> Environment:
     env.filters["pct"] = formats.pct
     env.globals["division_label"] = division_label
     env.globals["json_script"] = json_script
+    env.globals["results_rows"] = results_rows  # parts of the results page built in Python (see there)
     return env
 
 
