@@ -57,3 +57,31 @@ def test_strategy_in_browser(visit):
     visit.shot("strategy-target")
     visit.check()
     assert "按县区分解" in page.content()
+
+
+def test_national_comparison_is_labelled(client):
+    got = client.get("/strategy/industries_vs_nation.json").json()
+    rows = got["national"]
+    assert [r["chain"] for r in rows] == [
+        "wood", "food", "metallurgy", "machinery", "chemicals", "building_materials", "pharma", "textiles",
+    ]  # fmt: skip
+    above = sum(1 for r in rows if r["above"])
+    assert got["target"]["actual"][str(got["target"]["latest_year"])] == above
+    html = client.get("/strategy/industries_vs_nation").text
+    # the national figure is the all-industry average until per-industry figures are entered: the page says so
+    if any(r["basis"] == "aggregate" for r in rows):
+        assert "全国规上工业平均（非本行业）" in html
+
+
+def test_keyboard_and_print(visit):
+    page = visit("/results")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "跳到正文"
+    page.focus("input[name=q]")
+    page.keyboard.type("合成")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**q=**")
+    assert page.locator("#results-table tbody tr").count() > 0
+    page.emulate_media(media="print")
+    assert page.locator("header.top nav").is_hidden() and page.locator("form.filters").is_hidden()
+    visit.check()

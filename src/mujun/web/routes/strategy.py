@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 
+from mujun.strategy.national import comparison
 from mujun.strategy.registry import load_registry
 from mujun.strategy.report import one, targets_report
 from mujun.web.charts_strategy import target_chart
@@ -61,11 +62,16 @@ def strategy_target(request: Request, target_id: str) -> dict[str, Any]:
     with state.reader() as r:
         key = ("strategy-one", target_id, year, r.scope, lang, _registry_stamp(state))
         data = state.memoised(key, lambda: one(r, target, year, breakdowns=True, lang=lang))
+        national = []
+        if target.metric.kind == "national" and data["latest_year"]:
+            # the eight industries against their national averages, for the latest year shown
+            national = comparison(r, int(data["latest_year"]), target.metric.measure)
 
     def tr(k: str, **v: object) -> str:
         return translate(k, lang, **v)
 
-    return {"as_of": year, "target": data, "chart": target_chart(data, tr, height_small=False)}
+    chart = target_chart(data, tr, height_small=False)
+    return {"as_of": year, "target": data, "chart": chart, "national": national}
 
 
 def _registry_stamp(state: Any) -> float:
