@@ -44,6 +44,12 @@ def condition(cond: Condition, resolve: Resolver) -> ir.BooleanValue:
     return _bool(_compile(cond.tree.body, resolve))
 
 
+def expression(cond: Condition, resolve: Resolver) -> ir.Value:
+    """Compile a parsed arithmetic expression of the condition language (e.g. ``tax_10k_yuan / land_mu``);
+    a zero divisor gives NULL, as in conditions."""
+    return _compile(cond.tree.body, resolve)
+
+
 def _bool(e: ir.Value) -> ir.BooleanValue:
     return e.fill_null(False)  # type: ignore[union-attr,return-value]
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import ibis
 import ibis.expr.types as ir
 
-from mujun.engine.expr import _compile, field_resolver
+from mujun.engine.expr import expression, field_resolver
 from mujun.schemes.conditions import parse
 from mujun.strategy.cleanup_config import CleanupConfig, load_config
 from mujun.strategy.registry import load_registry, path_in
@@ -63,4 +63,4 @@ def measure_expr(t: ir.Table, line: Line) -> ir.Value:
         return ibis.null("float64")
     if line.measure in t.columns:
         return t[line.measure].cast("float64")
-    return _compile(parse(line.measure, set(t.columns)).tree.body, field_resolver(t)).cast("float64")
+    return expression(parse(line.measure, set(t.columns)), field_resolver(t)).cast("float64")

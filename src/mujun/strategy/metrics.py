@@ -39,13 +39,8 @@ def _connect(reader: Reader) -> Any:
 
 
 def scoped(t: ir.Table, reader: Reader) -> ir.Table:
-    """``t`` restricted to the reader's scope (the same rule as :meth:`mujun.views.Scope.where`)."""
-    scope = reader.scope
-    if scope.counties is not None:
-        t = t.filter(t.county.isin(list(scope.counties)))
-    if scope.uscc is not None:
-        t = t.filter(t.uscc == scope.uscc)
-    return t
+    """``t`` restricted to the reader's scope (:meth:`mujun.views.Scope.filter`)."""
+    return reader.scope.filter(t)
 
 
 def chain_expr(code: ir.StringValue) -> ir.StringValue:

@@ -22,6 +22,7 @@ from typing import Any
 
 import duckdb
 import ibis
+import ibis.expr.types as ir
 from ibis.backends.sql.datatypes import DuckDBType
 
 from mujun.catalog.industries import chain_cases_sql
@@ -77,6 +78,14 @@ class Scope:
             parts.append(f"{alias}.uscc = ?")
             params.append(self.uscc)
         return " AND ".join(parts), params
+
+    def filter(self, t: ir.Table) -> ir.Table:
+        """The same rule as :meth:`where`, for an Ibis table with ``county`` and ``uscc`` columns."""
+        if self.counties is not None:
+            t = t.filter(t.county.isin(list(self.counties)))
+        if self.uscc is not None:
+            t = t.filter(t.uscc == self.uscc)
+        return t
 
 
 CITY = Scope()

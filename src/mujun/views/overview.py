@@ -1,5 +1,6 @@
-"""The 总览 overview of one run: counts, classes, tax per mu and its trend, low-efficiency firms against
-the goal, the ranking of assessment units and the comparison of industry chains.
+"""The 总览 overview of one run: counts, classes, tax per mu and its trend, low-efficiency firms, the
+ranking of assessment units and the comparison of industry chains (the clean-up goal the page shows
+comes from the targets registry, in the web route).
 
 Definitions (all over the reader's scope):
 * 亩均税收 (tax per mu) of a set of firms = Σ tax_10k_yuan / Σ land_mu over its above-scale (规上) firms
@@ -12,11 +13,7 @@ Definitions (all over the reader's scope):
 
 from __future__ import annotations
 
-from functools import cache
-from importlib import resources
 from typing import Any
-
-import yaml
 
 from mujun.catalog.industries import chains
 from mujun.views.base import Reader
@@ -35,12 +32,6 @@ AGG = """
   sum(v.output_10k_yuan) AS output,
   avg(v.total_score) FILTER (WHERE v.status = 'graded') AS mean_score
 """
-
-
-@cache
-def goals() -> dict[str, Any]:
-    text = resources.files("mujun").joinpath("catalog/goals.yaml").read_text(encoding="utf-8")
-    return dict(yaml.safe_load(text))
 
 
 def _finish(row: dict[str, Any]) -> dict[str, Any]:
@@ -97,5 +88,4 @@ def overview(reader: Reader, run_id: str, scheme: str) -> dict[str, Any]:
         "trend": trend(reader, scheme),
         "units": by_unit(reader, run_id),
         "chains": by_chain(reader, run_id),
-        "goal": goals()["low_efficiency"],
     }
