@@ -197,3 +197,42 @@ def test_unknown_scheme_and_missing_file_exit_2(tmp_path: Path) -> None:
     assert missing.returncode == 2 and "nope.csv" in missing.stderr
     no_year = mujun("evaluate", "--input", str(EXAMPLE), "--out", str(tmp_path / "o.csv"), "--year", "2019")
     assert no_year.returncode == 2 and "2022, 2023" in no_year.stderr
+
+
+def _firms_csv(path: Path, cells: dict[tuple[int, str], str]) -> Path:
+    """Three valid firms; ``cells`` overrides (firm index, column) → text."""
+    header = ["uscc", "name", "year", "above_scale", "land_mu", "tax_10k_yuan", "revenue_10k_yuan", "energy_tce"]
+    header += ["emission_t", "rd_10k_yuan", "value_added_10k_yuan", "employees", "industry_code"]
+    rows = [
+        [_valid(i + 1), f"合成企业{i}", "2023", "是", "10", "50", "900", "30", "2", "9", "300", "40", "1311"]
+        for i in range(3)
+    ]
+    for (i, column), value in cells.items():
+        rows[i][header.index(column)] = value
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([header, *rows])
+    return path
+
+
+def test_values_outside_their_domain_exit_2_naming_every_cell(tmp_path: Path) -> None:
+    path = _firms_csv(tmp_path / "f.csv", {(0, "land_mu"): "-58.72", (1, "tax_10k_yuan"): "1e30", (2, "land_mu"): "0"})
+    out = tmp_path / "r.csv"
+    done = mujun("evaluate", "--input", str(path), "--scheme", "linyi-2022", "--out", str(out))
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr and not out.exists()
+    err = done.stderr
+    assert str(path) in err and "2 处问题" in err
+    negative = next(line for line in err.splitlines() if "[NEGATIVE-VALUE]" in line)
+    assert "第 2 行" in negative and "land_mu" in negative and "-58.72" in negative
+    huge = next(line for line in err.splitlines() if "[OUT-OF-RANGE]" in line)
+    assert "第 3 行" in huge and "tax_10k_yuan" in huge and "1e30" in huge and "1,000,000,000 万元" in huge
+    assert "第 4 行" not in err  # zero land is not an error
+
+
+def test_zero_land_evaluates(tmp_path: Path) -> None:
+    path = _firms_csv(tmp_path / "f.csv", {(2, "land_mu"): "0"})
+    out = tmp_path / "r.csv"
+    done = mujun("evaluate", "--input", str(path), "--scheme", "linyi-2022", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    with out.open(encoding="utf-8-sig") as fh:
+        assert _valid(3) in fh.read()

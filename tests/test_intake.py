@@ -134,3 +134,28 @@ def test_unrecognised_layout_exits_2(tmp_path: Path) -> None:
     wb.save(path)
     done = mujun("import", str(path), "--workspace", str(tmp_path / "ws"))
     assert done.returncode == 2 and "FILE-LAYOUT" in done.stderr
+
+
+def test_amounts_beyond_any_firm_are_quarantined_after_unit_conversion(tmp_path: Path) -> None:
+    """1e30 is no firm's tax; 1e305 亿元 is 1e309 万元, an infinity, unless checked after conversion."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["纳税人识别号", "纳税人名称", "税收合计（亿元）"])
+    ws.append([code(1), "临沂合成甲木业有限公司", 1e30])  # line 2
+    ws.append([code(2), "临沂合成乙食品有限公司", 1e305])  # line 3
+    ws.append([code(3), "临沂合成丙机械有限公司", 0.5])  # line 4: 5000 万元
+    ws.append([code(4), "临沂合成丁化工有限公司", 0])  # line 5: zero is fine
+    path = tmp_path / "税务局_2023.xlsx"
+    wb.save(path)
+    report_path = tmp_path / "report.json"
+    done = mujun("import", str(path), "--workspace", str(tmp_path / "ws"), "--report-json", str(report_path))
+    assert done.returncode == 0, done.stderr
+    f = json.loads(report_path.read_text(encoding="utf-8"))["files"][0]
+    assert (f["rows_read"], f["rows_accepted"], f["rows_quarantined"]) == (4, 2, 2)
+    issues = {i["row"]: i for i in f["issues"] if i["code"] == "OUT-OF-RANGE"}
+    assert sorted(issues) == [2, 3]
+    assert issues[2]["column"] == "税收合计（亿元）" and "1,000,000,000 万元" in issues[2]["message"]
+    con = duckdb.connect(str(tmp_path / "ws" / "mujun.duckdb"), read_only=True)
+    rows = dict(con.execute("SELECT uscc, tax_10k_yuan FROM enterprise_years").fetchall())
+    con.close()
+    assert rows == {code(3): pytest.approx(5000.0), code(4): 0.0}

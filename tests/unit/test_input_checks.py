@@ -302,3 +302,71 @@ def test_row_number_after_a_multi_line_cell_is_the_file_line(tmp_path: Path) -> 
     lines = [_line(1, name='"第一行\n第二行"'), _line(2, tax="abc")]
     problems = _problems(_csv(tmp_path, lines))
     assert [(p.code, p.row) for p in problems] == [("NOT-A-NUMBER", 4)]
+
+
+def _line_with(i: int, **cells: str) -> str:
+    """``_line(i)`` with cells replaced by column name."""
+    parts = _line(i).split(",")
+    names = HEADER.split(",")
+    for name, value in cells.items():
+        parts[names.index(name)] = value
+    return ",".join(parts)
+
+
+def test_negative_land_is_refused_naming_row_column_value(tmp_path: Path) -> None:
+    problems = _problems(_csv(tmp_path, [_line(1), _line_with(2, land_mu="-58.72"), _line(3)]))
+    assert [(p.code, p.file, p.row, p.column, p.value) for p in problems] == [
+        ("NEGATIVE-VALUE", str(tmp_path / "firms.csv"), 3, "land_mu", "-58.72")
+    ]
+    text = problems[0].message("zh")
+    assert "第 3 行" in text and "land_mu" in text and "-58.72" in text and "不能为负" in text
+
+
+def test_zero_land_is_accepted(tmp_path: Path) -> None:
+    """A firm on leased floor space only has zero land: not an input error (the scheme decides what it means)."""
+    result = mujun.evaluate(_csv(tmp_path, [_line(1), _line_with(2, land_mu="0"), _line(3)]), SCHEME)
+    rows = result.to_pandas().set_index("uscc")
+    assert sorted(rows.index) == [_code(1), _code(2), _code(3)]
+
+
+def test_every_cell_outside_its_domain_is_reported(tmp_path: Path) -> None:
+    lines = [
+        _line_with(1, tax_10k_yuan="1e30"),
+        _line(2),
+        _line_with(3, land_mu="-1", energy_tce="1e400", employees="20000000"),  # 1e400 overflows to infinity
+        _line_with(4, tax_10k_yuan="1000000000"),  # exactly the bound: allowed
+        _line_with(5, tax_10k_yuan="abc"),
+    ]
+    problems = _problems(_csv(tmp_path, lines))
+    got = sorted((p.row, p.column, p.code, p.value) for p in problems)
+    assert got == [
+        (2, "tax_10k_yuan", "OUT-OF-RANGE", "1e30"),
+        (4, "employees", "OUT-OF-RANGE", "20000000"),
+        (4, "energy_tce", "OUT-OF-RANGE", "1e400"),
+        (4, "land_mu", "NEGATIVE-VALUE", "-1"),
+        (6, "tax_10k_yuan", "NOT-A-NUMBER", "abc"),
+    ]
+    tax = next(p for p in problems if p.code == "OUT-OF-RANGE" and p.column == "tax_10k_yuan")
+    zh, en = tax.message("zh"), tax.message("en")
+    assert "第 2 行" in zh and "1e30" in zh and "0 – 1,000,000,000 万元" in zh and "核实" in zh
+    assert "Row 2" in en and "0 – 1,000,000,000 万元" in en
+
+
+def test_parquet_infinity_huge_loss_and_old_year_are_refused(tmp_path: Path) -> None:
+    data = _table(5)
+    data["tax_10k_yuan"][1] = float("inf")
+    data["revenue_10k_yuan"][2] = -float("inf")
+    data["profit_10k_yuan"] = [-5.0, 0.0, 1.0, -2e9, 3.0]  # a loss is fine; 2e9 万元 is beyond any firm
+    data["year"] = [2023, 2023, 2023, 2023, 1985]
+    data["land_mu"][0] = 0.0
+    path = tmp_path / "firms.parquet"
+    pq.write_table(pa.table(data), path)
+    problems = _problems(path)
+    assert sorted((p.row, p.column, p.code) for p in problems) == [
+        (2, "tax_10k_yuan", "OUT-OF-RANGE"),
+        (3, "revenue_10k_yuan", "NEGATIVE-VALUE"),
+        (4, "profit_10k_yuan", "OUT-OF-RANGE"),
+        (5, "year", "OUT-OF-RANGE"),
+    ]
+    year = next(p for p in problems if p.column == "year")
+    assert year.value == "1985" and "1990 – 2100" in year.message("zh")

@@ -24,6 +24,38 @@ class Field:
     unit: str = ""
     required: bool = False
     aliases: tuple[str, ...] = ()
+    min: float | None = None  # least allowed value; 0 means "cannot be negative"
+    max: float | None = None  # bound on the magnitude |x| that no real firm reaches
+
+    def domain_problem(self, value: float) -> str | None:
+        """The code of the rule ``value`` breaks, or None: below ``min`` is NEGATIVE-VALUE when the
+        minimum is 0 (OUT-OF-RANGE otherwise); a magnitude above ``max`` (an infinity too) is
+        OUT-OF-RANGE. NaN breaks neither (it is refused as NAN-VALUE where cells are parsed)."""
+        if self.min is not None and value < self.min:
+            return self.below_code
+        if self.max is not None and abs(value) > self.max:
+            return "OUT-OF-RANGE"
+        return None
+
+    @property
+    def below_code(self) -> str:
+        """The code of a value below ``min``."""
+        return "NEGATIVE-VALUE" if self.min == 0 else "OUT-OF-RANGE"
+
+    def domain_details(self) -> dict[str, str]:
+        """``domain`` (e.g. ``0 – 1,000,000,000 万元``) and ``unit`` for NEGATIVE-VALUE and OUT-OF-RANGE."""
+        high = self.max if self.max is not None else float("inf")
+        low = self.min if self.min is not None else -high
+        text = f"{_number(low, self.dtype)} – {_number(high, self.dtype)}"
+        return {"domain": f"{text} {self.unit}" if self.unit else text, "unit": self.unit or "-"}
+
+
+def _number(x: float, dtype: str) -> str:
+    if x in (float("inf"), float("-inf")):
+        return "∞" if x > 0 else "-∞"
+    if dtype == "int":
+        return str(int(x))
+    return f"{int(x):,}" if x == int(x) else f"{x:,}"
 
 
 @cache
@@ -37,10 +69,20 @@ def fields() -> dict[str, Field]:
     """Every canonical field by id, in catalogue order."""
     out: dict[str, Field] = {}
     for item in _raw()["fields"]:
-        f = Field(**{**item, "aliases": tuple(item.get("aliases", ()))})
+        bounds = {k: float(item[k]) for k in ("min", "max") if k in item}  # PyYAML reads 1e9 as text
+        f = Field(**{**item, **bounds, "aliases": tuple(item.get("aliases", ()))})
         assert f.dtype in DTYPES, f
+        assert not bounds or f.dtype in ("int", "float"), f"{f.id}: a domain is for numbers only"
+        assert f.dtype not in ("int", "float") or f.max is not None, f"{f.id}: a number needs a max"
+        assert f.min is None or f.max is None or f.min < f.max, f
         out[f.id] = f
     return out
+
+
+@cache
+def non_negative() -> frozenset[str]:
+    """The fields that cannot be negative (declared ``min: 0``): every amount but profit."""
+    return frozenset(f.id for f in fields().values() if f.min == 0)
 
 
 def field(name: str) -> Field | None:

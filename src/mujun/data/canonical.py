@@ -2,7 +2,9 @@
 
 Checks (each failure is a Problem with file, row, column, value and what to do; all are collected
 before anything is refused): required columns present; numbers, years, booleans and dates parse;
-no NaN; uscc, name and year filled; USCC valid per GB 32100-2015 (normalised first: full-width to
+no NaN; every number inside its field's catalogue domain (``min``/``max`` in fields.yaml: a negative
+amount is NEGATIVE-VALUE, a value beyond the magnitude bound or infinite is OUT-OF-RANGE; zero is
+allowed); uscc, name and year filled; USCC valid per GB 32100-2015 (normalised first: full-width to
 half-width, upper case, spaces removed); one row per USCC and year. Row numbers are those a person
 sees: for CSV the line in the file (header = 1), for Parquet/Arrow the 1-based row.
 """
@@ -138,6 +140,7 @@ def canonicalise(
                     details={"unit": f.unit or "-"},
                 )
             )
+        problems += _check_domain(arr, col, f, source, raw_name, line)
         columns[name] = arr
     for name in sorted(required - set(columns)):
         f = catalog.field(name)
@@ -167,6 +170,39 @@ def canonicalise(
         raise InputError("INPUT-INVALID", problems=problems, file=source)
     order = [f for f in catalog.fields() if f in columns] + sorted(c for c in columns if c not in catalog.fields())
     return Canonical(table=pa.table({c: columns[c] for c in order}), source=source, warnings=warnings)
+
+
+def _check_domain(
+    arr: pa.Array,
+    col: pa.ChunkedArray | pd.Series,
+    f: catalog.Field,
+    source: str,
+    column: str,
+    line: Callable[[int], int],
+) -> list[Problem]:
+    """Every cell outside the field's catalogue domain (``Field.domain_problem``, vectorised): below ``min``
+    (NEGATIVE-VALUE when that is 0, else OUT-OF-RANGE) or of magnitude above ``max``, infinities included."""
+    if f.dtype not in ("int", "float") or (f.min is None and f.max is None):
+        return []
+    below = pc.less(arr, f.min) if f.min is not None else pa.nulls(len(arr), pa.bool_())
+    above = pc.greater(pc.abs(arr), f.max) if f.max is not None else pa.nulls(len(arr), pa.bool_())
+    low = pc.fill_null(below, False).to_numpy(zero_copy_only=False)
+    high = pc.fill_null(above, False).to_numpy(zero_copy_only=False)
+    bad = np.flatnonzero(low | high)[:MAX_PROBLEMS]
+    if not len(bad):
+        return []
+    details = f.domain_details()
+    return [
+        Problem(
+            code=f.below_code if low[i] else "OUT-OF-RANGE",
+            file=source,
+            row=line(int(i)),
+            column=column,
+            value=_cell(col, int(i)),
+            details=details,
+        )
+        for i in bad
+    ]
 
 
 def _row_numbers(rows: list[int] | int) -> Callable[[int], int]:

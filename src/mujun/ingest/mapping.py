@@ -1,7 +1,9 @@
 """Map one read sheet onto canonical columns with a source spec, parsing every cell.
 
-Nothing is coerced silently: each cell that does not parse, each invalid USCC, each negative amount
-and each empty required cell becomes a Problem with file, sheet, row, column (as written) and value.
+Nothing is coerced silently: each cell that does not parse, each invalid USCC, each number outside its
+catalogue domain (after unit conversion: negative amount NEGATIVE-VALUE, beyond the magnitude bound or
+infinite OUT-OF-RANGE) and each empty required cell becomes a Problem with file, sheet, row, column (as
+written) and value.
 Rows with an error go to quarantine; the rest are accepted. Fully blank rows are not data rows.
 """
 
@@ -19,8 +21,8 @@ from mujun.ingest.readers import RawSheet
 from mujun.ingest.spec import SourceSpec, normalise_label, unit_in_label
 from mujun.ingest.units import factor
 
-# Amounts that cannot be negative (profit can).
-NON_NEGATIVE = {f.id for f in catalog.fields().values() if f.dtype == "float" and f.id not in ("profit_10k_yuan",)}
+# Amounts that cannot be negative: those the catalogue declares `min: 0` (every amount but profit).
+NON_NEGATIVE = catalog.non_negative()
 SUMMARY_WORDS = ("合计", "总计", "小计")
 
 
@@ -224,8 +226,10 @@ def _parse_cell(col: MappedColumn, v: Any, problem: Callable[..., None]) -> Any:
         problem(code, col, v, unit=col.unit or (f.unit if f else "") or "-")
         return None
     if dtype == "float" and value is not None:
-        value = value * col.factor
-        if value < 0 and col.field in NON_NEGATIVE:
-            problem("NEGATIVE-VALUE", col, v)
+        value = value * col.factor  # the domain is checked in the catalogue's unit: 1e305 亿元 overflows to inf
+    if f is not None and dtype in ("float", "int") and value is not None:
+        broken = f.domain_problem(value)
+        if broken is not None:
+            problem(broken, col, v, **f.domain_details())
             return None
     return value
