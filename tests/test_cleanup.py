@@ -1,6 +1,8 @@
-"""低效企业整治: cases equal the firms below the registry's line (checked with a direct DuckDB query), opening is
-idempotent, illegal moves exit 2, history is append-only and in order, land freed is the hand sum, the
-next-year check flips when a firm's next-year tax is raised, and the CLI's JSON parses. SYNTHETIC data only."""
+"""低效企业整治: cases equal the firms the evaluation flagged LOW-EFFICIENCY (checked with a direct DuckDB query on
+the stored run), and that count is the one `mujun targets` and the overview show — never the T-class utility
+under 3 万元/亩 the scheme does not grade; opening is idempotent, illegal moves exit 2, history is
+append-only and in order, land freed is the hand sum, the next-year check flips when a firm's next-year tax
+is raised and the year re-evaluated, and the CLI's JSON parses. SYNTHETIC data only."""
 
 from __future__ import annotations
 
@@ -15,19 +17,47 @@ from typing import Any
 import duckdb
 import pytest
 
+from mujun import api
 from mujun.cli import main
 from mujun.errors import WorkspaceError
 from mujun.runs.workspace import Workspace
 from mujun.strategy import cleanup as cu
 from mujun.strategy import cleanup_report as cr
+from mujun.strategy.report import targets_report
 from mujun.views import Reader, Scope
+from mujun.views import overview as ov
 
 # land as the data contract derives it: own + rented in − rented out (missing parts 0; all missing → NULL)
 LAND = (
     "CASE WHEN land_own_mu IS NULL AND land_rented_in_mu IS NULL AND land_rented_out_mu IS NULL THEN NULL "
     "ELSE coalesce(land_own_mu, 0) + coalesce(land_rented_in_mu, 0) - coalesce(land_rented_out_mu, 0) END"
 )
-BELOW = f"above_scale AND tax_10k_yuan / nullif({LAND}, 0) < 3"
+# the raw threshold over the merged data (what the targets and the clean-up used to count): it also catches
+# firms the scheme does not grade (T class), which the evaluation never flags
+RAW_BELOW = f"above_scale AND tax_10k_yuan / nullif({LAND}, 0) < 3"
+FLAGGED = "list_contains(string_split(reason_codes, ';'), 'LOW-EFFICIENCY')"
+
+
+def results(ws: Path, year: int) -> str:
+    """The results table of the newest stored run of ``year`` (direct, without mujun's readers)."""
+    run = sql(ws, "SELECT run_id FROM runs WHERE year = ? ORDER BY started_at DESC, run_id DESC LIMIT 1", [year])
+    return f'"results_{run[0][0].replace("-", "_").lower()}"'
+
+
+def flagged(ws: Path, year: int) -> dict[str, str]:
+    """{uscc: county} of the firms the newest run of ``year`` flagged LOW-EFFICIENCY."""
+    return dict(sql(ws, f"SELECT uscc, county FROM {results(ws, year)} WHERE {FLAGGED}"))
+
+
+def evaluate(ws: Path, year: int) -> int:
+    """Evaluate ``year`` again from the workspace's data with linyi-2022, store the run, and return the number
+    of firms the evaluation flagged LOW-EFFICIENCY (the count the demo prints)."""
+    with Workspace(ws) as w:
+        canon = api.prepare_data(w.data(), api.load("linyi-2022"))
+        ev = api.evaluate(canon, "linyi-2022", year=year, duckdb_connection=w.con)
+        w.store_run(ev, canon)
+    codes = ev.to_arrow()["reason_codes"].to_pylist()
+    return sum(1 for c in codes if c and "LOW-EFFICIENCY" in c.split(";"))
 
 
 @pytest.fixture(scope="module")
@@ -71,15 +101,21 @@ def mujun(*args: str) -> subprocess.CompletedProcess[str]:  # as acceptance chec
 
 
 def test_opened_cases_are_the_firms_below_the_line_and_idempotent(ws: Path, capsys: pytest.CaptureFixture[str]):
-    expected = sql(ws, f"SELECT county, count(*) FROM enterprise_years WHERE year = 2023 AND {BELOW} GROUP BY 1")
-    firms = {r[0] for r in sql(ws, f"SELECT uscc FROM enterprise_years WHERE year = 2023 AND {BELOW}")}
+    marked = flagged(ws, 2023)
+    firms = set(marked)
+    expected: dict[str, int] = {}
+    for county in marked.values():
+        expected[county] = expected.get(county, 0) + 1
     assert len(firms) > 10
     done = mujun("cleanup", "open", "--workspace", str(ws), "--year", "2023", "--json")
     assert done.returncode == 0, done.stderr
     got = json.loads(done.stdout)
-    assert got["opened"] == dict(sorted(expected)) and got["matching"] == len(firms) and not got["existing"]
-    assert got["condition"] == "above_scale and tax_10k_yuan / land_mu < 3"  # from the registry, not from code
-    assert got["source"].startswith("builtin:targets.yaml#low_efficiency")
+    assert got["opened"] == dict(sorted(expected.items())) and got["matching"] == len(firms) and not got["existing"]
+    # the condition is the scheme's override, not a copy in the registry or the code
+    assert got["condition"] == "above_scale and tax_per_mu < 3" and got["scheme"] == "linyi-2022"
+    assert got["label"].startswith("规上企业亩均税收低于3万元/亩") and got["line"] == "tax_per_mu < 3 万元/亩"
+    assert got["source"].startswith("scheme:linyi-2022#overrides.LOW-EFFICIENCY · run:")
+    assert got["source"].endswith("builtin:targets.yaml#low_efficiency")
     cases = sql(ws, "SELECT uscc, county, case_id, condition, source FROM cleanup_cases")
     assert {c[0] for c in cases} == firms
     assert all(c[2] == f"CU-2023-{c[0]}" and c[3] == got["condition"] and c[4] == got["source"] for c in cases)
@@ -98,12 +134,13 @@ def test_opened_cases_are_the_firms_below_the_line_and_idempotent(ws: Path, caps
     # 2024: firms with an open 2023 case get no second case; the others do
     code, out, _ = cli(capsys, "cleanup", "open", "--workspace", str(ws), "--year", "2024", "--json")
     got24 = json.loads(out)
-    firms24 = {r[0] for r in sql(ws, f"SELECT uscc FROM enterprise_years WHERE year = 2024 AND {BELOW}")}
+    firms24 = set(flagged(ws, 2024))
     assert sum(got24["existing"].values()) == len(firms24 & firms)
     assert sum(got24["opened"].values()) == len(firms24 - firms)
     # a year without data is refused
     code, _, err = cli(capsys, "cleanup", "open", "--workspace", str(ws), "--year", "2019")
     assert code == 2 and "CLEANUP-NO-DATA" in err
+    assert sum(got24["opened"].values()) + sum(got24["existing"].values()) == got24["matching"]
 
 
 def _first_case(ws: Path, year: int = 2023) -> str:
@@ -231,17 +268,20 @@ def test_next_year_check_flips_when_the_firm_rises(ws: Path, capsys: pytest.Capt
         "UPDATE enterprise_years SET tax_10k_yuan = ? WHERE uscc = ? AND year = 2024", [land[0] * 5, target["uscc"]]
     )
     con.close()
+    # the check reads the evaluation of 2024: until 2024 is evaluated again, the stored run still flags the firm
+    code, out, _ = cli(capsys, "cleanup", "show", target["case_id"], "--workspace", str(ws), "--json")
+    assert json.loads(out)["case"]["next"] == "still_below"
+    evaluate(ws, 2024)
     code, out, _ = cli(capsys, "cleanup", "show", target["case_id"], "--workspace", str(ws), "--json")
     case = json.loads(out)["case"] if code == 0 else {}
     assert case["next"] == "risen" and case["next_value"] == pytest.approx(5.0)
     _, out, _ = cli(capsys, "cleanup", "list", "--workspace", str(ws), "--county", target["county"], "--json")
     assert next(r for r in json.loads(out) if r["case_id"] == target["case_id"])["next"] == "risen"
-    # each state agrees with a direct query on 2024
+    # each state agrees with a direct query on the newest run of 2024
     for r in rows:
         if r["case_id"] == target["case_id"]:
             continue
-        hit = sql(ws, f"SELECT {BELOW}, tax_10k_yuan / nullif({LAND}, 0) FROM enterprise_years WHERE uscc = ? "
-                      "AND year = 2024", [r["uscc"]])  # fmt: skip
+        hit = sql(ws, f"SELECT {FLAGGED}, value_tax_per_mu FROM {results(ws, 2024)} WHERE uscc = ?", [r["uscc"]])
         if not hit:
             assert r["next"] == "gone"
         elif hit[0][0]:
@@ -299,3 +339,54 @@ def test_given_due_date_and_overdue(ws: Path):
         assert event["due"] == dt.date(2020, 1, 1) and event["at"] == "2026-01-01T00:00:00.000000Z"
         row = cr.cases(r, case_id=cid)[0]
         assert row["overdue"] and row["allowed"] == ["in_progress"]
+
+
+def test_one_definition_evaluation_targets_overview_and_cleanup_agree(ws: Path):
+    """The evaluation's LOW-EFFICIENCY count, `mujun targets`' low_efficiency, the overview and the clean-up cases
+    are one number per year; a T-class utility under 3 万元/亩 (not graded, so never flagged) is in none."""
+    utility = sorted(flagged(ws, 2024))[0]
+    con = duckdb.connect(str(ws / "mujun.duckdb"))
+    con.execute("UPDATE enterprise_years SET flag_utility = true WHERE uscc = ? AND year = 2024", [utility])
+    con.close()
+    n = {2023: len(flagged(ws, 2023)), 2024: evaluate(ws, 2024)}
+    status, klass, value, marked = sql(
+        ws, f"SELECT status, class, value_tax_per_mu, {FLAGGED} FROM {results(ws, 2024)} WHERE uscc = ?", [utility]
+    )[0]
+    assert klass == "T" and status != "graded" and value < 3 and not marked
+    raw = {r[0] for r in sql(ws, f"SELECT uscc FROM enterprise_years WHERE year = 2024 AND {RAW_BELOW}")}
+    assert utility in raw and len(raw) > n[2024]  # the raw threshold would count it: the second rule is gone
+    marked24 = set(flagged(ws, 2024))
+    assert n[2024] == len(marked24) and n[2023] > 0
+    # a later run of a scheme without the override does not replace the year's evaluation of it
+    with Workspace(ws) as w:
+        canon = api.prepare_data(w.data(), api.load("shandong-2019"))
+        w.store_run(api.evaluate(canon, "shandong-2019", year=2024, duckdb_connection=w.con), canon)
+    with Workspace(ws) as w, Reader(w) as r:
+        target = {t["id"]: t for t in targets_report(r, breakdowns=True)}["low_efficiency"]
+        trend = {t["year"]: t["low_efficiency"] for t in ov.trend(r, "linyi-2022")}
+        opened = {y: cu.open_cases(r, y, by="test") for y in (2023, 2024)}
+        below = cr.summary(r)["total"]["below"]
+        chosen = {f["uscc"] for f in cu.matching(r, cu.line_of(r, year=2024))}
+    assert target["actual"] == {str(y): float(v) for y, v in n.items()}
+    for by in ("county", "industry"):
+        assert {y: sum(row["actual"].get(str(y)) or 0 for row in target["breakdown"][by]) for y in n} == n
+    assert trend == n and below == n
+    for y, got in opened.items():
+        assert got["matching"] == n[y] == sum(got["opened"].values()) + sum(got["existing"].values())
+    assert chosen == marked24 and utility not in chosen
+    cases = {r[0] for r in sql(ws, "SELECT uscc FROM cleanup_cases WHERE year = 2024")}
+    assert utility not in cases and cases <= chosen
+
+
+def test_a_year_without_an_evaluation_has_no_data(ws: Path, capsys: pytest.CaptureFixture[str]):
+    """Data of 2024 but no stored run of it: the target says no data for 2024 (no fallback to a raw rule) and
+    no case can be opened for it."""
+    con = duckdb.connect(str(ws / "mujun.duckdb"))
+    con.execute("DELETE FROM runs WHERE year = 2024")
+    con.close()
+    with Workspace(ws, read_only=True) as w, Reader(w) as r:
+        target = {t["id"]: t for t in targets_report(r)}["low_efficiency"]
+    assert target["actual"] == {"2023": float(len(flagged(ws, 2023))), "2024": None}
+    assert target["latest_year"] == 2023 and any("2024" in note for note in target["notes"])
+    code, _, err = cli(capsys, "cleanup", "open", "--workspace", str(ws), "--year", "2024")
+    assert code == 2 and "CLEANUP-NO-RUN" in err and "LOW-EFFICIENCY" in err

@@ -107,3 +107,25 @@ def test_shares_stay_within_bounds(values):
     for v in p.projection.values():
         assert v is None or 0.0 <= v <= 1.0
     assert p.projection["low"] <= p.projection["value"] <= p.projection["high"]
+
+
+def test_low_efficiency_is_the_schemes_flag_not_a_second_threshold():
+    """The registry refers to the scheme's override (one owner of the rule); a copy of the line is refused."""
+    low = load_registry().target("low_efficiency")
+    assert low.metric.kind == "flagged" and low.metric.code == "LOW-EFFICIENCY" and not low.metric.where
+    from mujun.schemes import load
+
+    rule = next(o for o in load("linyi-2022").scheme.overrides if o.code == low.metric.code)
+    assert rule.effect == "flag" and rule.when == "above_scale and tax_per_mu < 3"
+    head = "format_version: 1\ntargets:\n  - {id: x, title: {zh: x}, unit: 家, target_value: 0, deadline: 2026, "
+    tail = "baseline: {year: 2022}, source: s}\n"
+    with pytest.raises(SchemeError) as err:
+        loads(head + "metric: {kind: flagged}, " + tail, "mine.yaml")
+    assert "targets.0.metric" in str(err.value)
+    with pytest.raises(SchemeError) as err:
+        loads(head + "metric: {kind: flagged, code: low efficiency}, " + tail, "mine.yaml")
+    assert "targets.0.metric" in str(err.value)
+    with pytest.raises(SchemeError) as err:
+        loads(head + "metric: {kind: flagged, code: LOW-EFFICIENCY}, threshold: {field: f, below: 3}, " + tail, "m")
+    assert "threshold" in str(err.value)
+    assert loads(head + "metric: {kind: flagged, code: LOW-EFFICIENCY, scheme: linyi-2022}, " + tail, "m")

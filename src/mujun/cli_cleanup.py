@@ -33,7 +33,7 @@ def cleanup() -> None:
 @click.option("--by", "by", help="Who opens the cases (default: $USER).")
 @click.option("--json", "as_json", is_flag=True)
 def open_cmd(workspace: str, year: int, by: str | None, as_json: bool) -> None:
-    """Open a case (认定) for every firm of YEAR below the registry's line that has none; idempotent."""
+    """Open a case (认定) for every firm the YEAR's evaluation flagged low-efficiency that has none; idempotent."""
     from mujun.runs.workspace import Workspace
     from mujun.strategy.cleanup import open_cases
     from mujun.views import Reader
@@ -43,7 +43,7 @@ def open_cmd(workspace: str, year: int, by: str | None, as_json: bool) -> None:
     if as_json:
         click.echo(_dumps(got))
         return
-    click.echo(f"{year} 年度低效企业认定：条件 {got['condition']}（{got['line']}）")
+    click.echo(f"{year} 年度低效企业认定：{got['label']}（方案 {got['scheme']} 标记，条件 {got['condition']}）")
     click.echo(f"来源：{got['source']}")
     units = sorted({*got["opened"], *got["existing"]})
     click.echo(f"{'县区':<10}{'新立案':>8}{'已有案件':>10}")
@@ -120,12 +120,11 @@ def show_cmd(case_id: str, workspace: str, as_json: bool) -> None:
         return
     labels = load_config(workspace).labels("zh")
     c = got["case"]
-    field = labels["fields"].get(c["line_field"], c["line_field"])
+    field = got["line"]["field_labels"].get("zh") or c["line_field"]
     stage = labels["stages"].get(c["stage"], c["stage"])
     click.echo(f"案件 {c['case_id']}  {c['name']}（{c['uscc']}）  {c['county']} {c['town'] or ''}")
-    click.echo(
-        f"认定年度 {c['year']}  条件 {c['condition']}（{c['line_field']} < {c['line_below']:g} {c['line_unit']}）"
-    )
+    shown = f"（{c['line_field']} < {c['line_below']:g} {c['line_unit']}）" if c["line_field"] else ""
+    click.echo(f"认定年度 {c['year']}  条件 {c['condition']}{shown}")
     click.echo(f"来源 {c['source']}")
     click.echo(
         f"认定时：税收 {_dash(c['tax_10k_yuan'], 1)} 万元  用地 {_dash(c['land_mu'], 1)} 亩  "
@@ -138,7 +137,7 @@ def show_cmd(case_id: str, workspace: str, as_json: bool) -> None:
                f"（{field} {_dash(c['next_value'], 2)}）")  # fmt: skip
     click.echo("企业历年数据：")
     for f in got["firm"]:
-        mark = "低于线" if f["below"] else ""
+        mark = "低于线" if f["below"] else ("未评价" if f["below"] is None else "")
         click.echo(f"  {f['year']}  税收 {_dash(f['tax_10k_yuan'], 1)}  用地 {_dash(f['land_mu'], 1)}  "
                    f"{field} {_dash(f['value'], 2)}  {mark}")  # fmt: skip
     click.echo("办理记录：")

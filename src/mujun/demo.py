@@ -21,6 +21,7 @@ from mujun.reports.publicity import write_publicity_xlsx
 from mujun.runs.intake import import_files
 from mujun.runs.workspace import Workspace
 from mujun.views import Reader
+from mujun.views.base import LOW_EFFICIENCY
 
 SCHEME = "linyi-2022"
 DEPARTMENT_SUFFIXES = (".xlsx", ".xls", ".csv")
@@ -101,7 +102,7 @@ def run_demo(
             for c in table["class"].to_pylist():
                 if c is not None:
                     classes[c] += 1
-            low = sum(1 for r in table["reason_codes"].to_pylist() if r and "LOW-EFFICIENCY" in r.split(";"))
+            low = sum(1 for r in table["reason_codes"].to_pylist() if r and LOW_EFFICIENCY in r.split(";"))
             graded = int(pc.sum(pc.equal(table["status"], "graded")).as_py() or 0)
             out["years"][year] = {"firms": table.num_rows, "graded": graded, "classes": classes, "low_efficiency": low}
             last = ev

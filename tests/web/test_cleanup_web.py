@@ -11,21 +11,24 @@ from urllib.parse import quote
 
 import pytest
 
-LAND = "coalesce(land_own_mu, 0) + coalesce(land_rented_in_mu, 0) - coalesce(land_rented_out_mu, 0)"
-BELOW = f"above_scale AND tax_10k_yuan / nullif({LAND}, 0) < 3"
-
 
 def _below(client: Any) -> dict[tuple[str, int], int]:
-    """Firms below the line per (county, year), by a direct query on the app's own DuckDB connection (the file
-    is open in this process)."""
+    """Firms the evaluation flagged LOW-EFFICIENCY per (county, year) — the newest stored run of each year —
+    by a direct query on the app's own DuckDB connection (the file is open in this process)."""
     con = client.app.state.mujun.ws.con.cursor()
     try:
-        rows = con.execute(
-            f"SELECT county, year, count(*) FROM enterprise_years WHERE {BELOW} GROUP BY 1, 2"
-        ).fetchall()
+        runs = con.execute("SELECT year, run_id FROM runs ORDER BY started_at, run_id").fetchall()
+        out: dict[tuple[str, int], int] = {}
+        for year, run_id in dict(runs).items():
+            table = f'"results_{run_id.replace("-", "_").lower()}"'
+            rows = con.execute(
+                f"SELECT county, count(*) FROM {table} "
+                "WHERE list_contains(string_split(reason_codes, ';'), 'LOW-EFFICIENCY') GROUP BY 1"
+            ).fetchall()
+            out.update({(c, int(year)): int(n) for c, n in rows})
     finally:
         con.close()
-    return {(c, int(y)): int(n) for c, y, n in rows}
+    return out
 
 
 @pytest.fixture
@@ -52,10 +55,15 @@ def test_summary_twin_matches_the_data(client: Any):
         for y in (2023, 2024):
             assert u["below"][str(y)] == below.get((u["unit"], y), 0)
     assert got["total"]["below"]["2024"] == sum(n for (_c, y), n in below.items() if y == 2024)
-    assert got["line"]["condition"] == "above_scale and tax_10k_yuan / land_mu < 3" and got["line"]["deadline"] == 2026
+    line = got["line"]  # the scheme's override, not a copy of its threshold
+    assert line["condition"] == "above_scale and tax_per_mu < 3" and line["deadline"] == 2026
+    assert line["code"] == "LOW-EFFICIENCY" and line["scheme"] == "linyi-2022"
+    assert line["text"] == "tax_per_mu < 3 万元/亩"
+    assert line["field_labels"] == {"zh": "单位用地税收", "en": "Tax per mu"}
     assert got["total"]["status"] in ("on_track", "at_risk", "off_track")
     html = client.get("/cleanup").text
     assert "低效企业整治" in html and 'action="/cleanup/open"' in html
+    assert "规上企业亩均税收低于3万元/亩" in html and "<code>linyi-2022</code>" in html
     assert "Low-efficiency clean-up" in client.get("/cleanup?lang=en").text
     assert client.get("/cleanup/nowhere").status_code == 404
     assert client.get("/cleanup/case/CU-2023-X").status_code == 404

@@ -1,10 +1,14 @@
 """低效企业整治: low-efficiency cases, their workflow and full history (issue 5).
 
-Identification: in year Y every firm of ``enterprise_years`` (land_mu derived as own + rented in − rented
-out) for which the registry target's condition holds (``metric.where`` of ``low_efficiency``, e.g.
-``above_scale and tax_10k_yuan / land_mu < 3``) becomes a case ``CU-<Y>-<USCC>`` at the first stage,
-unless it already has a case of year Y or an open case of any year (so opening is idempotent). The case
-keeps the firm's facts of year Y, the condition text, the line (field < below unit) and where it came from.
+Identification: in year Y every firm that the year's evaluation flagged as low-efficiency becomes a case
+``CU-<Y>-<USCC>`` at the first stage — the firms carrying the registry target's reason code (``metric.code``
+of ``low_efficiency``: ``LOW-EFFICIENCY``) in the newest stored run of Y whose scheme has that override
+(:mod:`mujun.views.flags`); the scheme's override owns the rule (linyi-2022: ``above_scale and tax_per_mu
+< 3`` for graded firms, so never a T-class utility). This is the overview's and ``mujun targets``' count.
+A firm is skipped when it already has a case of year Y or an open case of any year (opening is
+idempotent). The case keeps the firm's facts of year Y, the override's condition, the line (field < below
+unit) and where it came from (scheme, run, registry target). A year without such a run opens nothing
+(``CLEANUP-NO-RUN``).
 
 Workflow (``catalog/cleanup.yaml``): stages advance one at a time; the last stage closes a case and needs
 an outcome; the configured reopen step (acceptance → in progress) needs a note; a closed case never changes.
@@ -24,9 +28,11 @@ from typing import Any
 
 from mujun.errors import InputError, WorkspaceError
 from mujun.strategy.cleanup_config import load_config
-from mujun.strategy.cleanup_line import Line, line_of, measure_expr
-from mujun.strategy.metrics import firm_table, test
+from mujun.strategy.cleanup_line import Line, flagged_target, line_of
+from mujun.strategy.metrics import data_years
 from mujun.views import Reader
+from mujun.views.flags import firms as flagged_firms
+from mujun.views.flags import flag_runs
 
 DDL = """
 CREATE TABLE IF NOT EXISTS cleanup_cases (
@@ -58,36 +64,36 @@ def stamp(at: dt.datetime) -> str:
     return at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def data_years(reader: Reader) -> list[int]:
-    if not reader.ws.has_table("enterprise_years"):
-        return []
-    return [int(r["year"]) for r in reader.rows("SELECT DISTINCT year FROM enterprise_years ORDER BY year")]
+__all__ = ["Line", "data_years", "line_of"]
 
 
-def matching(reader: Reader, year: int, line: Line) -> list[dict[str, Any]]:
-    """Firms of ``year`` (within the reader's scope) for which the line's condition holds."""
-    t = firm_table(reader)
-    if t is None:
+def matching(reader: Reader, line: Line) -> list[dict[str, Any]]:
+    """Firms of the line's run (within the reader's scope) that carry its reason code, by USCC, with the run's
+    value of the line's field as ``measure``."""
+    if line.run_id is None:
         return []
-    t = t.filter((t.year == year) & test(t, line.condition))
-    got = t.select(
-        "uscc", "name", "county", "town", "industry_code", "tax_10k_yuan", "land_mu", measure=measure_expr(t, line)
-    )
-    return sorted(got.to_pyarrow().to_pylist(), key=lambda r: r["uscc"])
+    rows = flagged_firms(reader, line.run_id, line.code, line.field)
+    return [{**r, "measure": r["value"]} for r in rows]
 
 
 def open_cases(reader: Reader, year: int, by: str = "", at: dt.datetime | None = None) -> dict[str, Any]:
     """Open a case for every matching firm of ``year`` without a case of that year or an open case.
 
-    Returns ``{year, matching, opened: {county: n}, existing: {county: n}, condition, line, source}``."""
+    Returns ``{year, matching, opened: {county: n}, existing: {county: n}, condition, line, label, scheme,
+    run_id, source}``."""
     at = at or now_utc()
     ws_path = reader.ws.path
     cfg = load_config(ws_path)
-    line = line_of(ws_path, cfg)
     years = data_years(reader)
     if year not in years:
         raise WorkspaceError("CLEANUP-NO-DATA", path=str(ws_path), year=year, years=", ".join(map(str, years)) or "—")
-    firms = matching(reader, year, line)
+    metric = flagged_target(ws_path, cfg).metric
+    evaluated = flag_runs(reader, metric.code, metric.scheme or None)
+    if year not in evaluated:
+        shown = ", ".join(map(str, evaluated)) or "—"
+        raise WorkspaceError("CLEANUP-NO-RUN", path=str(ws_path), year=year, flag=metric.code, years=shown)
+    line = line_of(reader, cfg, year)
+    firms = matching(reader, line)
     ensure_tables(reader.con)
     taken = {
         r["uscc"]
@@ -134,6 +140,9 @@ def open_cases(reader: Reader, year: int, by: str = "", at: dt.datetime | None =
         "existing": dict(sorted(existing.items())),
         "condition": line.condition,
         "line": line.text(),
+        "label": line.label,
+        "scheme": line.scheme_id,
+        "run_id": line.run_id,
         "source": line.source,
     }
 

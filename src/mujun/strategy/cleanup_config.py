@@ -3,7 +3,8 @@
 Stages in order (advancing moves forward one stage; the last stage closes a case and needs an outcome),
 the one allowed backward step (``reopen``: acceptance failed → in progress, with a note), outcomes (and
 whether they free the firm's land), default due days per stage, and the progress rule's ``at_risk_ratio``.
-Which firms become cases comes from the targets registry (``target``), never from this file or the code.
+Which firms become cases comes from the targets registry (``target``: a ``flagged`` metric naming the
+evaluation scheme's override), never from this file or the code.
 """
 
 from __future__ import annotations
@@ -53,12 +54,6 @@ class Label(_Model):
         return self.en if lang == "en" else self.zh
 
 
-class Measure(_Model):
-    expr: str
-    zh: str
-    en: str
-
-
 class Reopen(_Model):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -73,13 +68,22 @@ class Progress(_Model):
 class CleanupConfig(_Model):
     format_version: Literal[1]
     target: str
-    measures: dict[str, Measure] = {}
     stages: list[Stage]
     reopen: Reopen | None = None
     outcomes: list[Outcome]
     next_year: dict[str, Label] = {}
     progress: Progress = Progress()
     source: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_measures(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "measures" in data:
+            raise ValueError(
+                "`measures` is no longer read: the line's value is the evaluation's indicator (the scheme's "
+                "override names it); delete the key (docs/cleanup.md)"
+            )
+        return data
 
     @model_validator(mode="after")
     def _check(self) -> CleanupConfig:
@@ -130,7 +134,6 @@ class CleanupConfig(_Model):
             "stages": {s.id: s.label(lang) for s in self.stages},
             "outcomes": {o.id: o.label(lang) for o in self.outcomes},
             "next_year": {k: v.get(lang) for k, v in self.next_year.items()},
-            "fields": {k: (m.en if lang == "en" else m.zh) for k, m in self.measures.items()},
         }
 
 

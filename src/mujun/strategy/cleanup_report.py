@@ -1,20 +1,23 @@
 """What the clean-up pages and ``mujun cleanup list|show`` show: cases with their current state and the
 next-year check, land freed, and each unit's progress toward zero firms below the line by the deadline.
 
-Next-year check (computed live, never stored), for a case of year Y:
+Next-year check (computed live, never stored), for a case of year Y, from the evaluation of Y+1 (its
+flagging run, :mod:`mujun.views.flags`) and that run's line:
 
-    no_data       the workspace has no firm data for Y+1
-    gone          the firm has no row in Y+1
-    still_below   the line's condition holds for the firm in Y+1
+    no_data       the workspace has no stored evaluation of Y+1 that sets the flag
+    gone          the firm is not in that run (no data for it in Y+1)
+    still_below   the firm carries the flag in Y+1
     risen         it does not, and the firm's value of the line's field is ≥ the line (rose above it)
-    out_of_scope  it does not, but the value is still below the line (e.g. no longer above scale)
+    out_of_scope  it does not, but the value is still below the line (no longer above scale, or not graded:
+                  T class)
     unknown       it does not, and the value is missing (tax or land missing in Y+1)
 
 Land freed = Σ land_mu (case year's data, kept on the case) over closed cases whose outcome frees land
 (``frees_land`` in cleanup.yaml: 腾退, 关停出清), per unit and in total.
 
 Unit status against the target (zero below the line by the deadline), from the firms below the line per
-year n(y) in the data (F the first year, L the latest):
+year n(y) — the registry's flagged metric, the evaluation's count (F the first year with a value, L the
+latest):
     needed = n(L) / (deadline − L);  observed = (n(F) − n(L)) / (L − F)
     on_track if n(L) = 0 or observed ≥ needed; at_risk if observed ≥ at_risk_ratio × needed; else off_track;
     L ≥ deadline with n(L) > 0 → off_track; only one year and n(L) > 0 → at_risk; no data → no_data.
@@ -25,25 +28,34 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import ibis
-
 from mujun.strategy import cleanup as cu
 from mujun.strategy.cleanup_config import CleanupConfig, load_config
-from mujun.strategy.metrics import firm_table, firm_values, test
-from mujun.strategy.registry import load_registry
-from mujun.views import Reader
+from mujun.strategy.cleanup_line import flagged_target
+from mujun.strategy.metrics import firm_table, flagged_values
+from mujun.views import Reader, flags
 
 NEXT_STATES = ("risen", "still_below", "out_of_scope", "unknown", "gone", "no_data")
 FILTERS = ("year", "county", "stage", "uscc")
 
 
-def _facts_sql(reader: Reader, line: cu.Line) -> str | None:
-    """SQL of (uscc, year, below, value) for every firm-year within scope (None without data)."""
-    t = firm_table(reader)
-    if t is None:
-        return None
-    f = t.select(t.uscc, t.year, below=test(t, line.condition), value=cu.measure_expr(t, line))
-    return str(ibis.to_sql(f, dialect="duckdb"))
+class _NextYear:
+    """Per next year: the flagging run's firms (within scope) {uscc: (flagged, value)} and its line."""
+
+    def __init__(self, reader: Reader, cfg: CleanupConfig) -> None:
+        self.reader, self.cfg = reader, cfg
+        metric = flagged_target(reader.ws.path, cfg).metric
+        self.runs = flags.flag_runs(reader, metric.code, metric.scheme or None)
+        self._got: dict[int, tuple[dict[str, tuple[bool, float | None]], cu.Line]] = {}
+
+    def of(self, year: int) -> tuple[dict[str, tuple[bool, float | None]], cu.Line] | None:
+        run = self.runs.get(year)
+        if run is None:
+            return None
+        if year not in self._got:
+            line = cu.line_of(self.reader, self.cfg, year)
+            rows = flags.firms(self.reader, run.run_id, line.code, line.field, flagged_only=False)
+            self._got[year] = ({r["uscc"]: (bool(r["flagged"]), r["value"]) for r in rows}, line)
+        return self._got[year]
 
 
 def cases(
@@ -54,7 +66,6 @@ def cases(
     if not cu.has_tables(reader):
         return []
     cfg = cfg or load_config(reader.ws.path)
-    line = cu.line_of(reader.ws.path, cfg)
     today = today or cu.now_utc().date()
     where, params = reader.scope.where("c")
     conds = [where]
@@ -64,46 +75,42 @@ def cases(
             column = "e.to_stage" if key == "stage" else f"c.{key}"
             conds.append(f"{column} = ?")
             params.append(int(value) if key == "year" else value)
-    facts = _facts_sql(reader, line)
-    years = cu.data_years(reader)
-    if facts is None:
-        facts = "SELECT NULL::VARCHAR AS uscc, NULL::BIGINT AS year, NULL::BOOLEAN AS below, NULL::DOUBLE AS value"
     rows = reader.rows(
         f"""
-        SELECT c.*, e.to_stage AS stage, e.outcome, e.owner, e.due, e.at_utc AS updated_at, e.seq AS events,
-               f.below AS next_below, f.value AS next_value, f.uscc IS NOT NULL AS next_present
+        SELECT c.*, e.to_stage AS stage, e.outcome, e.owner, e.due, e.at_utc AS updated_at, e.seq AS events
         FROM cleanup_cases c JOIN ({cu.LAST_EVENT}) e USING (case_id)
-        LEFT JOIN ({facts}) f ON f.uscc = c.uscc AND f.year = c.year + 1
         WHERE {" AND ".join(conds)}
         ORDER BY c.year, c.county, c.case_id
         """,
         params,
     )
+    nxt = _NextYear(reader, cfg)
     order = {s.id: i for i, s in enumerate(cfg.stages)}
     for r in rows:
         r["next_year"] = r["year"] + 1
-        r["next"] = _next_state(r, years, line)
+        r["next"], r["next_value"] = _next_state(r, nxt.of(r["next_year"]))
         r["overdue"] = bool(r["stage"] != cfg.closed and r["due"] is not None and r["due"] < today)
         r["stage_order"] = order.get(r["stage"], len(order))
         r["allowed"] = cfg.next_stages(r["stage"])
-        for k in ("next_below", "next_present"):
-            r.pop(k)
     return rows
 
 
-def _next_state(r: dict[str, Any], years: list[int], line: cu.Line) -> str:
-    if r["year"] + 1 not in years:
-        return "no_data"
-    if not r["next_present"]:
-        return "gone"
-    if r["next_below"]:
-        return "still_below"
-    value = r["next_value"]
-    if line.below is None or not line.measure:
-        return "risen"
-    if value is None:
-        return "unknown"
-    return "risen" if value >= line.below else "out_of_scope"
+def _next_state(
+    r: dict[str, Any], facts: tuple[dict[str, tuple[bool, float | None]], cu.Line] | None
+) -> tuple[str, float | None]:
+    """(state, the firm's value of the line's field in Y+1) — see the module docstring."""
+    if facts is None:
+        return "no_data", None
+    firms, line = facts
+    if r["uscc"] not in firms:
+        return "gone", None
+    flagged, value = firms[r["uscc"]]
+    if flagged:
+        return "still_below", value
+    above = line.above(value)
+    if above is None:
+        return ("unknown" if line.below is not None else "risen"), value
+    return ("risen" if above else "out_of_scope"), value
 
 
 def land_freed(rows: list[dict[str, Any]], cfg: CleanupConfig) -> dict[str, Any]:
@@ -151,10 +158,10 @@ def summary(reader: Reader, cfg: CleanupConfig | None = None) -> dict[str, Any]:
     """Per unit (county, within scope): firms below the line by year, cases by stage, outcomes, land freed,
     risen in the next year, overdue, status; plus the city total."""
     cfg = cfg or load_config(reader.ws.path)
-    line = cu.line_of(reader.ws.path, cfg)
-    target = load_registry(reader.ws.path).target(cfg.target)
-    below = firm_values(reader, target.metric, by="county")
-    city = firm_values(reader, target.metric).get(None, {})
+    line = cu.line_of(reader, cfg)
+    target = flagged_target(reader.ws.path, cfg)
+    below = flagged_values(reader, target.metric, by="county")
+    city = flagged_values(reader, target.metric).get(None, {})
     rows = cases(reader, cfg)
     years = cu.data_years(reader)
     freed = land_freed(rows, cfg)
@@ -182,17 +189,7 @@ def summary(reader: Reader, cfg: CleanupConfig | None = None) -> dict[str, Any]:
         "years": years,
         "units": out[:-1],
         "total": out[-1],
-        "line": {
-            "condition": line.condition,
-            "text": line.text(),
-            "field": line.field,
-            "below": line.below,
-            "unit": line.unit,
-            "deadline": line.deadline,
-            "target_value": line.target_value,
-            "source": line.source,
-            "at_risk_ratio": ratio,
-        },
+        "line": {**line.to_dict(), "at_risk_ratio": ratio},
         "case_years": sorted({int(r["year"]) for r in rows}),
     }
 
@@ -211,16 +208,21 @@ def board(reader: Reader, unit: str, year: int | None = None, cfg: CleanupConfig
 
 
 def firm_series(reader: Reader, uscc: str, line: cu.Line) -> list[dict[str, Any]]:
-    """The firm's facts in every year of the data (within scope): tax, land, the line's value, below or not."""
+    """The firm's facts in every year of the data (within scope): tax, land, and — from the year's flagging
+    run — the line's value and whether it carries the flag (None: that year has no such run)."""
     t = firm_table(reader)
     if t is None:
         return []
     t = t.filter(t.uscc == uscc)
-    got = t.select(
-        "year", "county", "above_scale", "tax_10k_yuan", "land_mu",
-        value=cu.measure_expr(t, line), below=test(t, line.condition),
-    )  # fmt: skip
-    return sorted(got.to_pyarrow().to_pylist(), key=lambda r: r["year"])
+    got = t.select("year", "county", "above_scale", "tax_10k_yuan", "land_mu").to_pyarrow().to_pylist()
+    metric = flagged_target(reader.ws.path).metric
+    runs = flags.flag_runs(reader, metric.code, metric.scheme or None)
+    out = []
+    for row in sorted(got, key=lambda r: r["year"]):
+        run = runs.get(int(row["year"]))
+        hit = flags.firms(reader, run.run_id, line.code, line.field, flagged_only=False, uscc=uscc) if run else []
+        out.append({**row, "value": hit[0]["value"] if hit else None, "below": hit[0]["flagged"] if hit else None})
+    return out
 
 
 def show(reader: Reader, cid: str) -> dict[str, Any] | None:
@@ -230,5 +232,10 @@ def show(reader: Reader, cid: str) -> dict[str, Any] | None:
     if not got:
         return None
     case = got[0]
-    line = cu.line_of(reader.ws.path, cfg)
-    return {"case": case, "firm": firm_series(reader, case["uscc"], line), "history": cu.history(reader, cid)}
+    line = cu.line_of(reader, cfg, int(case["year"]))
+    return {
+        "case": case,
+        "line": line.to_dict(),
+        "firm": firm_series(reader, case["uscc"], line),
+        "history": cu.history(reader, cid),
+    }

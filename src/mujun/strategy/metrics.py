@@ -10,6 +10,11 @@ language (a missing value never satisfies a comparison):
     sum_share    Σ field over (where and of) / Σ field over of
     chains_over  #{chain : Σ field over (where, chain) × scale ≥ threshold}
 
+``flagged`` counts the firms carrying a reason code in the year's evaluation (:mod:`mujun.views.flags`: the
+newest stored run of the year whose scheme has that override); the scheme's override owns the rule, so
+this is the overview's count. A year of the data without such a run has the value None (no data), never
+a number from another rule.
+
 ``register`` metrics count rows of a register table per year; ``manual`` values come from the
 ``target_values`` table; ``national`` is computed by :mod:`mujun.strategy.national`.
 """
@@ -26,7 +31,7 @@ from mujun.engine.expr import condition, field_resolver
 from mujun.engine.prepare import derive_fields
 from mujun.schemes.conditions import parse
 from mujun.strategy.registry import Metric, Target
-from mujun.views import Reader
+from mujun.views import Reader, flags
 
 FIRM_KINDS = ("count", "share", "sum", "sum_share", "chains_over")
 REGISTER_TABLES = {"projects": "projects", "listings": "listings", "tiers": "tier_selections"}
@@ -94,7 +99,7 @@ def firm_values(reader: Reader, metric: Metric, by: str | None = None) -> dict[A
     rows = t.group_by(keys).aggregate(**agg).to_pyarrow().to_pylist()
     for r in rows:
         if "n" in r:
-            r["v"] = (float(r["n"]) / float(r["d"])) if r["d"] else None
+            r["v"] = (float(r["n"] or 0) / float(r["d"])) if r["d"] else None  # Σ over no firm: 0
     return _collect(rows, keys)
 
 
@@ -105,6 +110,30 @@ def _collect(rows: list[dict[str, Any]], keys: list[str]) -> dict[Any, Values]:
         v = r["v"]
         out.setdefault(key, {})[int(r["year"])] = None if v is None else float(v)
     return {k: dict(sorted(v.items())) for k, v in out.items()}
+
+
+def data_years(reader: Reader) -> list[int]:
+    """Years of the workspace's firm data (``enterprise_years``)."""
+    if not reader.ws.has_table("enterprise_years"):
+        return []
+    return [int(r["year"]) for r in reader.rows("SELECT DISTINCT year FROM enterprise_years ORDER BY year")]
+
+
+def flagged_values(reader: Reader, metric: Metric, by: str | None = None) -> dict[Any, Values]:
+    """Firms carrying ``metric.code`` per year (and county or chain) in the year's flagging run; None for a
+    year of the data (or of the runs) without such a run."""
+    runs = flags.flag_runs(reader, metric.code, metric.scheme or None)
+    years = sorted(set(data_years(reader)) | set(runs))
+    got: dict[Any, dict[int, float | None]] = {}
+    for year, run in runs.items():
+        for key, n in flags.count(reader, run.run_id, metric.code, by).items():
+            got.setdefault(key, {})[year] = float(n)
+    if by is None:
+        got.setdefault(None, {})
+    for values in got.values():
+        for year in years:
+            values.setdefault(year, None)
+    return {k: dict(sorted(v.items())) for k, v in got.items()}
 
 
 def register_values(reader: Reader, metric: Metric, by: str | None = None) -> dict[Any, Values]:
@@ -139,6 +168,8 @@ def actuals(reader: Reader, target: Target, by: str | None = None) -> dict[Any, 
     m = target.metric
     if m.kind in FIRM_KINDS:
         got = firm_values(reader, m, by)
+    elif m.kind == "flagged":
+        got = flagged_values(reader, m, by)
     elif m.kind == "register":
         got = register_values(reader, m, by)
     elif m.kind == "national":

@@ -7,6 +7,7 @@ every year's own value counts), direction and source. Errors name the file and t
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -17,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from mujun.errors import SchemeError
 
 FILE = "targets.yaml"
-MetricKind = Literal["count", "share", "sum", "sum_share", "chains_over", "register", "national", "manual"]
+MetricKind = Literal["count", "share", "sum", "sum_share", "chains_over", "register", "national", "manual", "flagged"]
 REGISTERS = ("projects", "listings", "tiers")
 
 
@@ -44,6 +45,8 @@ class Metric(_Model):
     threshold: float | None = None
     register_name: str = Field("", alias="register")
     measure: str = ""
+    code: str = ""  # flagged: the reason code a scheme override sets (the override owns the rule)
+    scheme: str = ""  # flagged: only runs of this scheme id (default: any run whose scheme has the override)
 
     @model_validator(mode="after")
     def _complete(self) -> Metric:
@@ -56,10 +59,13 @@ class Metric(_Model):
             "register": ("register_name",),
             "national": ("measure",),
             "manual": (),
+            "flagged": ("code",),
         }[self.kind]
         missing = [k for k in need if getattr(self, k) in ("", None)]
         if missing:
             raise ValueError(f"metric kind {self.kind} needs {', '.join(missing)}")
+        if self.kind == "flagged" and not re.fullmatch(r"[A-Z][A-Z0-9]*(-[A-Z0-9]+)*", self.code):
+            raise ValueError(f"code must be a scheme reason code such as LOW-EFFICIENCY, not {self.code!r}")
         if self.kind == "register" and self.register_name not in REGISTERS:
             raise ValueError(f"register must be one of {', '.join(REGISTERS)}")
         return self
@@ -69,14 +75,6 @@ class Baseline(_Model):
     year: int
     value: float | None = None  # None: computed from the data of that year
     source: str = ""
-
-
-class Threshold(_Model):
-    """A firm-level line (e.g. tax per mu below 3 万元/亩) that workflows such as the clean-up use."""
-
-    field: str
-    below: float
-    unit: str = ""
 
 
 class Target(_Model):
@@ -90,8 +88,17 @@ class Target(_Model):
     deadline: int
     baseline: Baseline
     breakdown: list[Literal["county", "industry"]] = []
-    threshold: Threshold | None = None
     source: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_threshold(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "threshold" in data:
+            raise ValueError(
+                "`threshold` is no longer read: a firm-level line belongs to the scheme's override; use "
+                "metric {kind: flagged, code: <reason code>} (docs/targets.md)"
+            )
+        return data
 
 
 class Registry(_Model):

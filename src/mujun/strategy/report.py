@@ -3,7 +3,8 @@
 Per target: id, title, unit, target_value, deadline, baseline {value, year}, actual {year: value},
 projection {value, low, high} at the deadline, status, source — plus kind, direction, metric, the
 required path, the projection method, and breakdowns by unit (county) and industry chain where the
-metric allows (firm-level metrics; registers by county). A breakdown row carries a status only when the
+metric allows (firm-level and flagged metrics; registers by county). A flagged metric's year without a
+stored evaluation run has the actual value None and a note saying so. A breakdown row carries a status only when the
 city's target applies to each part as it is: shares, and counts that must come down to zero.
 """
 
@@ -24,6 +25,16 @@ def _upto(values: dict[int, float | None], year: int | None) -> dict[int, float 
 
 def _part_applies(t: Target) -> bool:
     return t.metric.kind in ("share", "sum_share") or (t.direction == "down" and t.target_value == 0)
+
+
+def _no_run_notes(t: Target, values: dict[int, float | None]) -> list[str]:
+    """A flagged metric's years without an evaluation run: said, never filled from another rule."""
+    if t.metric.kind != "flagged":
+        return []
+    missing = [str(y) for y, v in values.items() if v is None]
+    if not missing:
+        return []
+    return [f"{'、'.join(missing)} 年无带 {t.metric.code} 标记的已存储评价结果，无数据（先评价该年度）"]
 
 
 def one(
@@ -48,7 +59,7 @@ def one(
         "path": {str(y): v for y, v in p.path.items()},
         "method": p.method,
         "latest_year": p.latest_year,
-        "notes": p.notes,
+        "notes": p.notes + _no_run_notes(t, values),
         "breakdown": {},
     }
     if breakdowns:

@@ -15,6 +15,7 @@ table's own columns first.
 from __future__ import annotations
 
 import functools
+import re
 import threading
 import weakref
 from dataclasses import dataclass, field
@@ -52,6 +53,10 @@ FACTS = (
 # ``ORDER BY _o_x [DESC] NULLS LAST, _ord`` is exactly ``ORDER BY x [DESC] NULLS LAST, _ord`` but sorts
 # integers instead of strings with long common prefixes (合成企业…, 91371…): ~5x faster on 100,000 firms
 ORDER_KEYS = ("name", "uscc", "town", "reason_codes")
+# the reason code the view's ``low_efficiency`` column (overview, units, results' low=1 filter) reads: set by the
+# run's scheme (linyi-2022's flagged override; the scheme owns the rule); the targets registry's
+# ``low_efficiency`` metric names the same code ({kind: flagged, code: LOW-EFFICIENCY})
+LOW_EFFICIENCY = "LOW-EFFICIENCY"
 _BUILD_LOCK = threading.Lock()
 # per open workspace: the view tables known to exist with their column lists, and each run's scheme
 # (runs are immutable, so none of these changes); saves three queries per request
@@ -181,11 +186,17 @@ class Reader:
         if not self._exists(name):
             with _BUILD_LOCK:
                 if not self._exists(name):
+                    self._attach_cache()
                     self._build_view(run_id, name)
         cols = [r["column_name"] for r in self.rows(f"SELECT column_name FROM (DESCRIBE {name})")]
         with _KNOWN_LOCK:
             known[name] = cols
         return name
+
+    def _attach_cache(self) -> None:
+        """Attach the in-memory ``cache`` database (once per database; the web app does it at start, a CLI
+        command on first use)."""
+        _attach(self.con)
 
     def _exists(self, qualified: str) -> bool:
         db, table = qualified.split(".")
@@ -221,8 +232,7 @@ class Reader:
                    substr(s.industry_code, 1, 2) AS industry_div,
                    {chain_cases_sql("s.industry_code")} AS industry_chain,
                    s.tax_10k_yuan / nullif(s.land_mu, 0) AS tax_per_mu,
-                   coalesce(list_contains(string_split(r.reason_codes, ';'), 'LOW-EFFICIENCY'), false)
-                       AS low_efficiency
+                   {has_code("r", LOW_EFFICIENCY)} AS low_efficiency
             FROM {results} r LEFT JOIN ({snap_sql}) s ON s.uscc = r.uscc AND s.year = r.year
             ),
             k AS (SELECT b._ord, {keys} FROM b)
@@ -251,6 +261,19 @@ class Reader:
         return list(cols)
 
 
+def has_code(alias: str, code: str | None = None) -> str:
+    """SQL: the row's ``reason_codes`` (``;``-separated) hold ``code`` exactly (false when there are none).
+    Without ``code`` the code is a bound parameter (``?``); a given code must be a scheme reason code
+    (``^[A-Z][A-Z0-9-]*$``, checked here: it is written into the SQL)."""
+    if code is None:
+        value = "?"
+    elif re.fullmatch(r"[A-Z][A-Z0-9-]*", code):
+        value = f"'{code}'"
+    else:
+        raise ValueError(f"not a reason code: {code!r}")
+    return f"coalesce(list_contains(string_split({alias}.reason_codes, ';'), {value}), false)"
+
+
 def _derived_snapshot_sql(table: str, types: dict[str, str]) -> str:
     """The snapshot with the data contract's derived fields (land_mu, emission_t) filled exactly as the
     engine fills them (:func:`mujun.engine.prepare.derive_fields`), as DuckDB SQL."""
@@ -266,6 +289,12 @@ def _scheme_from_json(text: str, run_id: str) -> LoadedScheme:
 
 def attach_cache(ws: Workspace) -> None:
     """Attach the in-memory ``cache`` database that holds run view tables (once per connection)."""
-    attached = ws.con.execute("SELECT 1 FROM duckdb_databases() WHERE database_name = ?", [CACHE_DB]).fetchall()
+    _attach(ws.con)
+
+
+def _attach(con: duckdb.DuckDBPyConnection) -> None:
+    """READ_WRITE: an in-memory database inherits a read-only workspace's mode unless told otherwise (the
+    views are built there also when the workspace file is opened read-only, as ``mujun targets`` does)."""
+    attached = con.execute("SELECT 1 FROM duckdb_databases() WHERE database_name = ?", [CACHE_DB]).fetchall()
     if not attached:
-        ws.con.execute(f"ATTACH ':memory:' AS {CACHE_DB}")
+        con.execute(f"ATTACH ':memory:' AS {CACHE_DB} (READ_WRITE)")

@@ -6,8 +6,9 @@ Definitions (all over the reader's scope):
 * 亩均税收 (tax per mu) of a set of firms = Σ tax_10k_yuan / Σ land_mu over its above-scale (规上) firms
   with land > 0 and a known tax — the aggregate ratio the bureau publishes, not the mean of firm ratios
   (a firm whose tax is missing is left out of both sums: missing is not 0).
-* low-efficiency firms: those whose reason codes carry ``LOW-EFFICIENCY`` (set by the scheme's own
-  threshold, e.g. linyi-2022's tax per mu < 3 万元/亩 for 规上 firms).
+* low-efficiency firms: those whose reason codes carry ``LOW-EFFICIENCY`` (set by the scheme's flagged
+  override, e.g. linyi-2022's tax per mu < 3 万元/亩 for graded 规上 firms; never a T-class firm). The
+  targets registry's ``low_efficiency`` and the clean-up cases read the same flag (:mod:`mujun.views.flags`).
 * A share = A firms / graded firms.
 """
 

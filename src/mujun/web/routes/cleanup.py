@@ -39,9 +39,13 @@ def _scope(request: Request) -> Scope:
 
 def _labels(request: Request) -> dict[str, Any]:
     lang = lang_of(request)
-    cfg = load_config(request.app.state.mujun.workspace_path)
+    state = request.app.state.mujun
+    cfg = load_config(state.workspace_path)
+    with state.reader(_scope(request)) as r:
+        line = cu.line_of(r, cfg)  # the scheme override's indicator names the line's field (zh, en)
     return {
         **cfg.labels(lang),
+        "fields": {line.field: line.field_label(lang)} if line.field else {},
         "status": {s: translate(f"cu.status.{s}", lang) for s in STATUSES},
         "closed": cfg.closed,
         "first": cfg.first,
