@@ -20,7 +20,7 @@ from mujun.data import Canonical, canonicalise, read_input
 from mujun.engine import build as build_expression
 from mujun.engine.explain import Explanation, explain_row
 from mujun.errors import InputError
-from mujun.runs.result import Evaluation, cutoffs, package_version
+from mujun.runs.result import Evaluation, check_benchmarks, cutoffs, package_version
 from mujun.schemes import LoadedScheme, load
 
 __all__ = ["Evaluation", "cutoffs", "evaluate", "explain", "load", "package_version", "prepare_data"]
@@ -61,7 +61,7 @@ def evaluate(
     year = years[-1] if year is None else int(year)
     if year not in years:
         raise InputError("YEAR-NOT-IN-DATA", year=year, years=", ".join(map(str, years)))
-    warnings = list(canon.warnings) + _prior_year_warnings(loaded, year, years)
+    warnings = list(canon.warnings)
     started = _now()
     backend = connect(engine, spark_master, duckdb_connection)
     try:
@@ -70,6 +70,7 @@ def evaluate(
         versions = backend.versions()
     finally:
         backend.close()
+    check_benchmarks(table, loaded, year)
     return Evaluation(
         scheme=loaded,
         year=year,
@@ -82,19 +83,6 @@ def evaluate(
         warnings=warnings,
         source=canon.source,
     )
-
-
-def _prior_year_warnings(loaded: LoadedScheme, year: int, years: list[int]) -> list[str]:
-    out = []
-    for g in loaded.scheme.groups:
-        for it in g.items:
-            b = it.normalise.benchmark
-            if b is not None and b.year_offset < 0 and (year + b.year_offset) not in years:
-                out.append(
-                    f"指标 {it.indicator}（{g.id}）需要 {year + b.year_offset} 年度数据计算基准值，输入中没有，"
-                    f"该项记为缺失（BENCHMARK-MISSING）"
-                )
-    return out
 
 
 def explain(result: Evaluation, uscc: str) -> Explanation:

@@ -6,6 +6,8 @@ import click
 
 from mujun.catalog import catalog
 from mujun.engine.explain import Explanation
+from mujun.engine.explain_text import firm_notes, item_note
+from mujun.errors import language
 from mujun.runs.manifest import class_counts
 from mujun.runs.result import Evaluation
 from mujun.schemes import LoadedScheme
@@ -116,12 +118,14 @@ def print_explanation(ex: Explanation) -> None:
         )
     if ex.cutoffs:
         echo("分数线：" + "  ".join(f"{c['class']} {c['firms']}家 ≥{_fmt(c['min_score'], 2)}" for c in ex.cutoffs))
-    if ex.next_class:
+    lang = language()
+    for sentence in firm_notes(ex, lang):
+        echo(sentence)
+    if ex.next_class and ex.needed_points is not None and not ex.blocked_by:
         echo(f"升入 {ex.next_class} 类需再得 {_fmt(ex.needed_points, 2)} 分：")
-        if ex.blocked_by:
-            echo(f"  受 {', '.join(ex.blocked_by)} 限制，单项改进无法升级")
         for imp in ex.improvements:
+            note = item_note(imp, lang)
             if imp.feasible:
-                echo(f"  - {imp.label}：{_fmt(imp.current)} → {_fmt(imp.target)}（变化 {_fmt(imp.change)}） {imp.note}")
+                echo(f"  - {imp.label}：{_fmt(imp.current)} → {_fmt(imp.target)}（变化 {_fmt(imp.change)}） {note}")
             else:
-                echo(f"  - {imp.label}：{imp.note}")
+                echo(f"  - {imp.label}：{note}")

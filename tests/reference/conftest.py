@@ -33,6 +33,19 @@ def run(table: pa.Table, scheme: str | LoadedScheme, year: int) -> pd.DataFrame:
     return con.to_pyarrow(build(ibis.memtable(table), loaded, year)).to_pandas()
 
 
+def small_scopes(scheme_id: str) -> LoadedScheme:
+    """A built-in scheme with its assumed minimum scope size set to 1 (``min_scope: {size: 1}``), so that
+    a reference test of its formulas and bands can rank a handful of firms. Everything else is the
+    built-in as shipped; the minimum itself is tested in test_min_scope.py."""
+    import re
+    from importlib import resources
+
+    text = resources.files("mujun").joinpath(f"schemes/builtin/{scheme_id}.yaml").read_text("utf-8")
+    text, n = re.subn(r"min_scope: \{[^}]*\}", "min_scope: {size: 1}", text)
+    assert n, f"{scheme_id} declares no min_scope"
+    return loads(text, f"builtin:{scheme_id} (min_scope 1)")
+
+
 def scheme(text: str) -> LoadedScheme:
     """An inline test scheme."""
     return loads(text, "test")

@@ -11,7 +11,7 @@ from collections import Counter
 
 import pandas as pd
 import pytest
-from conftest import by_uscc, date, firms, run, uscc
+from conftest import by_uscc, date, firms, run, small_scopes, uscc
 
 FLAGS = ("flag_safety_accident", "flag_env_violation", "flag_new_above_scale", "flag_major_project", "flag_utility")
 
@@ -38,7 +38,7 @@ def evaluate(changes=None):
     rows = base_rows()
     for i, extra in (changes or {}).items():
         rows[i - 1] = {**rows[i - 1], **extra}
-    return by_uscc(run(firms(rows, year=2023, **dict.fromkeys(FLAGS, False)), "changle-2023", 2023))
+    return by_uscc(run(firms(rows, year=2023, **dict.fromkeys(FLAGS, False)), small_scopes("changle-2023"), 2023))
 
 
 @pytest.fixture(scope="module")

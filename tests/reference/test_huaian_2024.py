@@ -1,7 +1,9 @@
 """huaian-2024 (methods.md M10): per group 亩均税收 45, 亩均销售收入 35, green 20 (规上 tax per tce,
 规下 tax per 万千瓦时); benchmark = 2 × the mean over the same group's graded firms of the county in
-year Y − 1; classes within (group, county): A p ≤ 0.20, B ≤ 0.60, C ≤ 0.95, D the rest; T for utilities
-and for firms whose production started after 31 December of Y − 2.
+year Y − 1 (fallback, assumed: 2 × the city-wide group mean of Y − 1); classes within (group, county):
+A p ≤ 0.20, B ≤ 0.60, C ≤ 0.95, D the rest, a county group of fewer than 5 graded firms ranked in the
+city-wide group instead (assumed); T for utilities and for firms whose production started after
+31 December of Y − 2.
 """
 
 from __future__ import annotations
@@ -52,7 +54,9 @@ ROWS = [
     a(2024, "乙县", 10, 50, 1000, 10),  # 15: 5/10 × 45 + 100/100 × 35 + 5/4 × 20 = 22.5 + 35 + 25 = 82.5
     b(2024, "甲县", 4, 32, 200, 16),  # 16: 8/8 × 45 + 50/100 × 35 + 2/4 × 20 = 45 + 17.5 + 10 = 72.5
     b(2024, "甲县", 3, 6, 150, 6),  # 17: 2/8 × 45 + 50/100 × 35 + 1/4 × 20 = 11.25 + 17.5 + 5 = 33.75
-    b(2024, "乙县", 5, 10, 100, 5),  # 18: no 2023 规下 firm in 乙县 → no benchmark
+    # 18: no 2023 规下 firm in 乙县 → the fallback, 2 × the city-wide 2023 规下 mean (firm 6 alone): 8, 100, 4
+    #     2/8 × 45 + 20/100 × 35 + 2/4 × 20 = 11.25 + 7 + 10 = 28.25
+    b(2024, "乙县", 5, 10, 100, 5),
     b(2024, "甲县", 2, 10, 100, 5),  # 19: 规下 under 3 亩 → no group
 ]
 
@@ -84,23 +88,39 @@ def test_item_points_against_twice_the_prior_year_county_mean(result):
 
 def test_classes_within_each_county(result):
     # 甲县 规上, N = 5: 100 (p 0.2 → A), 58.75 (0.4 → B), 51.25 (0.6 → B), 25 (0.8 → C), 22.5 (1.0 → D)
-    # 乙县 规上, N = 2: 82.5 (0.5 → B), 72.5 (1.0 → D); 甲县 规下, N = 2: 72.5 (B), 33.75 (D)
     expected = {
         7: (100.0, 1, "A"),
         13: (58.75, 2, "B"),
         9: (51.25, 3, "B"),
         8: (25.0, 4, "C"),
         12: (22.5, 5, "D"),
-        15: (82.5, 1, "B"),
-        14: (72.5, 2, "D"),
-        16: (72.5, 1, "B"),
-        17: (33.75, 2, "D"),
     }
     for i, (total, rank, klass) in expected.items():
         row = result[uscc(i)]
         assert (row["total_score"], int(row["rank"]), row["class"]) == (approx(total), rank, klass), i
+        assert row["_scope"] == "group=above_scale|county=甲县"
     assert int(result[uscc(7)]["_scope_n"]) == 5
-    assert int(result[uscc(15)]["_scope_n"]) == 2
+
+
+def test_small_county_pooled_into_the_city_group(result):
+    # 乙县 规上 has N = 2 < 5: its firms are ranked among all 7 graded 规上 firms of the city:
+    # 100, 82.5, 72.5, 58.75, 51.25, 25, 22.5 → 15 is rank 2 (p 2/7 = 0.286 → B), 14 rank 3 (0.429 → B)
+    for i, total, rank in ((15, 82.5, 2), (14, 72.5, 3)):
+        row = result[uscc(i)]
+        got = (row["total_score"], int(row["rank"]), int(row["_scope_n"]), row["class"])
+        assert got == (approx(total), rank, 7, "B")
+        assert row["_scope"] == "group=above_scale"
+        assert row["reason_codes"] == "SCOPE-POOLED"
+
+
+def test_too_small_even_when_pooled(result):
+    # 规下: 甲县 N = 2 and 乙县 N = 1, pooled city-wide N = 3 < 5 → scored but not classed
+    for i, total in ((16, 72.5), (17, 33.75), (18, 28.25)):
+        row = result[uscc(i)]
+        assert row["total_score"] == approx(total)
+        assert (row["status"], row["class"]) == ("not_graded", None) or pd.isna(row["class"])
+        assert row["status"] == "not_graded" and pd.isna(row["rank"])
+        assert "SCOPE-TOO-SMALL" in row["reason_codes"].split(";")
 
 
 def test_t_class_for_utilities_and_new_firms(result):
@@ -111,11 +131,30 @@ def test_t_class_for_utilities_and_new_firms(result):
     assert result[uscc(12)]["status"] == "graded"
 
 
-def test_no_prior_year_benchmark_scores_zero_with_reason(result):
+def test_missing_county_benchmark_uses_the_declared_fallback(result):
     row = result[uscc(18)]
-    assert row["total_score"] == approx(0.0)
-    assert row["reason_codes"] == ";".join(f"BENCHMARK-MISSING({k})" for k in BELOW)
+    assert [row[f"points_{k}"] for k in BELOW] == [approx(11.25), approx(7.0), approx(10.0)]
+    assert row["reason_codes"] == ";".join(["SCOPE-TOO-SMALL", *(f"BENCHMARK-FALLBACK({k})" for k in BELOW)])
     assert pd.isna(result[uscc(19)]["group"])
+
+
+def test_one_year_of_data_stops_the_run():
+    """No benchmark, no grade: without 2023 data neither the county nor the city benchmark exists."""
+    import ibis
+
+    from mujun.engine import build
+    from mujun.errors import InputError
+    from mujun.runs.result import check_benchmarks
+    from mujun.schemes import load
+
+    only_2024 = [r for r in ROWS if r["year"] == 2024]
+    loaded = load("huaian-2024")
+    table = ibis.duckdb.connect().to_pyarrow(build(ibis.memtable(firms(only_2024, flag_utility=False)), loaded, 2024))
+    with pytest.raises(InputError) as err:
+        check_benchmarks(table, loaded, 2024)  # what mujun.evaluate runs after the engine
+    assert err.value.code == "BENCHMARK-UNAVAILABLE"
+    text = err.value.message("zh")
+    assert "2023" in text and "亩均税收" in text and "甲县" in text and "10 家" in text
 
 
 def test_years_since_lt_2_equals_year_of_gt_year_minus_2():
@@ -130,5 +169,6 @@ def test_years_since_lt_2_equals_year_of_gt_year_minus_2():
     expected = ["graded", "graded", "graded", "T", "T", "graded"]
     for loaded in ("huaian-2024", variant):
         df = by_uscc(run(firms(rows, flag_utility=False), loaded, 2024))
-        got = ["T" if df[uscc(i)]["class"] == "T" else df[uscc(i)]["status"] for i in range(1, 7)]
+        # the status rule's outcome (4 graded firms are too few to be classed: SCOPE-TOO-SMALL)
+        got = ["T" if df[uscc(i)]["class"] == "T" else df[uscc(i)]["_outcome"] for i in range(1, 7)]
         assert got == expected

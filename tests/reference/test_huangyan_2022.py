@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import by_uscc, firms, run, uscc
+from conftest import by_uscc, firms, run, small_scopes, uscc
 
 ABOVE = ["tax_per_mu", "va_per_mu", "va_per_energy", "va_per_emission", "labour_productivity", "rd_intensity"]
 COLS = ("land_mu", "tax_10k_yuan", "value_added_10k_yuan", "energy_tce", "emission_t", "employees")
@@ -54,7 +54,7 @@ EMISSION_MEAN = (6000 / 4929.81 * 10 + 5446.4 / 4929.81 * 10) / 2  # = 11.609372
 
 @pytest.fixture(scope="module")
 def result():
-    return by_uscc(run(firms(ROWS, year=2022), "huangyan-2022", 2022))
+    return by_uscc(run(firms(ROWS, year=2022), small_scopes("huangyan-2022"), 2022))
 
 
 def test_above_scale_item_points(result):

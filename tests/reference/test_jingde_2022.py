@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import by_uscc, firms, run, uscc
+from conftest import by_uscc, firms, run, small_scopes, uscc
 
 ABOVE = [
     "tax_per_mu",
@@ -55,7 +55,7 @@ ROWS = [
 
 @pytest.fixture(scope="module")
 def result():
-    return by_uscc(run(firms(ROWS, year=2022, flag_utility=False), "jingde-2022", 2022))
+    return by_uscc(run(firms(ROWS, year=2022, flag_utility=False), small_scopes("jingde-2022"), 2022))
 
 
 def test_above_scale_items(result):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import by_uscc, firms, run, uscc
+from conftest import by_uscc, firms, run, small_scopes, uscc
 
 BIG = ["tax_per_mu", "revenue_per_mu", "va_per_energy", "va_per_cod", "va_per_water", "labour_productivity"]
 SMALL = ["tax_per_mu", "revenue_per_mu", "tax_per_electricity"]
@@ -43,7 +43,7 @@ ROWS = [
 
 @pytest.fixture(scope="module")
 def result():
-    return by_uscc(run(firms(ROWS, year=2014), "linhai-2014", 2014))
+    return by_uscc(run(firms(ROWS, year=2014), small_scopes("linhai-2014"), 2014))
 
 
 def test_three_mu_and_over(result):

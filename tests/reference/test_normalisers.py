@@ -228,11 +228,14 @@ def test_missing_zero_with_reason_code_and_zero_denominator_is_missing():
     r = by_uscc(run(firms(rows, year=2022), s, 2022))
     assert r[uscc(1)]["total_score"] == approx(100.0)
     assert r[uscc(1)]["reason_codes"] == ""
-    for i in (2, 3):
-        assert r[uscc(i)]["points_xm"] == approx(0.0)
-        assert r[uscc(i)]["total_score"] == approx(0.0)
-        assert r[uscc(i)]["reason_codes"] == "MISSING(xm)"
-        assert r[uscc(i)]["status"] == "graded"
+    assert r[uscc(2)]["points_xm"] == approx(0.0)
+    assert r[uscc(2)]["total_score"] == approx(0.0)
+    assert r[uscc(2)]["reason_codes"] == "MISSING(xm)"
+    assert r[uscc(2)]["status"] == "graded"
+    # zero land (leased floor space only): its only item is per mu, so it is not graded (zero_land
+    # default not_graded), with reason NO-LAND, instead of scoring 0 on an undefined ratio
+    assert (r[uscc(3)]["status"], r[uscc(3)]["reason_codes"]) == ("not_graded", "NO-LAND")
+    assert pd.isna(r[uscc(3)]["total_score"]) and pd.isna(r[uscc(3)]["points_xm"])
 
 
 def test_missing_group_mean_gives_the_average_points_of_firms_with_a_value():

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import by_uscc, firms, run, uscc
+from conftest import by_uscc, firms, run, small_scopes, uscc
 
 FLAGS = ("flag_safety_accident", "flag_env_violation", "flag_utility")
 SAME = {"revenue_10k_yuan": 1000, "energy_tce": 100, "emission_t": 1, "rd_10k_yuan": 30,
@@ -33,7 +33,7 @@ def evaluate(changes=None):
     data = rows()
     for i, extra in (changes or {}).items():
         data[i - 1] = {**data[i - 1], **extra}
-    return by_uscc(run(firms(data, year=2022, **dict.fromkeys(FLAGS, False)), "shandong-2019", 2022))
+    return by_uscc(run(firms(data, year=2022, **dict.fromkeys(FLAGS, False)), small_scopes("shandong-2019"), 2022))
 
 
 @pytest.fixture(scope="module")

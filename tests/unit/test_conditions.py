@@ -101,12 +101,15 @@ title: 条件语言测试
 source: {{title: 测试, url: "http://example.invalid/"}}
 indicators:
   tax_per_mu: {{label: 单位用地税收, numerator: tax_10k_yuan, denominator: land_mu}}
+  tax: {{label: 税收, numerator: tax_10k_yuan}}
 groups:
   - id: all
     label: 全部
     when: "True"
     items:
       - {{indicator: tax_per_mu, weight: 10, normalise: {{method: ratio, benchmark: {{kind: fixed, value: 1}}}}}}
+      - {{indicator: tax, weight: 1, normalise: {{method: ratio, benchmark: {{kind: fixed, value: 1}}}}}}
+zero_land: reweight  # firm 3 (land 0) stays graded on `tax`, so every flag can be tested on it
 classification:
   bands: [{{class: A, upper: 0.5}}, {{class: D}}]
 rounding: {{stage: none}}
@@ -136,10 +139,14 @@ def holding() -> dict[str, set[int]]:
 def test_tiny_table_scores_as_designed() -> None:
     result = mujun.evaluate(pa.table(FIRMS), loads(_scheme_text(), "conditions-test.yaml"), year=YEAR)
     rows = result.to_pandas().set_index("uscc")
-    # tax_per_mu x 10 points: 50, 5, missing→0 for three firms, 50; ties by USCC ascending
-    assert rows.loc[_code(0), "total_score"] == 50.0
-    assert rows.loc[_code(5), "total_score"] == 50.0
-    assert rows.loc[_code(1), "total_score"] == 5.0
+    # tax_per_mu x 10 points + tax x 1 point: firm 0: 5 x 10 + 50 = 100; firm 5: 50 + 25 = 75;
+    # firm 1: 0.5 x 10 + 1 = 6; firm 3 (land 0, re-weighted): 4 x (10 + 1) / 1 = 44; firm 2 (land
+    # missing): 0 + 8 = 8; firm 4 (tax missing): 0
+    assert rows.loc[_code(0), "total_score"] == 100.0
+    assert rows.loc[_code(5), "total_score"] == 75.0
+    assert rows.loc[_code(1), "total_score"] == 6.0
+    assert rows.loc[_code(3), "total_score"] == 44.0
+    assert rows.loc[_code(3), "reason_codes"].split(";")[0] == "NO-LAND"
     assert rows.loc[_code(0), "rank"] == 1
     assert rows.loc[_code(5), "rank"] == 2
 

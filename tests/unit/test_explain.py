@@ -93,14 +93,20 @@ def test_results_as_worked_out(result: mujun.Evaluation) -> None:
 
 
 def test_cutoffs_of_the_scope(result: mujun.Evaluation) -> None:
-    # Cut-offs are over graded firms before overrides: F2 (banded B, vetoed to D) counts in B.
-    # A: F1 150; B: F2 112, F3 108; C: F4 84; D: F5 50.
+    # Cut-offs describe final classes: F2 (banded B, vetoed to D) is a D firm, moved in, and its score
+    # is left out of the min/max, which describe the firms the bands put there.
+    # A: F1 150; B: F3 108; C: F4 84; D: F2 (moved in) and F5 50.
     cuts = [
-        (c["class"], c["firms"], c["min_score"], c["max_score"])
+        (c["class"], c["firms"], c["min_score"], c["max_score"], c["moved_in"])
         for c in result.cutoffs.to_pylist()
         if c["scope"] == "group=all"
     ]
-    assert cuts == [("A", 1, 150.0, 150.0), ("B", 2, 108.0, 112.0), ("C", 1, 84.0, 84.0), ("D", 1, 50.0, 50.0)]
+    assert cuts == [
+        ("A", 1, 150.0, 150.0, 0),
+        ("B", 1, 108.0, 108.0, 0),
+        ("C", 1, 84.0, 84.0, 0),
+        ("D", 2, 50.0, 50.0, 1),
+    ]
 
 
 def test_items_of_a_firm(result: mujun.Evaluation) -> None:
@@ -190,11 +196,13 @@ def test_vetoed_firm_reports_blocked_by(result: mujun.Evaluation) -> None:
     ex = mujun.explain(result, F[2])
     assert ex.klass == "D"
     assert ex.reason_codes == ["VETO-SAFETY"]
-    # Banded B by score (rank 2), so the next class by score is A, but the veto forces D.
-    assert ex.next_class == "A"
+    # Banded B by score (rank 2); the veto forces D whatever the band, so no points lift it to C.
+    assert ex.band_class == "B"
+    assert ex.next_class == "C"
     assert ex.blocked_by == ["VETO-SAFETY"]
-    # needed = 150.01 - 112 = 38.01, reported even though no indicator can lift the class
-    assert ex.needed_points == pytest.approx(38.01, abs=1e-9)
+    assert ex.needed_points is None and ex.improvements == []
+    assert [n["code"] for n in ex.notes] == ["override_force"]
+    assert (ex.notes[0]["klass"], ex.notes[0]["band"]) == ("D", "B")
     d = ex.to_dict()
     assert d["class"] == "D"
     assert d["blocked_by"] == ["VETO-SAFETY"]

@@ -245,11 +245,11 @@ def test_csv_with_bom_and_chinese_headers_is_accepted(tmp_path: Path) -> None:
         "统一社会信用代码,企业名称,数据年度,是否规上,评价用地面积,税收（评价税收）,营业收入,综合能耗（等价值）,"
         "主要污染物排放量,研发经费支出,工业增加值,年平均职工人数,国民经济行业代码"
     )
-    path = _csv(tmp_path, [_line(i) for i in range(1, 4)], header=header, bom=True)
+    path = _csv(tmp_path, [_line(i) for i in range(1, 6)], header=header, bom=True)  # 5 firms: the minimum scope
     assert path.read_bytes().startswith(b"\xef\xbb\xbf")
     result = mujun.evaluate(path, SCHEME)
     frame = result.to_pandas()
-    assert sorted(frame["uscc"]) == [_code(1), _code(2), _code(3)]
+    assert sorted(frame["uscc"]) == [_code(i) for i in range(1, 6)]
     assert set(frame["status"]) == {"graded"}
     assert not any("统一社会信用代码" in w for w in result.warnings)
 

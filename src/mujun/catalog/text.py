@@ -1,4 +1,4 @@
-"""Interface strings in Chinese (default) and English, from ``catalog/ui/*.yaml``.
+"""Words a person reads, in Chinese (default) and English, from ``catalog/ui/*.yaml`` (every shell uses this).
 
 Each file maps a key to ``{zh: ..., en: ...}``; every area of the app owns one file. ``t(key)`` falls
 back to the Chinese text, then to the key itself (a test checks every key used in a template exists).

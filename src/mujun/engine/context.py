@@ -11,7 +11,7 @@ from mujun.schemes import LoadedScheme
 from mujun.schemes.model import CLASS_ORDER, Classification, Group
 
 # Internal column names; never part of a public result.
-OUTCOME = "_outcome"  # graded | no_grade | t_class | exempt | collect_only | no_group
+OUTCOME = "_outcome"  # graded | no_grade | t_class | exempt | collect_only | no_group | no_land
 STATUS_CODE = "_status_code"
 GRADED = "_graded"
 SCORED = "_scored"
@@ -21,6 +21,10 @@ SCOPE_N = "_scope_n"
 SCOPE_KEY = "_scope"
 CLS_ID = "_cls"
 GROUP_ORDER = "_group_order"
+POOLED = "_pooled"  # classed in the min_scope pool scope (reason SCOPE-POOLED)
+SMALL = "_small"  # scope below min_scope.size: scored, not classed (reason SCOPE-TOO-SMALL)
+NO_LAND = "_no_land"  # zero land under zero_land: reweight (per-mu items left out, reason NO-LAND)
+LAND_FIELDS = ("land_mu", "land_own_mu")
 
 SCOPE_COLUMNS = {
     "group": "group",

@@ -11,7 +11,9 @@ benchmark and item fixed:
 
 where p' = p + needed and w is the weight. An item whose cap (or natural maximum) is below p' cannot
 lift the firm alone. A mean benchmark moves a little when the firm's own value moves; that effect is
-ignored and said so. A veto that caps or forces the class cannot be lifted by any indicator.
+ignored and said so. A veto that caps or forces the class cannot be lifted by any indicator. Every
+sentence is a code with its numbers (``Improvement.note``/``args``, ``Explanation.notes``), worded in
+``catalog/ui/explain.yaml`` and rendered by :mod:`mujun.engine.explain_text`.
 """
 
 from __future__ import annotations
@@ -45,7 +47,8 @@ class Improvement:
     target: float | None
     change: float | None
     feasible: bool
-    note: str = ""
+    note: str = ""  # a sentence code, rendered by explain_text (catalog/ui/explain.yaml ``ex.note.<code>``)
+    args: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -69,6 +72,8 @@ class Explanation:
     needed_points: float | None = None
     blocked_by: list[str] = field(default_factory=list)
     improvements: list[Improvement] = field(default_factory=list)
+    band_class: str | None = None  # the class the bands gave, before moves, vetoes and caps
+    notes: list[dict[str, Any]] = field(default_factory=list)  # whole-firm sentences: {"code", **args}
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -104,13 +109,65 @@ def explain_row(loaded: LoadedScheme, row: dict[str, Any], cutoffs: list[dict[st
         cutoffs=cutoffs,
     )
     group = next((g for g in s.groups if g.id == row.get("group")), None)
+    _status_notes(loaded, group, row, ex)
     if group is None:
         return ex
     ex.items = [_item_view(loaded, group, it, row) for it in group.items]
     if ex.status != "graded" or ex.klass not in CLASS_ORDER or ex.total_score is None:
         return ex
+    _class_notes(loaded, group, row, ex)
     _improve(loaded, group, row, ex)
     return ex
+
+
+def _status_notes(loaded: LoadedScheme, g: Group | None, row: dict[str, Any], ex: Explanation) -> None:
+    """Why a firm is not classed, or classed in a wider scope."""
+    codes = set(ex.reason_codes)
+    cls = loaded.scheme.group_classification(g) if g is not None else loaded.scheme.classification
+    if "NO-LAND" in codes:
+        ex.notes.append({"code": "no_land"})
+    if "SCOPE-TOO-SMALL" in codes:
+        ex.notes.append({"code": "too_small", "n": ex.scope_n, "size": cls.min_scope.size})
+    if "SCOPE-POOLED" in codes:
+        ex.notes.append({"code": "pooled", "size": cls.min_scope.size, "scope": ex.scope})
+
+
+def _class_notes(loaded: LoadedScheme, g: Group, row: dict[str, Any], ex: Explanation) -> None:
+    """The class the bands gave and every rule that holds and changes classes, in words."""
+    band_n = row.get("_band_n")
+    ex.band_class = CLASS_ORDER[int(band_n) - 1] if band_n is not None and not _isnan(band_n) else ex.klass
+    for ov in loaded.scheme.overrides:
+        if ov.code not in ex.reason_codes or ov.effect == "flag":
+            continue
+        args = {"label": ov.label, "rule": ov.code, "klass": ov.klass, "steps": ov.steps, "band": ex.band_class}
+        ex.notes.append({"code": f"override_{ov.effect}", **args})
+
+
+def _isnan(v: Any) -> bool:
+    return isinstance(v, float) and math.isnan(v)
+
+
+def apply_moves(loaded: LoadedScheme, g: Group, band: str, codes: list[str]) -> str:
+    """The final class of a firm banded ``band`` with the override codes ``codes`` holding: the same
+    order as the engine (moves in scheme order, then floors, caps, forces with the worst force last)."""
+    classes = [b.klass for b in loaded.scheme.group_classification(g).bands]
+    n = CLASS_ORDER.index(band)
+    best, worst = CLASS_ORDER.index(classes[0]), CLASS_ORDER.index(classes[-1])
+    held = [ov for ov in loaded.scheme.overrides if ov.code in codes]
+    for ov in held:
+        if ov.effect == "up":
+            n = max(n - ov.steps, best)
+        elif ov.effect == "down":
+            n = min(n + ov.steps, worst)
+    for effect in ("floor", "cap"):
+        for ov in held:
+            k = CLASS_ORDER.index(ov.klass) if ov.klass else 0
+            if (ov.effect == effect == "floor" and n > k) or (ov.effect == effect == "cap" and n < k):
+                n = k
+    forces = sorted((CLASS_ORDER.index(ov.klass) for ov in held if ov.effect == "force" and ov.klass), reverse=True)
+    if forces:
+        n = forces[0]
+    return CLASS_ORDER[n]
 
 
 def _item_view(loaded: LoadedScheme, g: Group, it: Item, row: dict[str, Any]) -> ItemView:
@@ -135,62 +192,76 @@ def _max_points(it: Item) -> float | None:
 
 
 def _improve(loaded: LoadedScheme, g: Group, row: dict[str, Any], ex: Explanation) -> None:
+    """The class above the firm's final class, and the points its band must gain to get there.
+
+    The firm's band must rise one class (to ``target``); the overrides that hold are then applied as
+    the engine does (:func:`apply_moves`): when they leave the final class where it is, no indicator
+    can lift the firm, and ``blocked_by`` names the rules that hold it.
+    """
     s = loaded.scheme
-    band_n = row.get("_band_n")
-    current_band = CLASS_ORDER[int(band_n) - 1] if band_n is not None else ex.klass
     cls = s.group_classification(g)
     classes = [b.klass for b in cls.bands]
-    pos = classes.index(current_band) if current_band in classes else 0
-    if pos == 0:
+    final, band = ex.klass, ex.band_class or ex.klass
+    if final not in classes or band not in classes or classes.index(final) == 0:
+        return
+    ex.next_class = classes[classes.index(final) - 1]
+    moving = [ov.code for ov in s.overrides if ov.code in ex.reason_codes and ov.effect != "flag"]
+    pos = classes.index(band)
+    if pos == 0 or apply_moves(loaded, g, classes[pos - 1], ex.reason_codes) == final:
+        ex.blocked_by = moving
         return
     target = classes[pos - 1]
-    ex.next_class = target
-    for ov in s.overrides:
-        blocking = ov.effect in ("cap", "force") and ov.klass is not None
-        if blocking and ov.code in ex.reason_codes and CLASS_ORDER.index(ov.klass) > CLASS_ORDER.index(target):
-            ex.blocked_by.append(ov.code)
+    target_band = cls.bands[pos - 1]
+    if target_band.within is not None:
+        st = target_band.within
+        ex.notes.append({"code": "two_stage", "klass": target, "pool": st.pool, "share": target_band.share})
+        return
     step = 10.0**-s.rounding.decimals if s.rounding.stage != "none" else 1e-9
-    if cls.method == "percentile":
+    if cls.method == "score":
+        needed = float(target_band.min) - ex.total_score + (0.0 if target_band.inclusive else step)  # type: ignore[arg-type,operator]
+    else:
         lows = [c["min_score"] for c in ex.cutoffs if c["class"] == target and c.get("min_score") is not None]
         if not lows:
+            ex.notes.append({"code": "no_cut", "klass": target})
             return
         needed = float(lows[0]) + step - ex.total_score  # type: ignore[operator]
-    else:
-        band = next(b for b in cls.bands if b.klass == target)
-        needed = float(band.min) - ex.total_score + (0.0 if band.inclusive else step)  # type: ignore[arg-type,operator]
     ex.needed_points = round(max(needed, step), 9)
     for it, view in zip(g.items, ex.items, strict=True):
         ex.improvements.append(_invert(loaded, g, it, view, ex.needed_points, row))
 
 
 def _invert(loaded: LoadedScheme, g: Group, it: Item, v: ItemView, need: float, row: dict[str, Any]) -> Improvement:
+    """One item alone: the value that would add ``need`` points, or a sentence saying why none can."""
     higher = loaded.scheme.indicators[it.indicator].direction == "higher"
-    p_new = (v.points or 0.0) + need
+    have = v.points or 0.0
+    p_new = have + need
     out = Improvement(it.indicator, v.label, v.value, None, None, False)
     if v.max_points is not None and p_new > v.max_points + 1e-12:
-        out.note = "该项已接近上限，单靠此项无法升级"
+        out.note, out.args = "cap_short", {"max": v.max_points, "points": have, "short": p_new - v.max_points}
         return out
     n = p_new / it.weight
     nm = it.normalise
     if nm.method in ("ratio", "inverse"):
         b = v.benchmark
         if b is None:
-            out.note = "缺少基准值"
+            out.note = "no_benchmark"
             return out
         x = b * (2.0 - n) if nm.method == "inverse" else b * n if higher else b / n
         if nm.benchmark is not None and nm.benchmark.kind in ("mean", "best"):
-            out.note = "按其他企业与基准值不变估算"
+            out.note = "mean_estimate"
     elif nm.method == "minmax":
         lo, hi = _num(row.get(f"_lo_{g.id}__{it.indicator}")), _num(row.get(f"_hi_{g.id}__{it.indicator}"))
         if lo is None or hi is None or hi == lo:
-            out.note = "本组该项无差异，无法换算"
+            out.note = "no_range"
             return out
         frac = (100.0 * n - nm.floor) / nm.span
         x = lo + frac * (hi - lo) if higher else hi - frac * (hi - lo)
     else:
-        out.note = "按名次计分，需超越更多企业，无法直接换算为数值"
+        out.note = "rank_based"
         return out
     out.target = x
     out.change = None if v.value is None else x - v.value
+    if v.value is None:
+        out.note = "no_value"
     out.feasible = True
     return out

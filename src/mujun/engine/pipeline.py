@@ -1,7 +1,7 @@
 """The evaluation pipeline: a tuple of small pure steps building one Ibis expression.
 
     derive_fields → indicator_values → assign_groups → assign_status     (every year in the input)
-    → [data year] benchmarks → item_points → totals → rank → band → overrides → finalise
+    → [data year] benchmarks → item_points → totals → rank → band → overrides → awards → finalise
 
 ``build`` returns an unexecuted expression; a backend executes it. Nothing here does I/O.
 """
@@ -13,7 +13,7 @@ from collections.abc import Callable
 import ibis
 import ibis.expr.types as ir
 
-from mujun.engine import classify, finalise, prepare, score
+from mujun.engine import bands, classify, finalise, prepare, score
 from mujun.engine.context import Context
 from mujun.schemes import LoadedScheme
 
@@ -29,8 +29,9 @@ YEAR_STEPS: tuple[Step, ...] = (
     score.item_points,
     score.totals,
     classify.rank,
-    classify.band,
+    bands.band,
     classify.overrides,
+    classify.awards,
     finalise.finalise,
     finalise.select_public,
 )

@@ -49,7 +49,9 @@ def _any_present(t: ir.Table, cols: list[str]) -> ir.BooleanValue:
 def indicator_values(t: ir.Table, ctx: c.Context) -> ir.Table:
     """value_<id> = (sum of numerators) / nullif(sum of denominators, 0) x factor.
 
-    A missing field anywhere in the ratio makes the value missing (methods.md Defaults 4).
+    A missing field anywhere in the ratio makes the value missing (methods.md Defaults 4). A ``change``
+    indicator compares that ratio r with the firm's own r of the previous calendar year p:
+    growth = (r - p) / |p| (missing when p is missing or 0), difference = r - p.
     """
     values: dict[str, ir.Value] = {}
     for iid, ind in ctx.scheme.indicators.items():
@@ -57,7 +59,19 @@ def indicator_values(t: ir.Table, ctx: c.Context) -> ir.Table:
         if ind.denominator:
             num = num / _sum(t, ind.denominator).nullif(0.0)
         values[f"value_{iid}"] = (num * ind.factor).cast("float64")
-    return t.mutate(**values)
+    t = t.mutate(**values)
+    changes: dict[str, ir.Value] = {}
+    for iid, ind in ctx.scheme.indicators.items():
+        if ind.change is None:
+            continue
+        r = t[f"value_{iid}"]
+        by_firm = ibis.window(group_by=t.uscc, order_by=t.year)
+        prev, prev_year = r.lag().over(by_firm), t.year.lag().over(by_firm)
+        delta = r - prev
+        if ind.change == "growth":
+            delta = delta / prev.abs().nullif(0.0)
+        changes[f"value_{iid}"] = ibis.ifelse(prev_year == t.year - 1, delta, c.null_float())
+    return t.mutate(**changes) if changes else t
 
 
 def _sum(t: ir.Table, names: list[str]) -> ir.NumericValue:
@@ -85,7 +99,10 @@ def assign_groups(t: ir.Table, ctx: c.Context) -> ir.Table:
 def assign_status(t: ir.Table, ctx: c.Context) -> ir.Table:
     """Special statuses in declared order; the first that holds wins, else graded.
 
-    Firms in no group are ``no_group`` (not graded, reason NO-GROUP).
+    Firms in no group are ``no_group`` (not graded, reason NO-GROUP). A firm with zero land (leased
+    floor space only) in a group with per-mu items is ``no_land`` (not graded, reason NO-LAND) under
+    ``zero_land: not_graded``; under ``zero_land: reweight`` it is graded on its group's other items,
+    re-weighted to the group's full weight (see score.totals), unless every item is per mu.
     """
     resolve = field_resolver(t, {"group": t.group})
     outcome_cases = [(t.group.isnull(), "no_group")]
@@ -94,6 +111,13 @@ def assign_status(t: ir.Table, ctx: c.Context) -> ir.Table:
         cond = condition(ctx.loaded.conditions[f"statuses[{i}]"], resolve)
         outcome_cases.append((cond, rule.outcome))
         code_cases.append((cond, rule.code))
+    land_groups, all_land = _land_groups(ctx)
+    no_land: ir.BooleanValue = ibis.literal(False)
+    if land_groups and "land_mu" in t.columns:
+        no_land = t.group.isin(land_groups) & (t.land_mu == 0.0).fill_null(False)
+        whole = t.group.isin(all_land) | ibis.literal(ctx.scheme.zero_land == "not_graded")
+        outcome_cases.append((no_land & whole, "no_land"))
+        code_cases.append((no_land & whole, "NO-LAND"))
     outcome = ibis.cases(*outcome_cases, else_="graded")
     t = t.mutate(
         **{
@@ -101,9 +125,25 @@ def assign_status(t: ir.Table, ctx: c.Context) -> ir.Table:
             c.STATUS_CODE: ibis.cases(*code_cases, else_=ibis.null().cast("string")),
         }
     )
+    t = t.mutate(**{c.NO_LAND: no_land & (t[c.OUTCOME] == "graded")})
     return t.mutate(
         **{
             c.GRADED: t[c.OUTCOME] == "graded",
             c.SCORED: t[c.OUTCOME].isin(["graded", "no_grade"]),
         }
     )
+
+
+def land_items(ctx: c.Context, group_id: str) -> list[str]:
+    """Indicators of a group's items that divide by land (亩均 items)."""
+    s = ctx.scheme
+    g = next(g for g in s.groups if g.id == group_id)
+    return [it.indicator for it in g.items if set(s.indicators[it.indicator].denominator) & set(c.LAND_FIELDS)]
+
+
+def _land_groups(ctx: c.Context) -> tuple[list[str], list[str]]:
+    """Groups with per-mu items, and those whose every item is per mu (nothing left to reweight)."""
+    groups = ctx.scheme.groups
+    some = [g.id for g in groups if land_items(ctx, g.id)]
+    every = [g.id for g in groups if len(land_items(ctx, g.id)) == len(g.items)]
+    return some, every

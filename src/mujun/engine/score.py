@@ -21,6 +21,7 @@ import ibis.expr.types as ir
 
 from mujun.engine import context as c
 from mujun.engine.expr import clip, condition, exact_mean, field_resolver, round_half_up
+from mujun.engine.prepare import land_items
 from mujun.errors import SchemeError
 from mujun.schemes.model import Benchmark, Group, Item
 
@@ -33,47 +34,68 @@ def bench_name(group: Group, item: Item) -> str:
     return f"_b_{group.id}__{item.indicator}"
 
 
+def fallback_name(group: Group, item: Item) -> str:
+    return f"_bfb_{group.id}__{item.indicator}"
+
+
+def fallback_used(group: Group, item: Item) -> str:
+    """Boolean column: the firm's benchmark is the declared fallback (reason BENCHMARK-FALLBACK)."""
+    return f"_bfu_{group.id}__{item.indicator}"
+
+
+def _specs(ctx: c.Context) -> list[tuple[str, Group, Item, Benchmark]]:
+    """Every benchmark column to compute: (column, group, item, benchmark), fallbacks included."""
+    out = []
+    for g in ctx.scheme.groups:
+        for it in g.items:
+            b = it.normalise.benchmark
+            if b is not None:
+                out.append((bench_name(g, it), g, it, b))
+                if b.fallback is not None:
+                    out.append((fallback_name(g, it), g, it, b.fallback))
+    return out
+
+
 def benchmarks(cur: ir.Table, all_years: ir.Table, ctx: c.Context) -> ir.Table:
-    """Add one benchmark column per (group, item) that has a benchmark."""
+    """Add one benchmark column per (group, item) that has a benchmark; a declared fallback fills the
+    scopes where the benchmark cannot be formed, and ``_bfu_*`` says where it did."""
+    base = list(cur.columns)
+    specs = _specs(ctx)
     windows: dict[str, ir.Value] = {}
-    order = list(cur.columns)  # benchmark columns in scheme order, whichever way each is computed
-    for g in ctx.scheme.groups:
-        for it in g.items:
-            b = it.normalise.benchmark
-            if b is None:
-                continue
-            value = cur[f"value_{it.indicator}"]
-            name = bench_name(g, it)
-            if b.kind == "fixed":
-                windows[name] = ibis.literal(float(b.value))  # type: ignore[arg-type]
-            elif b.kind == "by_year":
-                windows[name] = ibis.literal(_published(b, ctx, it.indicator))
-            elif b.year_offset == 0 and b.kind == "best":
-                eligible = ibis.ifelse(cur[c.GRADED] & (cur.group == g.id), value, c.null_float())
-                keys = [cur[k] for k in _keys(b.scope)]
-                windows[name] = _best(eligible, ctx, it.indicator).over(group_by=keys) * b.k
-            if b.kind in ("fixed", "by_year") or b.year_offset == 0:
-                order.append(name)
+    for name, g, it, b in specs:
+        value = cur[f"value_{it.indicator}"]
+        if b.kind == "fixed":
+            windows[name] = ibis.literal(float(b.value))  # type: ignore[arg-type]
+        elif b.kind == "by_year":
+            has_fallback = b.fallback is not None or name.startswith("_bfb_")
+            windows[name] = ibis.literal(_published(b, ctx, it.indicator, optional=has_fallback), type="float64")
+        elif b.year_offset == 0 and b.kind == "best":
+            eligible = ibis.ifelse(cur[c.GRADED] & (cur.group == g.id), value, c.null_float())
+            keys = [cur[k] for k in _keys(b.scope)]
+            windows[name] = _best(eligible, ctx, it.indicator).over(group_by=keys) * b.k
     cur = cur.mutate(**windows) if windows else cur
-    cur = _join_current_means(cur, ctx).select(*order)
-    for g in ctx.scheme.groups:
-        for it in g.items:
-            b = it.normalise.benchmark
-            if b is not None and b.kind in ("mean", "best") and b.year_offset < 0:
-                cur = _join_prior(cur, all_years, g, it, b, ctx)
-    return cur
+    cur = _join_current_means(cur, specs)
+    for name, g, it, b in specs:
+        if b.kind in ("mean", "best") and b.year_offset < 0:
+            cur = _join_prior(cur, all_years, name, g, it, b, ctx)
+    fills: dict[str, ir.Value] = {}
+    for name, g, it, b in specs:
+        if b.fallback is not None:
+            fb = cur[fallback_name(g, it)]
+            fills[fallback_used(g, it)] = cur[name].isnull() & fb.notnull()
+            fills[name] = cur[name].fill_null(fb)
+    cur = cur.mutate(**fills) if fills else cur
+    return cur.select(*base, *(name for name, *_ in specs), *(n for n in fills if n.startswith("_bfu_")))
 
 
-def _join_current_means(cur: ir.Table, ctx: c.Context) -> ir.Table:
+def _join_current_means(cur: ir.Table, specs: list[tuple[str, Group, Item, Benchmark]]) -> ir.Table:
     """Data-year ``mean`` benchmarks, as aggregates joined back (see :func:`join_aggregates`)."""
     by_scope: dict[tuple[str, ...], dict[str, ir.Value]] = {}
-    for g in ctx.scheme.groups:
-        for it in g.items:
-            b = it.normalise.benchmark
-            if b is not None and b.kind == "mean" and b.year_offset == 0:
-                value = cur[f"value_{it.indicator}"]
-                eligible = ibis.ifelse(cur[c.GRADED] & (cur.group == g.id), value, c.null_float())
-                by_scope.setdefault(tuple(_keys(b.scope)), {})[bench_name(g, it)] = exact_mean(eligible) * b.k
+    for name, g, it, b in specs:
+        if b.kind == "mean" and b.year_offset == 0:
+            value = cur[f"value_{it.indicator}"]
+            eligible = ibis.ifelse(cur[c.GRADED] & (cur.group == g.id), value, c.null_float())
+            by_scope.setdefault(tuple(_keys(b.scope)), {})[name] = exact_mean(eligible) * b.k
     return join_aggregates(cur, by_scope)
 
 
@@ -96,8 +118,10 @@ def _best(x: ir.FloatingValue, ctx: c.Context, indicator: str) -> ir.Value:
     return x.max() if ctx.scheme.indicators[indicator].direction == "higher" else x.min()
 
 
-def _published(b: Benchmark, ctx: c.Context, indicator: str) -> float:
+def _published(b: Benchmark, ctx: c.Context, indicator: str, optional: bool = False) -> float | None:
     values = b.values or {}
+    if ctx.year not in values and optional:
+        return None
     if ctx.year not in values:
         raise SchemeError(
             "BENCHMARK-YEAR",
@@ -109,8 +133,9 @@ def _published(b: Benchmark, ctx: c.Context, indicator: str) -> float:
     return float(values[ctx.year])
 
 
-def _join_prior(cur: ir.Table, all_years: ir.Table, g: Group, it: Item, b: Benchmark, ctx: c.Context) -> ir.Table:
-    name = bench_name(g, it)
+def _join_prior(
+    cur: ir.Table, all_years: ir.Table, name: str, g: Group, it: Item, b: Benchmark, ctx: c.Context
+) -> ir.Table:
     value = all_years[f"value_{it.indicator}"]
     src = all_years.filter(all_years[c.GRADED], all_years.group == g.id, value.notnull())
     keys = _keys(b.scope)
@@ -207,17 +232,39 @@ def item_points(cur: ir.Table, ctx: c.Context) -> ir.Table:
                 fill = cur[f"_fill_{g.id}__{iid}"].fill_null(0.0)
                 if s.rounding.stage == "item":
                     fill = round_half_up(fill, s.rounding.decimals)
-            cases.append((cur.group == g.id, p.fill_null(fill)))
+            filled = p.fill_null(fill)
+            if iid in land_items(ctx, g.id):  # zero_land: reweight leaves the per-mu items out
+                filled = ibis.ifelse(cur[c.NO_LAND], c.null_float(), filled)
+            cases.append((cur.group == g.id, filled))
         final[f"points_{iid}"] = ibis.ifelse(cur[c.SCORED], ibis.cases(*cases, else_=c.null_float()), c.null_float())
     return cur.mutate(**final).drop(*means)
 
 
+def _reweight(cur: ir.Table, ctx: c.Context) -> ir.FloatingValue:
+    """W / (W - W_land) for a zero-land firm under ``zero_land: reweight``, else 1: its other items
+    stand for the group's full weight W (W_land: the weights of the group's per-mu items)."""
+    cases = []
+    for g in ctx.scheme.groups:
+        land = set(land_items(ctx, g.id))
+        total = sum(it.weight for it in g.items)
+        rest = total - sum(it.weight for it in g.items if it.indicator in land)
+        if land and rest > 0:
+            cases.append((cur.group == g.id, total / rest))
+    if not cases:
+        return ibis.literal(1.0)
+    return ibis.ifelse(cur[c.NO_LAND], ibis.cases(*cases, else_=1.0), 1.0)
+
+
 def totals(cur: ir.Table, ctx: c.Context) -> ir.Table:
-    """weighted_score, bonus_points, penalty_points and total_score for scored firms."""
+    """weighted_score, bonus_points, penalty_points and total_score for scored firms.
+
+    weighted = Σ points x (W / (W - W_land) for a zero-land firm under ``zero_land: reweight``, else 1).
+    """
     s = ctx.scheme
     resolve = field_resolver(cur, {"group": cur.group})
     zero = ibis.literal(0.0)
     weighted = sum((cur[f"points_{i}"].fill_null(0.0) for i in s.items_by_indicator()), zero)
+    weighted = weighted * _reweight(cur, ctx)
     bonus = sum(
         (
             ibis.ifelse(condition(ctx.loaded.conditions[f"bonus[{i}]"], resolve), a.points, 0.0)

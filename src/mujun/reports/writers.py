@@ -16,7 +16,7 @@ import xlsxwriter
 
 from mujun.catalog import catalog
 from mujun.errors import InputError
-from mujun.runs.result import Evaluation
+from mujun.runs.result import CUTOFF_COLUMNS, Evaluation
 
 FIXED_TIME = dt.datetime(2000, 1, 1)
 BOM = b"\xef\xbb\xbf"
@@ -114,7 +114,7 @@ def _cutoffs_sheet(wb: xlsxwriter.Workbook, ev: Evaluation, head: object, used: 
     for j, text in enumerate(labels):
         ws.write(0, j, text, head)
     for i, r in enumerate(ev.cutoffs.to_pylist(), start=1):
-        for j, key in enumerate(["year", "scope", "class", "firms", "min_score", "max_score"]):
+        for j, key in enumerate(CUTOFF_COLUMNS):
             ws.write(i, j, r[key])
     ws.set_column(1, 1, 40)
 

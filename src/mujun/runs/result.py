@@ -49,7 +49,8 @@ class Evaluation:
 
     @property
     def cutoffs(self) -> pa.Table:
-        """Per scope and class: firms, lowest and highest total score (graded firms, before overrides)."""
+        """Per scope and final class: firms, lowest and highest total score of the firms banded there,
+        and how many an override moved in (see :func:`cutoffs`)."""
         return cutoffs(self.table, self.scheme)
 
     def row(self, uscc_code: str) -> dict[str, Any]:
@@ -60,32 +61,80 @@ class Evaluation:
         return rows[0]
 
 
-def cutoffs(table: pa.Table, loaded: LoadedScheme) -> pa.Table:
-    """Cut-off scores of every scope: year, scope, class, firms, min_score, max_score."""
+def check_benchmarks(table: pa.Table, loaded: LoadedScheme, year: int) -> None:
+    """No benchmark, no grade: stop when a graded firm has a value for an item whose benchmark could
+    not be formed (no graded firm of the benchmark's scope with data in that year) and the scheme
+    declares no fallback (or the fallback cannot be formed either). Raises InputError
+    BENCHMARK-UNAVAILABLE naming each benchmark year, group and scope with its items, and the firms."""
+    missing: dict[tuple[int, str, str], list[str]] = {}
+    firms: set[str] = set()
     graded = table.filter(pc.equal(table["_outcome"], "graded"))
-    if graded.num_rows == 0:
-        return pa.table(
-            {
-                "year": pa.array([], pa.int64()),
-                "scope": pa.array([], pa.string()),
-                "class": pa.array([], pa.string()),
-                "firms": pa.array([], pa.int64()),
-                "min_score": pa.array([], pa.float64()),
-                "max_score": pa.array([], pa.float64()),
-            }
+    for g in loaded.scheme.groups:
+        for it in g.items:
+            b = it.normalise.benchmark
+            col = f"_b_{g.id}__{it.indicator}"
+            if b is None or col not in graded.column_names:
+                continue
+            in_group = pc.and_(pc.equal(graded["group"], g.id), pc.is_valid(graded[f"value_{it.indicator}"]))
+            hit = graded.filter(pc.and_(in_group, pc.is_null(graded[col])))
+            if hit.num_rows == 0:
+                continue
+            firms.update(hit["uscc"].to_pylist())
+            cols = ["industry_code" if k == "industry" else k for k in b.scope if k != "group"]
+            for r in hit.select(cols).to_pylist() if cols else [{}]:
+                scope = "/".join(str(r.get(c) or "—") for c in cols)
+                items = missing.setdefault((year + b.year_offset, g.label, scope), [])
+                label = loaded.scheme.indicators[it.indicator].label
+                if label not in items:
+                    items.append(label)
+    if missing:
+        parts = [
+            f"{y} {group}{f'（{scope}）' if scope else ''}：{'、'.join(items)}"
+            for (y, group, scope), items in sorted(missing.items())
+        ]
+        more = f" …(+{len(parts) - 12})" if len(parts) > 12 else ""
+        raise InputError(
+            "BENCHMARK-UNAVAILABLE", scheme=loaded.id, year=year, firms=len(firms), where="；".join(parts[:12]) + more
         )
-    agg = graded.group_by(["year", "_scope", "_band_n"]).aggregate(
-        [("total_score", "count"), ("total_score", "min"), ("total_score", "max")]
+
+
+CUTOFF_COLUMNS = ("year", "scope", "class", "firms", "min_score", "max_score", "moved_in")
+
+
+def cutoffs(table: pa.Table, loaded: LoadedScheme) -> pa.Table:
+    """Cut-off scores of every scope by final class (after moves, vetoes and caps).
+
+    year, scope, class; firms: the class's graded firms; min_score / max_score: over the firms the
+    bands put there (a firm an override moved in or out is left out, so a vetoed firm's high score
+    is never a class's "lowest"); moved_in: firms an override moved into the class. A class held only
+    by moved firms has no scores.
+    """
+    graded = table.filter(pc.equal(table["status"], "graded"))
+    band = pc.choose(pc.subtract(graded["_band_n"], 1), *(pa.scalar(k) for k in "ABCD"))
+    moved = pc.not_equal(band, graded["class"])
+    kept = pc.if_else(moved, pa.scalar(None, pa.float64()), graded["total_score"])
+    work = pa.table(
+        {
+            "year": graded["year"],
+            "scope": graded["_scope"],
+            "class": graded["class"],
+            "firms": graded["total_score"],
+            "kept": kept,
+            "moved": pc.cast(moved, pa.int64()),
+        }
     )
-    letters = pa.array(["ABCD"[int(n) - 1] for n in agg["_band_n"].to_pylist()], pa.string())
+    agg = work.group_by(["year", "scope", "class"]).aggregate(
+        [("firms", "count", pc.CountOptions(mode="all")), ("kept", "min"), ("kept", "max"), ("moved", "sum")]
+    )
     out = pa.table(
         {
             "year": agg["year"],
-            "scope": agg["_scope"],
-            "class": letters,
-            "firms": agg["total_score_count"].cast(pa.int64()),
-            "min_score": agg["total_score_min"],
-            "max_score": agg["total_score_max"],
+            "scope": agg["scope"],
+            "class": agg["class"],
+            "firms": agg["firms_count"].cast(pa.int64()),
+            "min_score": agg["kept_min"].cast(pa.float64()),
+            "max_score": agg["kept_max"].cast(pa.float64()),
+            "moved_in": agg["moved_sum"].cast(pa.int64()),
         }
     )
     return out.sort_by([("year", "ascending"), ("scope", "ascending"), ("class", "ascending")])

@@ -28,6 +28,7 @@ CONTEXT_NAMES = {
     "status": {"year", "group"},
     "adjustment": {"year", "group"},
     "override": {"year", "group", "total_score", "rank"},
+    "award": {"year", "group", "total_score", "rank"},
 }
 
 
@@ -57,6 +58,12 @@ class LoadedScheme:
             scopes += g.classification.scope if g.classification else []
             for it in g.items:
                 scopes += it.normalise.scope + (it.normalise.benchmark.scope if it.normalise.benchmark else [])
+        for cls in [s.classification, *(g.classification for g in s.groups if g.classification)]:
+            scopes += cls.min_scope.pool_scope or []
+            out.update(b.within.by.field for b in cls.bands if b.within is not None and b.within.by.field)
+        for aw in s.awards:
+            scopes += aw.scope
+            out.update([aw.by.field] if aw.by.field else [])
         for key in scopes:
             if key != "group":
                 out.add("industry_code" if key == "industry" else key)
@@ -189,7 +196,8 @@ def _check_references(s: m.Scheme, origin: str) -> dict[str, Condition]:
     for i, name in enumerate(s.tie_break):
         if name not in s.indicators:
             raise _invalid(origin, f"tie_break[{i}]", f"未定义的指标 `{name}`", catalog.suggest_name(name, ids))
-    codes = [r.code for r in [*s.statuses, *s.bonus, *s.penalty, *s.overrides]]
+    _check_rank_keys(s, origin)
+    codes = [r.code for r in [*s.statuses, *s.bonus, *s.penalty, *s.overrides, *s.awards]]
     dup = sorted({c for c in codes if codes.count(c) > 1})
     if dup:
         raise _invalid(origin, "", f"规则代码重复：{', '.join(dup)}")
@@ -201,6 +209,7 @@ def _check_references(s: m.Scheme, origin: str) -> dict[str, Condition]:
         ("bonus", "adjustment", list(s.bonus)),
         ("penalty", "adjustment", list(s.penalty)),
         ("overrides", "override", list(s.overrides)),
+        ("awards", "award", list(s.awards)),
     ]
     for key, context, rules in blocks:
         for i, rule in enumerate(rules):
@@ -210,6 +219,37 @@ def _check_references(s: m.Scheme, origin: str) -> dict[str, Condition]:
             except ConditionError as exc:
                 raise _invalid(origin, f"{key}[{i}].when", exc.detail, exc.suggestion) from None
     return conditions
+
+
+def _check_rank_keys(s: m.Scheme, origin: str) -> None:
+    """Two-stage and award keys must name an indicator, a numeric field, or items the group scores."""
+    keys: list[tuple[str, m.RankKey]] = [(f"awards[{i}].by", a.by) for i, a in enumerate(s.awards)]
+    rules = [("classification", s.classification)]
+    rules += [(f"groups[{i}].classification", g.classification) for i, g in enumerate(s.groups) if g.classification]
+    for path, cls in rules:
+        keys += [(f"{path}.bands[{i}].within.by", b.within.by) for i, b in enumerate(cls.bands) if b.within]
+    scored = {it.indicator for g in s.groups for it in g.items}
+    numeric = [f for f, spec in catalog.fields().items() if spec.dtype in ("float", "int")]
+    for path, key in keys:
+        if key.indicator is not None and key.indicator not in s.indicators:
+            raise _invalid(
+                origin,
+                f"{path}.indicator",
+                f"未定义的指标 `{key.indicator}`",
+                catalog.suggest_name(key.indicator, list(s.indicators)),
+            )
+        if key.field is not None and key.field not in numeric:
+            raise _invalid(
+                origin, f"{path}.field", f"`{key.field}` 不是数值型标准字段", catalog.suggest_name(key.field, numeric)
+            )
+        for j, iid in enumerate(key.items or []):
+            if iid not in scored:
+                raise _invalid(
+                    origin,
+                    f"{path}.items[{j}]",
+                    f"`{iid}` 不是任何组别的计分项",
+                    catalog.suggest_name(iid, sorted(scored)),
+                )
 
 
 def _flag_names(text: str) -> set[str]:

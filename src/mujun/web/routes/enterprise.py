@@ -13,6 +13,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
 from mujun.catalog import uscc as uscc_rules
+from mujun.engine.explain_text import firm_notes, item_note
 from mujun.reports.pdf import html_to_pdf
 from mujun.views import enterprise as ent
 from mujun.web.charts import CLASS_COLOURS
@@ -158,11 +159,14 @@ def _context(request: Request, uscc: str) -> dict[str, Any]:
     reasons = [{**r, "text": _reason_text(r, items, lang), "tag": _reason_tag(r, lang)} for r in data["reasons"]]
     history = data["history"]
     labels = {r["code"]: r.get("label") or r["code"] for r in data["reasons"]}
+    for im in ex["improvements"]:
+        im["text"] = item_note(im, lang)
     return {
         "selection": sel,
         **data,
         "reasons": reasons,
         "blocked": [labels.get(code, code) for code in ex["blocked_by"]],
+        "firm_notes": firm_notes(ex, lang, [labels.get(code, code) for code in ex["blocked_by"]]),
         "synthetic": SYNTHETIC_MARK in data["firm"]["name"],
         "sheet_url": f"/enterprise/{quote(code)}/sheet.pdf?run={quote(sel['run_id'])}&lang={lang}",
         "charts": {
