@@ -11,6 +11,7 @@ from mujun.errors import language
 from mujun.runs.manifest import class_counts
 from mujun.runs.result import Evaluation
 from mujun.schemes import LoadedScheme
+from mujun.schemes.describe import band_rule, classification_notes
 
 
 def print_schemes(items: list[LoadedScheme]) -> None:
@@ -45,14 +46,6 @@ def _normaliser(item) -> str:  # type: ignore[no-untyped-def]
     return text
 
 
-def _band_text(b, method: str) -> str:  # type: ignore[no-untyped-def]
-    if b.upper is None and b.min is None:
-        return f"{b.klass} 其余"
-    if method == "percentile":
-        return f"{b.klass} p{'≤' if b.inclusive else '<'}{b.upper:g}"
-    return f"{b.klass} 分{'≥' if b.inclusive else '>'}{b.min:g}"
-
-
 def print_scheme(loaded: LoadedScheme) -> None:
     s = loaded.scheme
     echo = click.echo
@@ -65,8 +58,12 @@ def print_scheme(loaded: LoadedScheme) -> None:
             ind = s.indicators[it.indicator]
             ratio = "/".join(ind.numerator) + (" ÷ " + "+".join(ind.denominator) if ind.denominator else "")
             echo(f"  - {ind.label:<14} 权重 {it.weight:>5g}  {_normaliser(it)}   [{ratio}，{ind.unit}]")
-        bands = ", ".join(_band_text(b, cls.method) for b in cls.bands)
-        echo(f"  分类：{cls.method}，范围 {'/'.join(cls.scope) or '全部'}：{bands}")
+        lang = language()
+        echo(f"  分类：{cls.method}，范围 {'/'.join(cls.scope) or '全部'}")
+        for b in cls.bands:
+            echo(f"    {b.klass}：{band_rule(cls, b, s, lang)}")
+        for note in classification_notes(cls, lang):
+            echo(f"    {note}")
     for title, rules in (
         ("特殊状态", s.statuses),
         ("加分", s.bonus),

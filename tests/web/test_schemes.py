@@ -13,9 +13,9 @@ from mujun.api import evaluate
 from mujun.catalog import catalog
 from mujun.schemes import builtin_ids
 
-# huaian-2024 differs from linyi-2022 in weights, benchmarks (prior year × 2 per unit) and statuses,
+# changle-2023 differs from linyi-2022 in bands (20/75/95) and its veto (caps at C instead of forcing D),
 # so firms do change class (linyi-2022 and shandong-2019 only differ by a flag: 0 changes)
-A, B, YEAR = "linyi-2022", "huaian-2024", 2024
+A, B, YEAR = "linyi-2022", "changle-2023", 2024
 
 
 def _yaml(scheme_id: str) -> dict:
@@ -51,10 +51,16 @@ def test_scheme_page_shows_every_weight_and_assumption(client):
     assert "排名前 20%（p ≤ 0.2）" in text and "其余参评企业" in text
     formula = f"{catalog.label('tax_10k_yuan')} ÷ {catalog.label('land_mu')}"
     assert "单位用地税收" in text and formula in text  # indicator and its formula with field labels
-    # another scheme: prior-year benchmark per unit, k = 2, statuses
-    text = html_lib.unescape(client.get(f"/schemes/{B}").text)
+    assert "排名范围内参评企业少于 5 家时，计分但不定级" in text  # min_scope, in words
+    # another scheme: prior-year benchmark per unit, k = 2, its fallback, pooled small counties, statuses
+    text = html_lib.unescape(client.get("/schemes/huaian-2024").text)
     assert "2 × 本组、同县区参评企业1 年前该指标平均值" in text
+    assert "无法形成时改用 b = 2 × 本组参评企业1 年前该指标平均值" in text
+    assert "合并到更大范围" in text
     assert "列为 T 类（暂不评价）" in text
+    # two-stage count bands in words (anyang-2018)
+    text = html_lib.unescape(client.get("/schemes/anyang-2018").text)
+    assert "排名靠前的 15%（家数四舍五入）；两步确定：先取综合得分前 50% 的企业" in text
     assert client.get("/schemes/no-such-scheme").status_code == 404
     en = client.get(f"/schemes/{A}?lang=en").text
     assert "Assumptions" in en and "higher is better" in en

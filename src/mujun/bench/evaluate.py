@@ -12,6 +12,7 @@ On SYNTHETIC firms (:mod:`mujun.bench.synthetic`) the built-in ``linyi-2022`` sc
       total      = sign(t) * floor(|t| * 100 + 0.5 + 1e-9) / 100       (half-up, 2 decimals)
       rank       = row_number() by total desc, tax_per_mu desc nulls last, uscc
       band       = A if rank*5 <= N, B if rank*5 <= 3N, C if rank*20 <= 19N, else D
+      status     = NO-LAND for 0 亩 (not graded); SCOPE-TOO-SMALL when N < 5 (scored, not classed)
       class      = D when a veto holds, else the band; T for utilities
 
 Both results are compared firm by firm (class, rank, status, group, reason codes exactly; total score
@@ -49,7 +50,7 @@ TARGETS = {"engine_s": 3.0, "ratio": 1.5, "peak_rss_gib": 2.0}
 HAND_SQL = """
 WITH v AS (                                   -- indicator values, group, status
   SELECT
-    uscc, name, year, county, above_scale, flag_safety_accident, flag_env_violation,
+    uscc, name, year, county, above_scale, flag_safety_accident, flag_env_violation, land_mu,
     tax_10k_yuan / nullif(land_mu, 0)                                      AS tax_per_mu,
     revenue_10k_yuan / nullif(energy_tce, 0)                               AS revenue_per_energy,
     revenue_10k_yuan / nullif(coalesce(emission_t, cod_t), 0)              AS revenue_per_emission,
@@ -66,9 +67,9 @@ WITH v AS (                                   -- indicator values, group, status
 s AS (
   SELECT *,
     CASE WHEN grp IS NULL THEN 'no_group' WHEN coalesce(utility, false) THEN 't_class'
-         ELSE 'graded' END                                                 AS outcome,
+         WHEN land_mu = 0 THEN 'no_land' ELSE 'graded' END                 AS outcome,
     CASE WHEN grp IS NULL THEN 'NO-GROUP' WHEN coalesce(utility, false) THEN 'STATUS-UTILITY'
-         END                                                               AS status_code
+         WHEN land_mu = 0 THEN 'NO-LAND' END                              AS status_code
   FROM v
 ),
 b AS (                                        -- benchmark: mean over the graded firms of the group
@@ -115,20 +116,23 @@ k AS (                                        -- rank within the group, graded f
                        ORDER BY total_score DESC, tax_per_mu DESC NULLS LAST, uscc)     AS rk,
     count(*) OVER (PARTITION BY grp, outcome)                                           AS n
   FROM t
+),
+m AS (                                        -- fewer than 5 graded firms in the group: not classed
+  SELECT *, outcome = 'graded' AND n < 5 AS small FROM k
 )
 SELECT
   uscc, name, year, county, grp AS "group",
-  CASE outcome WHEN 'graded' THEN 'graded' ELSE 'not_graded' END AS status,
+  CASE WHEN outcome = 'graded' AND NOT small THEN 'graded' ELSE 'not_graded' END AS status,
   CASE WHEN outcome = 't_class' THEN 'T'
-       WHEN outcome <> 'graded' THEN NULL
+       WHEN outcome <> 'graded' OR small THEN NULL
        WHEN coalesce(flag_safety_accident, false) OR coalesce(flag_env_violation, false) THEN 'D'
        WHEN rk * 5 <= n THEN 'A' WHEN rk * 5 <= n * 3 THEN 'B' WHEN rk * 20 <= n * 19 THEN 'C'
        ELSE 'D' END                                                      AS class,
-  CASE WHEN outcome = 'graded' THEN rk END                               AS rank,
+  CASE WHEN outcome = 'graded' AND NOT small THEN rk END                 AS rank,
   CASE WHEN outcome = 'graded' THEN total_score END                      AS total_score,
   CASE WHEN outcome = 'graded' THEN 0.0 END                              AS bonus_points,
   CASE WHEN outcome = 'graded' THEN 0.0 END                              AS penalty_points,
-  concat_ws(';', status_code,
+  concat_ws(';', status_code, if(small, 'SCOPE-TOO-SMALL', NULL),
     if(outcome = 'graded' AND r_tax IS NULL, why_missing('tax_per_mu', tax_per_mu, b_tax), NULL),
     if(outcome = 'graded' AND grp = 'above_scale' AND r_energy IS NULL,
        why_missing('revenue_per_energy', revenue_per_energy, b_energy), NULL),
@@ -149,7 +153,7 @@ SELECT
   p_tax AS points_tax_per_mu, p_energy AS points_revenue_per_energy,
   p_emission AS points_revenue_per_emission, p_rd AS points_rd_intensity,
   p_labour AS points_labour_productivity
-FROM k
+FROM m
 ORDER BY CASE grp WHEN 'above_scale' THEN 0 WHEN 'below_scale' THEN 1 ELSE 2 END,
          rank NULLS LAST, uscc
 """

@@ -350,10 +350,10 @@ class Group(_Model):
     def _weights(self) -> Group:
         total = sum(it.weight for it in self.items)
         local = sum(it.weight for it in self.items if it.local)
-        if self.total_weight is not None and abs(total - self.total_weight) > 1e-9:
-            raise ValueError(f"the items' weights sum to {total:g}, not total_weight {self.total_weight:g}")
         if self.local_weight is not None and abs(local - self.local_weight) > 1e-9:
             raise ValueError(f"the local items' weights sum to {local:g}, not local_weight {self.local_weight:g}")
+        if self.total_weight is not None and abs(total - self.total_weight) > 1e-9:
+            raise ValueError(f"the items' weights sum to {total:g}, not total_weight {self.total_weight:g}")
         if self.local_weight is None and local:
             raise ValueError("items marked `local` need the group's `local_weight` budget")
         return self

@@ -21,6 +21,8 @@ from mujun import api
 from mujun.catalog.industries import chain_of
 from mujun.errors import WorkspaceError
 from mujun.schemes import LoadedScheme, builtin_ids, load
+from mujun.schemes.describe import band_rule, classification_notes, override_effect
+from mujun.schemes.model import Classification
 from mujun.views.base import Reader
 
 NO_CLASS = "-"
@@ -85,13 +87,24 @@ def resolve(reader: Reader, scheme_id: str, run_id: str | None = None) -> Loaded
     return reader.scheme(str(used["run_id"]))
 
 
-def describe(loaded: LoadedScheme) -> dict[str, Any]:
+def describe(loaded: LoadedScheme, lang: str = "zh") -> dict[str, Any]:
     """The scheme as plain data for the page: its model (by alias) plus each group's effective
-    classification and each item's indicator, so the template can write every rule out in words."""
+    classification with every band's rule in words (``rules``, ``notes``: mujun.schemes.describe) and
+    each item's indicator, so the template can write every rule out in words."""
     s = loaded.scheme
     data = s.model_dump(mode="json", by_alias=True)
+
+    def words(cls: Classification, raw: dict[str, Any]) -> dict[str, Any]:
+        raw["rules"] = [band_rule(cls, b, s, lang) for b in cls.bands]
+        raw["notes"] = classification_notes(cls, lang)
+        return raw
+
+    words(s.classification, data["classification"])
+    for ov, raw in zip(s.overrides, data["overrides"], strict=True):
+        raw["effect_text"] = override_effect(ov, lang)
     for g, raw in zip(s.groups, data["groups"], strict=True):
-        raw["effective_classification"] = s.group_classification(g).model_dump(mode="json", by_alias=True)
+        cls = s.group_classification(g)
+        raw["effective_classification"] = words(cls, cls.model_dump(mode="json", by_alias=True))
         raw["own_classification"] = g.classification is not None
         raw["total_weight"] = sum(it.weight for it in g.items)
         for item in raw["items"]:

@@ -91,7 +91,7 @@ def scheme(request: Request, scheme_id: str) -> dict[str, Any]:
         loaded = _resolve(r, scheme_id, run_id)
         use = vs.workspace_schemes(r).get(scheme_id, {})
     return {
-        "scheme": vs.describe(loaded),
+        "scheme": vs.describe(loaded, lang_of(request)),
         "builtin": scheme_id in builtin_ids(),
         "run": run_id,
         "usage": use,
