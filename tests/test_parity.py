@@ -111,9 +111,18 @@ def test_parity_fixture_exercises_every_feature(results: dict[str, dict[str, Eva
     assert {g.id for g in ev.scheme.scheme.groups} <= set(t["group"].to_pylist())
     codes = _codes(t)
     s = ev.scheme.scheme
-    assert {r.code for r in [*s.statuses, *s.bonus, *s.penalty, *s.overrides]} <= codes
+    assert {r.code for r in [*s.statuses, *s.bonus, *s.penalty, *s.overrides, *s.awards]} <= codes
     assert any(c.startswith("MISSING(") for c in codes)
-    assert any(c.startswith("BENCHMARK-MISSING(") for c in codes)
+    assert any(c.startswith("BENCHMARK-FALLBACK(") for c in codes)
+    assert {"SCOPE-POOLED", "NO-LAND"} <= codes
+    assert any(r["status"] == "graded" and "NO-LAND" in r["reason_codes"] for r in rows)  # re-weighted
+    # count rules: the two-stage A of below_scale takes some firms ranked below the first 15 % by score
+    below = [r for r in rows if r["group"] == "below_scale" and r["status"] == "graded"]
+    n_a = sum(1 for r in below if r["_band_n"] == 1)
+    assert n_a and any(r["rank"] > n_a for r in below if r["_band_n"] == 1)
+    # the at-most quota on light_industry's A binds: some firms scoring >= 100 are banded B
+    light_graded = [r for r in rows if r["group"] == "light_industry" and r["status"] == "graded"]
+    assert any(r["total_score"] >= 100 and r["_band_n"] == 2 for r in light_graded)
 
     # Each override effect changes some class away from its band.
     def changed(code: str) -> list[dict]:
@@ -124,7 +133,7 @@ def test_parity_fixture_exercises_every_feature(results: dict[str, dict[str, Eva
         ]
 
     assert any(r["class"] == "D" for r in changed("VETO-SAFETY") + changed("THRESHOLD-TAX"))
-    assert changed("CAP-ENV") and changed("FLOOR-SPECIALIZED")
+    assert changed("CAP-ENV") and changed("FLOOR-SPECIALIZED") and changed("UP-RD") and changed("DOWN-ENERGY")
     # Zero-range minmax, prior-year benchmark, bonus and penalty caps, ties broken by the tie-break.
     light = [r for r in rows if r["group"] == "light_industry" and r["_outcome"] == "graded"]
     assert any(r["_lo_light_industry__revenue_per_mu"] == r["_hi_light_industry__revenue_per_mu"] for r in light)
