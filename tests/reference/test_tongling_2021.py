@@ -110,8 +110,10 @@ def test_exempt_utility_and_below_scale(plain):
     row = plain[uscc(21)]
     assert (row["status"], row["reason_codes"]) == ("exempt", "EXEMPT-UTILITY")
     assert pd.isna(row["class"]) and pd.isna(row["rank"])
-    # 规下 on 5 亩 (含): tax per mu 2, 4, 6, mean 4 → 50, 100, 150 points; N = 3: A rank ≤ floor(0.6) = 0,
-    # B rank ≤ floor(1.95) = 1, C rank ≤ floor(2.85) = 2, D rank 3
+    # 规下 on 5 亩 (含): tax per mu 2, 4, 6, mean 4 → 50, 100, 150 points; N = 3 < 5 (min_scope): by bands
+    # the best would be B (A rank ≤ floor(0.6) = 0), so they are scored and not classed
     assert [plain[uscc(i)]["total_score"] for i in (22, 23, 24)] == [approx(50.0), approx(100.0), approx(150.0)]
-    assert [plain[uscc(i)]["class"] for i in (24, 23, 22)] == ["B", "C", "D"]
+    for i in (22, 23, 24):
+        assert (plain[uscc(i)]["status"], plain[uscc(i)]["reason_codes"]) == ("not_graded", "SCOPE-TOO-SMALL")
+        assert pd.isna(plain[uscc(i)]["class"])
     assert pd.isna(plain[uscc(25)]["group"])
