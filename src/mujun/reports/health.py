@@ -1,13 +1,15 @@
-"""The data-health report of one import: printed summary and xlsx (the JSON is the report dict itself)."""
+"""The data-health report of one import: printed summary and xlsx (the JSON is the report dict itself).
+
+The xlsx copies raw department cells (an issue's value): they are written as text, never as a formula
+(:mod:`mujun.reports.safe_cells`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-import xlsxwriter
-
 from mujun.catalog.catalog import severity_label, sheet_headers
+from mujun.reports.safe_cells import workbook, write_cell
 from mujun.reports.writers import FIXED_TIME
 
 
@@ -33,34 +35,34 @@ def write_health_xlsx(report: dict[str, Any], path: str | Path) -> Path:
     """Sheets: 概况 (per file), 检查项 (per check), 问题明细 (every issue with file/sheet/row/column/value)."""
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
-    wb = xlsxwriter.Workbook(str(p))
+    wb = workbook(p)
     wb.set_properties({"title": f"数据体检 {report['import_id']}", "created": FIXED_TIME, "author": "mujun"})
     head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
     ws = wb.add_worksheet("概况")
     for j, h in enumerate(sheet_headers("health_files")):
-        ws.write(0, j, h, head)
+        write_cell(ws, 0, j, h, head)
     for i, f in enumerate(report["files"], start=1):
         row = [f["file"], f["spec"], f["rows_read"], f["rows_accepted"], f["rows_quarantined"], len(f["issues"])]
         for j, v in enumerate(row):
-            ws.write(i, j, v)
+            write_cell(ws, i, j, v)
     ws.set_column(0, 0, 50)
     ws = wb.add_worksheet("检查项")
     for j, h in enumerate(sheet_headers("health_checks")):
-        ws.write(0, j, h, head)
+        write_cell(ws, 0, j, h, head)
     for i, (code, c) in enumerate(report["summary"]["checks"].items(), start=1):
         for j, v in enumerate([code, severity_label(c["severity"]), c["count"], "\n".join(c["examples"])]):
-            ws.write(i, j, v)
+            write_cell(ws, i, j, v)
     ws.set_column(3, 3, 100)
     ws = wb.add_worksheet("问题明细")
     keys = ["code", "severity", "file", "sheet", "row", "column", "value", "message"]
     for j, h in enumerate(sheet_headers("health_issues")):
-        ws.write(0, j, h, head)
+        write_cell(ws, 0, j, h, head)
     issues = [i for f in report["files"] for i in f["issues"]] + report["cross_checks"]
     for i, issue in enumerate(issues, start=1):
         for j, k in enumerate(keys):
             v = issue.get(k)
             if v is not None:
-                ws.write(i, j, severity_label(v) if k == "severity" else v)
+                write_cell(ws, i, j, severity_label(v) if k == "severity" else v)
     ws.autofilter(0, 0, max(len(issues), 1), len(keys) - 1)
     ws.set_column(7, 7, 100)
     wb.close()

@@ -4,7 +4,8 @@
 :func:`write_publicity_xlsx` writes an :class:`Evaluation` (``mujun demo``); :func:`build_list` and
 :func:`publicity_list_xlsx` make the list the web app publishes from rows read through a scope-aware
 ``Reader`` (graded firms, already in published order), with the title, notes and objection period of
-``catalog/publicity.yaml`` (configuration: city name, wording, contact)."""
+``catalog/publicity.yaml`` (configuration: city name, wording, contact). Names, counties and titles are
+written as text, never as formulas (:mod:`mujun.reports.safe_cells`)."""
 
 from __future__ import annotations
 
@@ -17,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import xlsxwriter
 import yaml
 
 from mujun.catalog.catalog import sheet_headers
+from mujun.reports.safe_cells import merge_text, workbook, write_cell
 from mujun.reports.writers import FIXED_TIME
 from mujun.runs.result import Evaluation
 
@@ -29,7 +30,7 @@ def write_publicity_xlsx(ev: Evaluation, path: str | Path) -> Path:
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     rows = ev.to_arrow().to_pylist()
-    wb = xlsxwriter.Workbook(str(p))
+    wb = workbook(p)
     wb.set_properties({"title": f"{ev.year}年度亩产效益评价结果公示", "created": FIXED_TIME, "author": "mujun"})
     title = wb.add_format({"bold": True, "font_size": 14, "align": "center"})
     head = wb.add_format({"bold": True, "border": 1, "align": "center", "bg_color": "#DDEBF7"})
@@ -40,19 +41,19 @@ def write_publicity_xlsx(ev: Evaluation, path: str | Path) -> Path:
         part = [r for r in rows if r["group"] == g.id and r["class"] is not None]
         part.sort(key=lambda r: (r["rank"] is None, r["rank"] or 0, r["uscc"]))
         ws = wb.add_worksheet(g.label[:31])
-        ws.merge_range(0, 0, 0, len(headers) - 1, f"{ev.year}年度工业企业亩产效益评价结果（{g.label}）", title)
+        merge_text(ws, 0, 0, 0, len(headers) - 1, f"{ev.year}年度工业企业亩产效益评价结果（{g.label}）", title)
         for j, h in enumerate(headers):
-            ws.write(1, j, h, head)
+            write_cell(ws, 1, j, h, head)
         for i, r in enumerate(part, start=1):
             ws.write_number(i + 1, 0, i, cell)
-            ws.write(i + 1, 1, r["name"], cell)
-            ws.write_string(i + 1, 2, r["uscc"], cell)
-            ws.write(i + 1, 3, r["county"] or "", cell)
+            write_cell(ws, i + 1, 1, r["name"], cell)
+            write_cell(ws, i + 1, 2, r["uscc"], cell)
+            write_cell(ws, i + 1, 3, r["county"] or "", cell)
             if r["total_score"] is None:
-                ws.write(i + 1, 4, "", cell)
+                write_cell(ws, i + 1, 4, "", cell)
             else:
                 ws.write_number(i + 1, 4, r["total_score"], score)
-            ws.write(i + 1, 5, r["class"], cell)
+            write_cell(ws, i + 1, 5, r["class"], cell)
         ws.set_column(1, 1, 40)
         ws.set_column(2, 2, 22)
         ws.set_column(3, 3, 12)
@@ -176,7 +177,7 @@ def publicity_list_xlsx(doc: PublicityList) -> bytes:
     """The list as xlsx: one sheet per section — title, run note (and SYNTHETIC note), the six headers,
     the rows numbered 1..n, then the objection text, issuer and date. Missing scores read "—"."""
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+    wb = workbook(buf, {"in_memory": True})
     wb.set_properties({"title": doc.title, "created": FIXED_TIME, "author": "mujun"})
     title = wb.add_format({"bold": True, "font_size": 14, "align": "center", "valign": "vcenter", "text_wrap": True})
     note = wb.add_format({"font_size": 10, "text_wrap": True, "valign": "top"})
@@ -190,31 +191,31 @@ def publicity_list_xlsx(doc: PublicityList) -> bytes:
     for sec in sections:
         ws = wb.add_worksheet((sec.label or "公示名单")[:31])
         ws.set_row(0, 36)
-        ws.merge_range(0, 0, 0, last, sec.title, title)
+        merge_text(ws, 0, 0, 0, last, sec.title, title)
         row = 1
         for text, fmt in ((doc.run_note, note), (doc.synthetic_note, warn)):
             if text:
-                ws.merge_range(row, 0, row, last, text, fmt)
+                merge_text(ws, row, 0, row, last, text, fmt)
                 row += 1
         for j, h in enumerate(doc.headers):
-            ws.write(row, j, h, head)
+            write_cell(ws, row, j, h, head)
         ws.repeat_rows(row)
         ws.freeze_panes(row + 1, 0)
         for r in sec.rows:
             row += 1
             ws.write_number(row, 0, r["seq"], centre)
-            ws.write(row, 1, r["name"], cell)
-            ws.write_string(row, 2, r["uscc"], cell)
-            ws.write(row, 3, r["county"] or "—", centre)
+            write_cell(ws, row, 1, r["name"], cell)
+            write_cell(ws, row, 2, r["uscc"], cell)
+            write_cell(ws, row, 3, r["county"] or "—", centre)
             if r["score"] is None:
-                ws.write(row, 4, "—", centre)
+                write_cell(ws, row, 4, "—", centre)
             else:
                 ws.write_number(row, 4, float(r["score"]), score)
-            ws.write(row, 5, r["klass"] or "—", centre)
+            write_cell(ws, row, 5, r["klass"] or "—", centre)
         for text in ("", doc.objection, doc.issuer, doc.date):
             row += 1
             if text:
-                ws.merge_range(row, 0, row, last, text, note)
+                merge_text(ws, row, 0, row, last, text, note)
         ws.set_row(row - 2, 48)
         for j, width in enumerate((7, 44, 22, 12, 10, 10)):
             ws.set_column(j, j, width)

@@ -2,7 +2,8 @@
 
 Headers are given by the caller (Chinese by default); missing values stay empty cells (never 0);
 booleans read 是/否; numbers stay numbers. xlsx files carry a fixed creation time so the same view gives
-the same bytes; a first row can carry a note (e.g. which run, which filters, SYNTHETIC).
+the same bytes; a first row can carry a note (e.g. which run, which filters, SYNTHETIC). Text is never a
+formula: string cells in xlsx, a leading quote on = + - @ tab CR text in CSV (:mod:`mujun.reports.safe_cells`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import math
 from typing import Any
 
 import pyarrow as pa
-import xlsxwriter
+
+from mujun.reports.safe_cells import csv_text, workbook, write_cell
 
 FIXED_TIME = dt.datetime(2000, 1, 1)
 
@@ -29,22 +31,22 @@ def _cell(v: Any) -> Any:
 
 def xlsx_bytes(table: pa.Table, headers: list[str], sheet: str = "结果", note: str = "") -> bytes:
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "nan_inf_to_errors": True})
+    wb = workbook(buf, {"in_memory": True, "nan_inf_to_errors": True})
     wb.set_properties({"created": FIXED_TIME})
     ws = wb.add_worksheet(sheet[:31])
     head = wb.add_format({"bold": True, "bg_color": "#DDE5F0", "border": 1, "text_wrap": True})
     row0 = 0
     if note:
-        ws.write(0, 0, note)
+        write_cell(ws, 0, 0, note)
         row0 = 1
     for j, h in enumerate(headers):
-        ws.write(row0, j, h, head)
+        write_cell(ws, row0, j, h, head)
         ws.set_column(j, j, max(8, min(40, len(h) * 2 + 2)))
     for i, rec in enumerate(table.to_pylist(), start=row0 + 1):
         for j, v in enumerate(rec.values()):
             c = _cell(v)
             if c is not None:
-                ws.write(i, j, c)
+                write_cell(ws, i, j, c)
     ws.freeze_panes(row0 + 1, 0)
     ws.autofilter(row0, 0, row0 + table.num_rows, max(0, len(headers) - 1))
     wb.close()
@@ -54,7 +56,7 @@ def xlsx_bytes(table: pa.Table, headers: list[str], sheet: str = "结果", note:
 def csv_bytes(table: pa.Table, headers: list[str]) -> bytes:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(headers)
+    w.writerow([csv_text(h) for h in headers])
     for rec in table.to_pylist():
-        w.writerow(["" if (c := _cell(v)) is None else c for v in rec.values()])
+        w.writerow(["" if (c := _cell(v)) is None else csv_text(c) for v in rec.values()])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")

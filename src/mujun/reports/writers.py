@@ -1,5 +1,8 @@
 """Write an evaluation to .csv (UTF-8 with BOM, for Excel), .parquet, or .xlsx (Chinese headers).
 
+Text is never a formula: xlsx text cells are strings and CSV text starting with = + - @ tab or CR is
+quoted (:mod:`mujun.reports.safe_cells`); the Parquet file holds the data as it is.
+
 The same result always gives the same bytes: rows come in the engine's declared order, the xlsx
 creation time is fixed, Parquet and CSV carry no clock.
 """
@@ -16,6 +19,7 @@ import xlsxwriter
 
 from mujun.catalog import catalog
 from mujun.errors import InputError
+from mujun.reports.safe_cells import csv_table, workbook, write_cell
 from mujun.runs.result import CUTOFF_COLUMNS, Evaluation
 
 FIXED_TIME = dt.datetime(2000, 1, 1)
@@ -33,7 +37,7 @@ def write_result(ev: Evaluation, path: str | Path) -> Path:
     if suffix == ".csv":
         with p.open("wb") as fh:
             fh.write(BOM)
-            pacsv.write_csv(table, fh, pacsv.WriteOptions(quoting_style="needed"))
+            pacsv.write_csv(csv_table(table), fh, pacsv.WriteOptions(quoting_style="needed"))
     elif suffix == ".parquet":
         pq.write_table(table, p, compression="zstd")
     else:
@@ -75,7 +79,7 @@ def write_xlsx(ev: Evaluation, path: Path) -> None:
     """One sheet per group (firms in no group on their own sheet), then cut-offs and the run facts."""
     table = ev.to_arrow()
     rows = table.to_pylist()
-    wb = xlsxwriter.Workbook(str(path), {"nan_inf_to_errors": True})
+    wb = workbook(path, {"nan_inf_to_errors": True})
     wb.set_properties({"title": ev.scheme.scheme.title, "created": FIXED_TIME, "author": "mujun"})
     head = wb.add_format({"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#DDEBF7", "border": 1})
     num = wb.add_format({"num_format": "0.00"})
@@ -89,7 +93,7 @@ def write_xlsx(ev: Evaluation, path: Path) -> None:
         ws = wb.add_worksheet(_sheet_name(label, used))
         ws.freeze_panes(1, 2)
         for j, col in enumerate(cols):
-            ws.write(0, j, column_label(ev, col), head)
+            write_cell(ws, 0, j, column_label(ev, col), head)
             ws.set_column(j, j, 22 if col in ("uscc", "name") else 12)
         for i, r in enumerate(part, start=1):
             for j, col in enumerate(cols):
@@ -101,7 +105,7 @@ def write_xlsx(ev: Evaluation, path: Path) -> None:
                 if isinstance(v, float):
                     ws.write_number(i, j, v, num)
                 else:
-                    ws.write(i, j, v)
+                    write_cell(ws, i, j, v)
         ws.autofilter(0, 0, len(part), len(cols) - 1)
     _cutoffs_sheet(wb, ev, head, used)
     _facts_sheet(wb, ev, used)
@@ -112,10 +116,10 @@ def _cutoffs_sheet(wb: xlsxwriter.Workbook, ev: Evaluation, head: object, used: 
     ws = wb.add_worksheet(_sheet_name("分档分数线", used))
     labels = catalog.sheet_headers("cutoffs")
     for j, text in enumerate(labels):
-        ws.write(0, j, text, head)
+        write_cell(ws, 0, j, text, head)
     for i, r in enumerate(ev.cutoffs.to_pylist(), start=1):
         for j, key in enumerate(CUTOFF_COLUMNS):
-            ws.write(i, j, r[key])
+            write_cell(ws, i, j, r[key])
     ws.set_column(1, 1, 40)
 
 
@@ -134,7 +138,10 @@ def _facts_sheet(wb: xlsxwriter.Workbook, ev: Evaluation, used: set[str]) -> Non
     ]
     facts = list(zip(catalog.sheet_headers("run_facts"), values, strict=True))
     for i, (k, v) in enumerate(facts):
-        ws.write(i, 0, k)
-        ws.write(i, 1, v)
+        write_cell(ws, i, 0, k)
+        if isinstance(v, str) and v.startswith(("http://", "https://")):
+            ws.write_url(i, 1, v)  # the scheme's source, a link on purpose
+        else:
+            write_cell(ws, i, 1, v)
     ws.set_column(0, 0, 24)
     ws.set_column(1, 1, 90)
