@@ -50,6 +50,12 @@ def expression(cond: Condition, resolve: Resolver) -> ir.Value:
     return _compile(cond.tree.body, resolve)
 
 
+def _real(x: ir.Value) -> ir.Value:
+    """Arithmetic is in double precision: an integer product (``year * year * ...``) would overflow INT64
+    and stop the run, where a double only grows towards infinity, which compares like any number."""
+    return x.cast("float64") if isinstance(x, ir.IntegerValue) else x
+
+
 def _bool(e: ir.Value) -> ir.BooleanValue:
     return e.fill_null(False)  # type: ignore[union-attr,return-value]
 
@@ -68,7 +74,7 @@ def _compile(node: ast.expr, resolve: Resolver) -> ir.Value:
         return out
     if isinstance(node, ast.UnaryOp):
         inner = _compile(node.operand, resolve)
-        return ~_bool(inner) if isinstance(node.op, ast.Not) else -inner  # type: ignore[operator]
+        return ~_bool(inner) if isinstance(node.op, ast.Not) else -_real(inner)  # type: ignore[operator]
     if isinstance(node, ast.Compare):
         left = _compile(node.left, resolve)
         out_parts = []
@@ -87,7 +93,7 @@ def _compile(node: ast.expr, resolve: Resolver) -> ir.Value:
             out = out & p
         return out
     if isinstance(node, ast.BinOp):
-        return _ARITH[type(node.op)](_compile(node.left, resolve), _compile(node.right, resolve))
+        return _ARITH[type(node.op)](_real(_compile(node.left, resolve)), _real(_compile(node.right, resolve)))
     if isinstance(node, ast.Name):
         return resolve(node.id)
     if isinstance(node, ast.Constant):
@@ -155,9 +161,15 @@ def round_half_up(x: ir.NumericValue, decimals: int) -> ir.FloatingValue:
 
     The 1e-9 absorbs binary representation error, so that 2.675 rounds to 2.68 as a person expects.
     The same IEEE operations run on every engine, so the result is identical on DuckDB and Spark.
+
+    The floor is an INT64; where |x| * 10^d reaches 1e15 (an extreme score), a double has no digits left
+    after the d-th decimal to round away, so |x| is kept as it is rather than overflowing the INT64.
     """
     scale = float(10**decimals)
-    mag = ((x.abs() * scale) + 0.5 + 1e-9).floor().cast("float64") / scale
+    scaled = x.abs() * scale
+    small = scaled < 1e15  # NaN and infinity: not small, kept as they are
+    floored = (ibis.ifelse(small, scaled, 0.0) + 0.5 + 1e-9).floor().cast("float64") / scale
+    mag = ibis.ifelse(small, floored, x.abs())
     return ibis.ifelse(x < 0, -mag, mag)
 
 
@@ -171,6 +183,9 @@ def clip(x: ir.FloatingValue, lo: float | None, hi: float | None) -> ir.Floating
     return out
 
 
+EXACT_BOUND = 1e14  # |x| below which exact_mean sums exactly: 1e8 such values stay inside DECIMAL(38, 16)
+
+
 def exact_mean(x: ir.FloatingValue, group_by: list[ir.Value] | None = None) -> ir.FloatingValue:
     """Mean of x summed exactly as DECIMAL(38, 16), so that no row order changes a single bit.
 
@@ -178,9 +193,19 @@ def exact_mean(x: ir.FloatingValue, group_by: list[ir.Value] | None = None) -> i
     not fixed; the decimal sum is exact, then divided once in double precision. Values are rounded to
     1e-16 before summing (far below any published precision). With group_by it is a window mean;
     without, an aggregate. No values gives NULL.
+
+    DECIMAL(38, 16) holds less than 1e22, and a value beyond it (an absurd ratio of an extreme input,
+    infinity) would stop the run with a cast error, and a sum beyond it overflows. So only values below
+    ``EXACT_BOUND`` are cast, and where any value of the group reaches it the mean is the plain double
+    mean instead (the exact sum of the values below the bound is then discarded).
     """
-    total = x.cast(dt.Decimal(38, 16)).sum()
+    small = x.abs() < EXACT_BOUND
+    total = ibis.ifelse(small, x, 0.0).cast(dt.Decimal(38, 16)).sum()
+    plain = x.sum()
+    largest = x.abs().max()
     count = x.count()
     if group_by is not None:
-        total, count = total.over(group_by=group_by), count.over(group_by=group_by)
-    return total.cast("float64") / count.cast("float64").nullif(0.0)
+        total, plain, largest, count = (e.over(group_by=group_by) for e in (total, plain, largest, count))
+    exact = largest < EXACT_BOUND  # NULL without values: the mean is NULL either way
+    summed = ibis.ifelse(exact, total.cast("float64"), plain)
+    return summed / count.cast("float64").nullif(0.0)

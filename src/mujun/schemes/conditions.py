@@ -11,13 +11,30 @@ Allowed: ``and or not``, comparisons (``== != < <= > >= in``, ``not in``), ``+ -
 strings, lists of constants, and the functions in ``FUNCTIONS``. A missing boolean field counts as
 false; a comparison with a missing value is false. Parsing checks every name against the names the
 context allows and suggests the closest one.
+
+Limits (hostile schemes, issue 10): a condition has at most ``MAX_TEXT`` characters, ``MAX_NODES``
+expression nodes (names, constants, operations, calls, list elements) and ``MAX_DEPTH`` levels of
+nesting (of the tree, where ``a + b + c`` is two levels of ``+``, and of brackets), and every number in
+it is at most ``MAX_CONSTANT`` in magnitude. Whatever passes them compiles on DuckDB and Spark without
+running into Python's recursion limit; whatever breaks one is a :class:`ConditionError` with ``limit``.
+With ``types`` (name: number, text, bool or date), parsing also checks that every operation gets the
+kinds of values it works on, so that a checked condition cannot fail later in the engine.
 """
 
 from __future__ import annotations
 
 import ast
 import difflib
+import io
+import math
+import tokenize
+from collections.abc import Mapping
 from dataclasses import dataclass
+
+MAX_TEXT = 2000  # characters of a condition
+MAX_NODES = 200  # expression nodes of its tree
+MAX_DEPTH = 32  # nesting levels: of the tree, and of brackets
+MAX_CONSTANT = 1e15  # magnitude of a number written in a condition
 
 FUNCTIONS = {
     "missing": 1,  # missing(x): x is NULL
@@ -59,11 +76,18 @@ _NODES = (
 
 
 class ConditionError(ValueError):
-    """A condition that does not parse or names something unknown; ``suggestion`` may help."""
+    """A condition that does not parse or names something unknown; ``suggestion`` may help.
 
-    def __init__(self, detail: str, suggestion: str | None = None) -> None:
+    ``limit`` is set when the condition breaks one of the size limits: (kind, found, allowed), kind one
+    of ``text`` (characters), ``nodes``, ``depth`` or ``constant``.
+    """
+
+    def __init__(
+        self, detail: str, suggestion: str | None = None, limit: tuple[str, object, object] | None = None
+    ) -> None:
         self.detail = detail
         self.suggestion = suggestion
+        self.limit = limit
         super().__init__(detail)
 
 
@@ -76,30 +100,178 @@ class Condition:
     names: frozenset[str]
 
 
-def parse(text: str, known: set[str]) -> Condition:
-    """Parse ``text``; every name must be in ``known`` (fields, indicators, context names)."""
-    try:
-        tree = ast.parse(text.strip(), mode="eval")
-    except SyntaxError as exc:
-        raise ConditionError(f"条件“{text}”语法错误：{exc.msg}") from None
+def parse(text: str, known: set[str], types: Mapping[str, str] | None = None) -> Condition:
+    """Parse ``text``; every name must be in ``known`` (fields, indicators, context names).
+
+    With ``types`` (the kind of each known name: ``number``, ``text``, ``bool`` or ``date``), the
+    condition is also type-checked and must give a true/false value.
+    """
+    tree = _parse_bounded(text)
     names: set[str] = set()
+    callees = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
     for node in ast.walk(tree):
         if not isinstance(node, _NODES):
             raise ConditionError(f"条件“{text}”中不允许使用 {type(node).__name__}")
         if isinstance(node, ast.Call):
             _check_call(node, text)
-        elif isinstance(node, ast.Name) and not _is_callee(node, tree):
+        elif isinstance(node, ast.Name) and id(node) not in callees:
             if node.id not in known:
                 close = difflib.get_close_matches(node.id, sorted(known), n=1, cutoff=0.6)
                 raise ConditionError(f"条件“{text}”中的名称 `{node.id}` 未知", close[0] if close else None)
             names.add(node.id)
-        elif isinstance(node, ast.Constant) and not isinstance(node.value, int | float | str | bool):
-            raise ConditionError(f"条件“{text}”中的常量 {node.value!r} 不被支持")
+        elif isinstance(node, ast.Constant):
+            if isinstance(node.value, bool | str):
+                continue
+            if not isinstance(node.value, int | float):
+                raise ConditionError(f"条件“{text}”中的常量 {node.value!r} 不被支持")
+            if not math.isfinite(node.value) or abs(node.value) > MAX_CONSTANT:
+                raise ConditionError(
+                    f"条件“{text}”中的数 {node.value!r} 超出上限 {MAX_CONSTANT:g}",
+                    limit=("constant", node.value, MAX_CONSTANT),
+                )
+    if types is not None:
+        kind = _Types(text, types).of(tree.body)
+        if kind != "bool":
+            raise ConditionError(f"条件“{text}”须给出真假值（比较、and/or/not、布尔字段），而不是{_KIND_ZH[kind]}")
     return Condition(text=text, tree=tree, names=frozenset(names))
 
 
-def _is_callee(node: ast.Name, tree: ast.Expression) -> bool:
-    return any(isinstance(n, ast.Call) and n.func is node for n in ast.walk(tree))
+def _parse_bounded(text: str) -> ast.Expression:
+    """``ast.parse`` within the limits: length first, brackets before parsing, then the tree's size and depth."""
+    if len(text) > MAX_TEXT:
+        raise ConditionError(f"条件长 {len(text)} 个字符，超过上限 {MAX_TEXT}", limit=("text", len(text), MAX_TEXT))
+    brackets = _bracket_depth(text.strip())
+    if brackets > MAX_DEPTH:
+        raise ConditionError(
+            f"条件的括号嵌套 {brackets} 层，超过上限 {MAX_DEPTH}", limit=("depth", brackets, MAX_DEPTH)
+        )
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise ConditionError(f"条件“{text}”语法错误：{exc.msg}") from None
+    except (RecursionError, MemoryError):  # the limits above keep it from happening; never an internal error
+        raise ConditionError(f"条件过于复杂，超过上限 {MAX_NODES} 个节点", limit=("nodes", "?", MAX_NODES)) from None
+    nodes, depth = _size(tree)
+    if nodes > MAX_NODES:
+        raise ConditionError(f"条件有 {nodes} 个节点，超过上限 {MAX_NODES}", limit=("nodes", nodes, MAX_NODES))
+    if depth > MAX_DEPTH:
+        raise ConditionError(f"条件嵌套 {depth} 层，超过上限 {MAX_DEPTH}", limit=("depth", depth, MAX_DEPTH))
+    return tree
+
+
+def _bracket_depth(text: str) -> int:
+    """The deepest nesting of ( [ { outside string literals (an unterminated string: as far as it got)."""
+    depth = deepest = 0
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type == tokenize.OP and tok.string in "([{":
+                depth += 1
+                deepest = max(deepest, depth)
+            elif tok.type == tokenize.OP and tok.string in ")]}":
+                depth -= 1
+    except (tokenize.TokenError, SyntaxError):
+        pass  # ast.parse reports it
+    return deepest
+
+
+def _size(tree: ast.Expression) -> tuple[int, int]:
+    """(expression nodes, nesting depth) of ``tree``, without recursion."""
+    nodes = deepest = 0
+    stack: list[tuple[ast.AST, int]] = [(tree.body, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, ast.expr):
+            nodes += 1
+            deepest = max(deepest, depth)
+            depth += 1
+        stack.extend((child, depth) for child in ast.iter_child_nodes(node))
+    return nodes, deepest
+
+
+_KIND_ZH = {"number": "数值", "text": "文本", "bool": "真假值", "date": "日期", "list": "列表"}
+
+
+class _Types:
+    """The kind of each node of a checked condition (recursion bounded by ``MAX_DEPTH``)."""
+
+    def __init__(self, text: str, types: Mapping[str, str]) -> None:
+        self.text = text
+        self.types = types
+
+    def fail(self, what: str) -> ConditionError:
+        return ConditionError(f"条件“{self.text}”中{what}")
+
+    def want(self, node: ast.expr, kinds: tuple[str, ...], what: str) -> str:
+        kind = self.of(node)
+        if kind not in kinds:
+            wanted = "或".join(_KIND_ZH[k] for k in kinds)
+            raise self.fail(f"{what}须为{wanted}，`{ast.unparse(node)}` 是{_KIND_ZH[kind]}")
+        return kind
+
+    def of(self, node: ast.expr) -> str:
+        if isinstance(node, ast.Constant):
+            return "bool" if isinstance(node.value, bool) else "text" if isinstance(node.value, str) else "number"
+        if isinstance(node, ast.Name):
+            return self.types.get(node.id, "number")
+        if isinstance(node, ast.List | ast.Tuple):
+            raise self.fail(f"列表 `{ast.unparse(node)}` 只能用在 in / not in 的右边或 startswith() 中")
+        if isinstance(node, ast.BoolOp):
+            for v in node.values:
+                self.want(v, ("bool",), "and / or 的每个运算对象")
+            return "bool"
+        if isinstance(node, ast.UnaryOp):
+            if isinstance(node.op, ast.Not):
+                self.want(node.operand, ("bool",), "not 的运算对象")
+                return "bool"
+            self.want(node.operand, ("number",), "负号的运算对象")
+            return "number"
+        if isinstance(node, ast.BinOp):
+            self.want(node.left, ("number",), "+ - * / 的运算对象")
+            self.want(node.right, ("number",), "+ - * / 的运算对象")
+            return "number"
+        if isinstance(node, ast.Compare):
+            return self._compare(node)
+        if isinstance(node, ast.Call):
+            return self._call(node)
+        raise self.fail(f"不允许使用 {type(node).__name__}")
+
+    def _compare(self, node: ast.Compare) -> str:
+        left = self.of(node.left)
+        for op, right_node in zip(node.ops, node.comparators, strict=True):
+            if isinstance(op, ast.In | ast.NotIn):
+                for c in _list_constants(right_node, self):
+                    if self.of(c) != left:
+                        raise self.fail(f"in 列表中的 {ast.unparse(c)} 与 `{ast.unparse(node.left)}` 类型不同")
+                continue
+            right = self.of(right_node)
+            ordered = not isinstance(op, ast.Eq | ast.NotEq)
+            if right != left or (ordered and left == "bool"):
+                raise self.fail(f"比较 `{ast.unparse(node)}` 的两边类型不符（{_KIND_ZH[left]}与{_KIND_ZH[right]}）")
+            left = right
+        return "bool"
+
+    def _call(self, node: ast.Call) -> str:
+        fn = node.func.id  # type: ignore[attr-defined]  # _check_call ran first
+        if fn in ("missing", "present"):
+            return "bool"
+        arg = node.args[0]
+        if fn == "startswith":
+            self.want(arg, ("text",), "startswith() 的第一个参数")
+            for c in _list_constants(node.args[1], self):
+                if self.of(c) != "text":
+                    raise self.fail("startswith() 的前缀须为文本")
+            return "bool"
+        self.want(arg, ("date",), f"{fn}() 的参数")
+        return "number"
+
+
+def _list_constants(node: ast.expr, types: _Types) -> list[ast.expr]:
+    """The constants of a list (or a single constant) on the right of ``in`` or in ``startswith``."""
+    elts = node.elts if isinstance(node, ast.List | ast.Tuple) else [node]
+    for c in elts:
+        if not isinstance(c, ast.Constant):
+            raise types.fail(f"`{ast.unparse(node)}` 须为常量或常量列表")
+    return elts
 
 
 def _check_call(node: ast.Call, text: str) -> None:

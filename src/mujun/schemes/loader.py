@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -30,6 +31,32 @@ CONTEXT_NAMES = {
     "override": {"year", "group", "total_score", "rank"},
     "award": {"year", "group", "total_score", "rank"},
 }
+
+
+# Limits of a scheme (issue 10, hostile schemes): what passes them evaluates on DuckDB and Spark without
+# an internal error. Numbers the model bounds itself (weights, caps, points, band bounds ≤ 1e6 or 1e12)
+# are not repeated here. docs/scheme-format.md, "Limits", lists them all.
+LIST_LIMITS = {
+    "indicators": 200,
+    "numerator": 20,  # fields summed in one indicator's numerator or denominator
+    "groups": 50,
+    "items": 50,  # per group
+    "statuses": 200,
+    "bonus": 200,
+    "penalty": 200,
+    "overrides": 200,
+    "awards": 200,
+    "assumptions": 200,
+    "tie_break": 20,
+    "values": 100,  # by_year benchmarks
+    "rank_items": 50,  # items summed in a rank key
+}
+FACTOR_MAX = 1e6  # |factor|: an indicator's value stays far below the exact-mean bound
+BENCHMARK_RANGE = (1e-6, 1e12)  # a fixed or published benchmark
+K_RANGE = (1e-6, 1e6)  # the multiple of a mean or best benchmark
+POINTS_MAX = 1e6  # missing: {policy: penalty, points}
+YEAR_RANGE = (1990, 2100)  # the data years of by_year benchmarks (the catalogue's year domain)
+SHARE_DENOMINATOR = 10**6  # shares and percentile bounds: at most 6 decimals (integer counts stay in INT64)
 
 
 @dataclass(frozen=True)
@@ -110,6 +137,7 @@ def loads(text: str, origin: str) -> LoadedScheme:
         scheme = m.Scheme.model_validate(data)
     except ValidationError as exc:
         raise _from_pydantic(origin, exc) from None
+    _check_limits(scheme, origin)
     conditions = _check_references(scheme, origin)
     digest = hashlib.sha256(canonical_json(scheme).encode("utf-8")).hexdigest()
     return LoadedScheme(scheme=scheme, origin=origin, sha256=digest, conditions=conditions)
@@ -147,11 +175,20 @@ def _vocabulary() -> tuple[str, ...]:
     return tuple(sorted(names))
 
 
+_BOUND_ERRORS = {"less_than_equal": "≤", "less_than": "<", "greater_than_equal": "≥", "greater_than": ">"}
+
+
 def _from_pydantic(origin: str, exc: ValidationError) -> SchemeError:
     priority = {"extra_forbidden": 0, "literal_error": 1, "union_tag_invalid": 1, "enum": 1}
     err = min(exc.errors(), key=lambda e: priority.get(e["type"], 2))
     loc = tuple(err["loc"])
     path = _key_path(loc)
+    if err["type"] in _BOUND_ERRORS:  # a number beyond the model's bound (weight: 1e308)
+        op = _BOUND_ERRORS[err["type"]]
+        bound = next(v for k, v in err.get("ctx", {}).items() if k in ("le", "lt", "ge", "gt"))
+        return _limit("SCHEME-LIMIT-NUMBER", origin, path, value=_num(err.get("input")), rule=f"x {op} {_num(bound)}")
+    if err["type"] == "finite_number":
+        return _limit("SCHEME-LIMIT-NUMBER", origin, path, value=_num(err.get("input")), rule="x finite")
     close = None
     if err["type"] == "extra_forbidden":
         close = catalog.suggest_name(str(loc[-1]), _vocabulary())
@@ -169,6 +206,100 @@ def _from_pydantic(origin: str, exc: ValidationError) -> SchemeError:
     if more:
         detail += f"（另有 {more} 处问题）"
     return _invalid(origin, path, detail, close)
+
+
+def _limit(code: str, origin: str, key_path: str, **fields: Any) -> SchemeError:
+    return SchemeError(code, file=origin, key_path=key_path or "(顶层)", **fields)
+
+
+def _num(x: object) -> str:
+    return f"{x:g}" if isinstance(x, float) else str(x)
+
+
+def _check_limits(s: m.Scheme, origin: str) -> None:
+    """List sizes, magnitudes and share precision beyond what the model bounds (see ``LIST_LIMITS``)."""
+
+    def count(path: str, items: object, kind: str) -> None:
+        n = len(items)  # type: ignore[arg-type]
+        if n > LIST_LIMITS[kind]:
+            raise _limit("SCHEME-LIMIT-LIST", origin, path, count=n, limit=LIST_LIMITS[kind])
+
+    def within(path: str, x: float | None, low: float | None, high: float) -> None:
+        if x is None:
+            return
+        ok = abs(x) <= high if low is None else low <= x <= high  # NaN: never ok
+        if not ok:
+            rule = f"|x| ≤ {_num(high)}" if low is None else f"{_num(low)} ≤ x ≤ {_num(high)}"
+            raise _limit("SCHEME-LIMIT-NUMBER", origin, path, value=_num(x), rule=rule)
+
+    def share(path: str, x: float | None) -> None:
+        if x is not None and m.fraction(x).denominator > SHARE_DENOMINATOR:
+            raise _limit("SCHEME-LIMIT-NUMBER", origin, path, value=repr(x), rule="x = k / 1000000 (≤ 6 decimals)")
+
+    def benchmark(path: str, b: m.Benchmark | None) -> None:
+        if b is None:
+            return
+        within(f"{path}.value", b.value, *BENCHMARK_RANGE)
+        within(f"{path}.k", b.k, *K_RANGE)
+        count(f"{path}.values", b.values or {}, "values")
+        for year, v in (b.values or {}).items():
+            within(f"{path}.values.{year}", float(year), *YEAR_RANGE)
+            within(f"{path}.values.{year}", v, *BENCHMARK_RANGE)
+        benchmark(f"{path}.fallback", b.fallback)
+
+    def rank_key(path: str, key: m.RankKey) -> None:
+        count(f"{path}.items", key.items or [], "rank_items")
+
+    def classification(path: str, cls: m.Classification) -> None:
+        for i, b in enumerate(cls.bands):
+            for name in ("upper", "share", "max_share", "min_share"):
+                share(f"{path}.bands[{i}].{name}", getattr(b, name))
+            if b.within is not None:
+                share(f"{path}.bands[{i}].within.pool", b.within.pool)
+                rank_key(f"{path}.bands[{i}].within.by", b.within.by)
+
+    for key in ("indicators", "groups", "statuses", "bonus", "penalty", "overrides", "awards", "assumptions"):
+        count(key, getattr(s, key), key)
+    count("tie_break", s.tie_break, "tie_break")
+    for iid, ind in s.indicators.items():
+        count(f"indicators.{iid}.numerator", ind.numerator, "numerator")
+        count(f"indicators.{iid}.denominator", ind.denominator, "numerator")
+        within(f"indicators.{iid}.factor", ind.factor, None, FACTOR_MAX)
+    classification("classification", s.classification)
+    for gi, g in enumerate(s.groups):
+        count(f"groups[{gi}].items", g.items, "items")
+        if g.classification is not None:
+            classification(f"groups[{gi}].classification", g.classification)
+        for ii, it in enumerate(g.items):
+            benchmark(f"groups[{gi}].items[{ii}].normalise.benchmark", it.normalise.benchmark)
+            within(f"groups[{gi}].items[{ii}].missing.points", it.missing.points, None, POINTS_MAX)
+    for i, aw in enumerate(s.awards):
+        rank_key(f"awards[{i}].by", aw.by)
+    for path, x in _floats(s.model_dump(by_alias=True)):
+        if not math.isfinite(x):
+            raise _limit("SCHEME-LIMIT-NUMBER", origin, path, value=_num(x), rule="x finite")
+
+
+def _floats(data: object, path: str = "") -> list[tuple[str, float]]:
+    """Every float of a dumped scheme with its key path (the dump is at most a few levels deep)."""
+    if isinstance(data, float):
+        return [(path, data)]
+    if isinstance(data, dict):
+        return [f for k, v in data.items() for f in _floats(v, f"{path}.{k}" if path else str(k))]
+    if isinstance(data, list | tuple):
+        return [f for i, v in enumerate(data) for f in _floats(v, f"{path}[{i}]")]
+    return []
+
+
+def _condition_types(names: set[str]) -> dict[str, str]:
+    """The kind of every name a condition may read: catalogue dtype, indicators and context names are numbers."""
+    kinds = {"float": "number", "int": "number", "text": "text", "bool": "bool", "date": "date"}
+    out = {}
+    for name in names:
+        f = catalog.field(name)
+        out[name] = kinds.get(f.dtype, "number") if f is not None else "number"
+    out.update({"group": "text", "year": "number", "total_score": "number", "rank": "number"})
+    return out
 
 
 def _check_references(s: m.Scheme, origin: str) -> dict[str, Condition]:
@@ -215,10 +346,28 @@ def _check_references(s: m.Scheme, origin: str) -> dict[str, Condition]:
         for i, rule in enumerate(rules):
             known = base | CONTEXT_NAMES[context] | _flag_names(rule.when)
             try:
-                conditions[f"{key}[{i}]"] = parse(rule.when, known)
+                conditions[f"{key}[{i}]"] = parse(rule.when, known, _condition_types(known))
             except ConditionError as exc:
-                raise _invalid(origin, f"{key}[{i}].when", exc.detail, exc.suggestion) from None
+                raise _condition_error(origin, f"{key}[{i}].when", exc) from None
     return conditions
+
+
+_CONDITION_LIMITS = {
+    "text": "SCHEME-LIMIT-TEXT",
+    "nodes": "SCHEME-LIMIT-NODES",
+    "depth": "SCHEME-LIMIT-DEPTH",
+    "constant": "SCHEME-LIMIT-NUMBER",
+}
+
+
+def _condition_error(origin: str, key_path: str, exc: ConditionError) -> SchemeError:
+    if exc.limit is None:
+        return _invalid(origin, key_path, exc.detail, exc.suggestion)
+    kind, found, allowed = exc.limit
+    code = _CONDITION_LIMITS[kind]
+    if kind == "constant":
+        return _limit(code, origin, key_path, value=_num(found), rule=f"|x| ≤ {_num(allowed)}")
+    return _limit(code, origin, key_path, count=found, limit=allowed)
 
 
 def _check_rank_keys(s: m.Scheme, origin: str) -> None:
