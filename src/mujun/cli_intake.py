@@ -15,6 +15,9 @@ from mujun.reports.health import summary_text, write_health_xlsx
 @click.option("--workspace", required=True, type=click.Path(file_okay=False))
 @click.option("--year", type=int, help="Data year of files that carry none (default: from the file name).")
 @click.option("--spec", help="Source spec id or YAML path (default: detected from the header).")
+@click.option("--dry-run", is_flag=True, help="Print what the import would change and write nothing.")
+@click.option("--replace", is_flag=True, help="Allow replacing rows a department-year already holds.")
+@click.option("--json", "as_json", is_flag=True, help="Print the preview (and import id) as JSON.")
 @click.option("--report-json", type=click.Path(dir_okay=False), help="Write the data-health report as JSON.")
 @click.option("--report-xlsx", type=click.Path(dir_okay=False), help="Write the data-health report as xlsx.")
 def import_cmd(
@@ -22,22 +25,162 @@ def import_cmd(
     workspace: str,
     year: int | None,
     spec: str | None,
+    dry_run: bool,
+    replace: bool,
+    as_json: bool,
     report_json: str | None,
     report_xlsx: str | None,
 ) -> None:
-    """Import department files; every row is accepted or quarantined with its reasons."""
-    from mujun.runs.intake import import_files
-    from mujun.runs.workspace import Workspace
+    """Import department files; every row is accepted or quarantined with its reasons.
 
+    The change per department and year is printed first. Rows a department-year already holds are
+    changed or removed only with --replace (else exit 2, nothing written); --dry-run writes nothing.
+    """
+    from mujun.runs.intake import import_files, plan_import
+    from mujun.runs.workspace import DB_FILE, Workspace
+
+    if dry_run:
+        if (Path(workspace) / DB_FILE).is_file():
+            with Workspace(workspace, read_only=True) as ro:
+                plan = plan_import(ro, list(files), year=year, spec=spec)
+        else:
+            plan = plan_import(None, list(files), year=year, spec=spec)
+        _show_preview(plan.preview, as_json, dry_run=True)
+        return
     with Workspace(workspace) as ws:
-        report = import_files(ws, list(files), year=year, spec=spec)
-    click.echo(summary_text(report))
+        plan = plan_import(ws, list(files), year=year, spec=spec)
+        stops = plan.preview["no_change"] or (plan.preview["needs_replace"] and not replace)
+        if stops or not as_json:
+            _show_preview(plan.preview, as_json, dry_run=False)
+        if plan.preview["no_change"]:
+            if not as_json:
+                click.echo(_t("im.pv.no_change"))
+            return
+        report = import_files(ws, list(files), year=year, spec=spec, replace=replace, plan=plan)
+    if as_json:
+        click.echo(json.dumps({**plan.preview, "import_id": report["import_id"]}, ensure_ascii=False, indent=2))
+    else:
+        click.echo(summary_text(report))
     if report_json:
         Path(report_json).parent.mkdir(parents=True, exist_ok=True)
         Path(report_json).write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
-        click.echo(f"体检报告 JSON：{report_json}")
+        click.echo(f"体检报告 JSON：{report_json}", err=as_json)
     xlsx = report_xlsx or str(Path(workspace) / "reports" / f"{report['import_id']}.xlsx")
-    click.echo(f"体检报告 xlsx：{write_health_xlsx(report, xlsx)}")
+    click.echo(f"体检报告 xlsx：{write_health_xlsx(report, xlsx)}", err=as_json)
+
+
+def _t(key: str, **values: object) -> str:
+    from mujun.catalog.text import translate
+    from mujun.errors import language
+
+    return translate(key, language(), **values)
+
+
+def _field_name(cid: str, lang: str) -> str:
+    from mujun.catalog import catalog
+
+    f = catalog.field(cid)
+    return cid if f is None else f"{f.zh if lang == 'zh' else f.en} ({cid})"
+
+
+def _show_preview(preview: dict, as_json: bool, dry_run: bool) -> None:
+    """The change per department-year, as text (or JSON)."""
+    if as_json:
+        click.echo(json.dumps(preview, ensure_ascii=False, indent=2))
+        return
+    from mujun.errors import language
+
+    lang = language()
+    click.echo(_t("im.pv.title"))
+    for g in preview["groups"]:
+        year = g["year"] if g["year"] is not None else _t("im.year_none")
+        names = _t("im.sep").join(Path(f).name for f in g["files"])
+        click.echo(_t("im.pv.group", spec=g["spec"], year=year, department=g["department"], files=names))
+        click.echo(
+            _t(
+                "im.pv.counts",
+                current=f"{g['current']['accepted']:,}",
+                incoming=f"{g['incoming']['accepted']:,}",
+                added=f"{g['added']:,}",
+                changed=f"{g['changed']:,}",
+                removed=f"{g['removed']:,}",
+                unchanged=f"{g['unchanged']:,}",
+            )
+        )
+        if g["current"]["quarantined"] or g["incoming"]["quarantined"]:
+            q_now, q_new = g["current"]["quarantined"], g["incoming"]["quarantined"]
+            click.echo(_t("im.pv.quarantine", current=f"{q_now:,}", incoming=f"{q_new:,}"))
+        if g["changed_fields"]:
+            parts = [_t("im.pv.field", label=_field_name(k, lang), n=f"{n:,}") for k, n in g["changed_fields"].items()]
+            click.echo(_t("im.pv.fields", fields=_t("im.sep").join(parts)))
+        click.echo(_t(f"im.pv.status.{g['status']}"))
+    if dry_run:
+        click.echo(_t("im.pv.dry"))
+
+
+@click.group()
+def specs() -> None:
+    """Source specs: how each department's file is recognised and read."""
+
+
+@specs.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def specs_list(as_json: bool) -> None:
+    """Every built-in spec: id, department, what it holds, key columns."""
+    from mujun.ingest.spec import all_specs
+
+    rows = [
+        {"id": s.id, "department": s.department, "title": s.title, "key_columns": s.key_fields()} for s in all_specs()
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    click.echo(_t("im.specs.head", n=len(rows)))
+    head = [_t("im.specs.id"), _t("im.specs.department"), _t("im.specs.holds"), _t("im.specs.keys")]
+    click.echo("  " + " | ".join(head))
+    for r in rows:
+        click.echo(f"  {r['id']} | {r['department']} | {r['title']} | {', '.join(r['key_columns'])}")
+
+
+@specs.command("show")
+@click.argument("spec_id")
+@click.option("--json", "as_json", is_flag=True)
+def specs_show(spec_id: str, as_json: bool) -> None:
+    """One spec: every expected header with its aliases, unit and canonical field (built-in id or path)."""
+    from mujun.catalog import catalog
+    from mujun.errors import language
+    from mujun.ingest.spec import load_spec
+
+    spec = load_spec(spec_id)
+    lang = language()
+    keys = spec.key_fields()
+    if as_json:
+        out = spec.model_dump()
+        out["key_columns"] = keys
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+        return
+    click.echo(_t("im.spec.title", id=spec.id, title=spec.title, department=spec.department))
+    rows = spec.header_rows if spec.header_rows is not None else _t("im.spec.header_auto")
+    click.echo(_t("im.spec.header_rows", n=rows))
+    if spec.sheet is not None:
+        click.echo(_t("im.spec.sheet", sheet=spec.sheet))
+    if spec.roster:
+        click.echo(_t("im.spec.roster"))
+    click.echo(_t("im.spec.keys", keys=", ".join(keys)))
+    click.echo(_t("im.spec.columns"))
+    for cid, col in spec.columns.items():
+        f = catalog.field(cid)
+        mark = _t("im.spec.key_mark") if cid in keys else ""
+        label = catalog.label(cid, lang=lang)
+        click.echo(_t("im.spec.column", header=col.labels[0], field=cid, label=label, mark=mark))
+        extra = [*col.labels[1:], *([f.zh, *f.aliases] if f is not None else [])]
+        aliases = [a for a in dict.fromkeys(extra) if a != col.labels[0]]
+        if aliases:
+            click.echo(_t("im.spec.aliases", aliases=_t("im.sep").join(aliases)))
+        if col.unit:
+            click.echo(_t("im.spec.unit", unit=col.unit, target=(f.unit if f else "") or "-"))
+    if spec.notes:
+        click.echo(_t("im.spec.notes", notes=spec.notes))
 
 
 @click.group()
@@ -180,4 +323,4 @@ def demo(folder: str, no_serve: bool, firms: int, host: str, port: int) -> None:
         serve_workspace(out["workspace"], host, port)
 
 
-COMMANDS = (import_cmd, quarantine, link, synth, demo)
+COMMANDS = (import_cmd, specs, quarantine, link, synth, demo)

@@ -1,5 +1,5 @@
 """数据体检 and quarantine: the pages and twins, a correction through the endpoint (CSRF, htmx and plain form),
-uploads (size limit, file names), re-evaluation, and the correction flow in a real browser."""
+uploads (size limit, file names, preview then confirm), re-evaluation, and the correction flow in a real browser."""
 
 from __future__ import annotations
 
@@ -197,14 +197,20 @@ def test_upload_limits(workspace_copy):
 
 def test_upload_imports_and_names_are_safe(demo_workspace, workspace_copy):
     source = demo_workspace.parent / "synthetic-data" / "2024" / "land_2024.csv"  # written by the demo
+    body = source.read_bytes().rstrip(b"\r\n").rsplit(b"\n", 1)[0] + b"\n"  # one firm less than the demo's file
     with TestClient(create_app(workspace_copy)) as client:
         token = _token(client)
         r = client.post(
             "/upload",
             data={"csrf_token": token, "year": "2024"},
-            files={"files": ("../evil.csv", source.read_bytes(), "text/csv")},
+            files={"files": ("../evil.csv", body, "text/csv")},
             follow_redirects=False,
         )
+        assert r.status_code == 200, r.text  # the preview first: nothing imported yet
+        assert 'data-spec="land" data-year="2024"' in r.text and "evil.csv" in r.text and "../" not in r.text
+        upload = re.search(r'name="token" value="([0-9a-f]{64})"', r.text)
+        assert upload
+        r = client.post("/upload/confirm", data={"csrf_token": token, "token": upload.group(1)}, follow_redirects=False)
         assert r.status_code == 303, r.text
         assert r.headers["location"].startswith("/health?import=imp-")
         page = client.get(r.headers["location"])

@@ -50,6 +50,12 @@ class Layout:
     def score(self) -> int:
         return len({c.field for c in self.columns})
 
+    @property
+    def keys_missing(self) -> list[str]:
+        """The spec's key columns this sheet lacks (recognised only when none is missing)."""
+        found = {c.field for c in self.columns}
+        return [k for k in self.spec.key_fields() if k not in found]
+
 
 @dataclass
 class MappedRow:
@@ -130,6 +136,15 @@ def best_layout(sheet: RawSheet, specs: list[SourceSpec]) -> Layout | None:
         if lay is not None and (best is None or lay.score > best.score):
             best = lay
     return best
+
+
+def recognise(sheet: RawSheet, specs: list[SourceSpec]) -> tuple[Layout | None, list[Layout]]:
+    """The layout of the spec whose key columns ``sheet`` carries, mapping the most columns (ties: the first
+    spec in ``specs``), or None; and every layout found, for saying which specs came closest."""
+    tried = [lay for spec in specs if (lay := layout_for(sheet, spec)) is not None]
+    fits = [lay for lay in tried if not lay.keys_missing and lay.score >= 2]
+    best = max(fits, key=lambda lay: lay.score, default=None)  # max keeps the first of equal scores
+    return best, tried
 
 
 _PARSE: dict[str, Callable[[Any], tuple[Any, str | None]]] = {

@@ -5,6 +5,12 @@ labels are joined as ``上级|下级``), and for each canonical column the heade
 the unit the department reports in. The header row itself is found automatically (title rows above
 it are skipped). A unit written in the header, e.g. ``税收合计（元）``, overrides the spec's unit.
 Specs ship in ``ingest/specs/*.yaml`` and users may pass their own files.
+
+``key_columns`` decide recognition: a file is read with a spec only when its header carries every key
+column (``mujun import`` refuses it otherwise). They are the USCC and at least one of the department's
+own measures, and include every ``required`` column, so a file that merely has a code and a name (a
+bank's loan list, say) is no department's file. A spec that declares none uses ``required`` (which must
+then name a measure).
 """
 
 from __future__ import annotations
@@ -15,10 +21,12 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from mujun.catalog import catalog
-from mujun.errors import SchemeError
+from mujun.errors import SchemeError, render
+
+IDENTITY = ("uscc", "name", "year")  # who and when; every other canonical column is a measure or attribute
 
 
 class _Model(BaseModel):
@@ -43,8 +51,30 @@ class SourceSpec(_Model):
     header_rows: Literal[1, 2] | None = None  # None: detected (two rows when merged cells group the header)
     columns: dict[str, ColumnSpec]
     required: list[str] = ["uscc"]
+    key_columns: list[str] | None = None  # recognition (module doc); None: ``required``
     roster: bool = False  # the bureau's firm roster (statistics): other sources' codes are matched against it
     notes: str | None = None
+
+    @model_validator(mode="after")
+    def _check_keys(self) -> SourceSpec:
+        keys = self.key_fields()
+        unknown = [k for k in [*keys, *self.required] if k not in self.columns]
+        if unknown:
+            raise ValueError(render("SPEC-KEY-UNKNOWN", {"columns": ", ".join(dict.fromkeys(unknown))}))
+        if len(set(keys)) != len(keys):
+            raise ValueError(render("SPEC-KEY-REPEATED", {"columns": ", ".join(keys)}))
+        if "uscc" not in keys:
+            raise ValueError(render("SPEC-KEY-USCC", {"columns": ", ".join(keys)}))
+        if not [k for k in keys if k not in IDENTITY]:
+            raise ValueError(render("SPEC-KEY-MEASURE", {"columns": ", ".join(keys)}))
+        outside = [r for r in self.required if r not in keys]
+        if outside:
+            raise ValueError(render("SPEC-KEY-REQUIRED", {"columns": ", ".join(outside)}))
+        return self
+
+    def key_fields(self) -> list[str]:
+        """The canonical ids a file's header must carry to be read with this spec."""
+        return list(self.key_columns) if self.key_columns is not None else list(self.required)
 
     def label_index(self) -> dict[str, str]:
         """Normalised header label → canonical id (labels and the catalogue's own labels/aliases)."""
@@ -105,7 +135,12 @@ def load_spec(ref: str | Path) -> SourceSpec:
 def parse_spec(text: str, origin: str) -> SourceSpec:
     try:
         spec = SourceSpec.model_validate(yaml.safe_load(text))
-    except (ValidationError, yaml.YAMLError) as exc:
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        detail = str(first["msg"]).removeprefix("Value error, ")
+        raise SchemeError("SPEC-INVALID", file=origin, detail=f"{where}: {detail}" if where else detail) from None
+    except yaml.YAMLError as exc:
         raise SchemeError("SPEC-INVALID", file=origin, detail=str(exc).splitlines()[0]) from None
     for cid in spec.columns:
         if catalog.field(cid) is None:

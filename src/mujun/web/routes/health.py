@@ -6,13 +6,24 @@ row; plain form posts get ``303 See Other`` back to the page (``back`` is only f
 path of this area). Uploads: only .xlsx/.xls/.csv, names reduced to their last path part and safe characters,
 saved under ``<workspace>/uploads/<UTC time>/``; the request body is counted as it streams (a chunked
 upload carries no Content-Length) and each file again as it is written: over ``max_upload_bytes`` → 413.
+
+An upload is previewed, then imported: ``POST /upload`` keeps the files in
+``<workspace>/uploads/.pending/<token>/`` (token: SHA-256 over the year and each file's name and SHA-256)
+and answers with what they would change per department-year (``runs.intake.preview_import``), or with
+the form again (400) when a file is refused or not recognised (the message; for an unrecognised file the
+headers found, the closest specs and what each lacks). ``POST /upload/confirm`` with that token (and the
+CSRF token) moves the files to ``<workspace>/uploads/<UTC time>/`` and imports them, replacing the
+department-years' rows. Previews not confirmed within a day are removed at the next upload.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import re
 import shutil
+import time
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import urlencode
@@ -23,7 +34,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from mujun import api
-from mujun.runs.intake import import_files
+from mujun.catalog.text import translate
+from mujun.errors import MujunError
+from mujun.runs.intake import import_files, preview_import
 from mujun.runs.merge import rebuild_enterprise_years
 from mujun.runs.quarantine import confirm_link, correct, revalidate_all, revalidate_row
 from mujun.schemes.loader import builtin_ids
@@ -35,6 +48,9 @@ router = APIRouter()
 SUFFIXES = (".xlsx", ".xls", ".csv")
 CHUNK = 2**16
 BACK = re.compile(r"^/(health|quarantine)(\?[^\s\\]*)?$")
+PENDING = ".pending"
+TOKEN = re.compile(r"^[0-9a-f]{64}$")
+PENDING_SECONDS = 24 * 3600
 
 
 @page(router, "/health", "health.html")
@@ -204,7 +220,7 @@ def safe_name(name: str) -> str:
 
 @router.post("/upload", dependencies=[Depends(limit_body), Depends(check_csrf)], include_in_schema=False)
 async def upload(request: Request) -> Response:
-    """Save the department files, import them and show the health page of this import."""
+    """Keep the department files under a token and show what importing them would change."""
     state = request.app.state.mujun
     limit = state.max_upload_bytes
     form = await request.form()
@@ -215,18 +231,20 @@ async def upload(request: Request) -> Response:
         if Path(safe_name(f.filename or "")).suffix.lower() not in SUFFIXES:
             raise HTTPException(400, f"只接受 .xlsx、.xls、.csv 文件：{safe_name(f.filename or '')}")
     year_text = _form_text(form, "year", 8)
+    root = state.workspace_path / "uploads" / PENDING
+    _drop_stale(root)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    folder = state.workspace_path / "uploads" / stamp
-    folder.mkdir(parents=True, exist_ok=False)
+    staging = root / f"incoming-{stamp}"
+    staging.mkdir(parents=True, exist_ok=False)
     paths: list[Path] = []
     try:
         total = 0
         for f in uploads:
             name = safe_name(f.filename or "")
-            target = folder / name
+            target = staging / name
             n = 1
             while target in paths or target.exists():
-                target = folder / f"{Path(name).stem}_{n}{Path(name).suffix}"
+                target = staging / f"{Path(name).stem}_{n}{Path(name).suffix}"
                 n += 1
             with target.open("wb") as out:
                 while chunk := await f.read(CHUNK):
@@ -236,12 +254,110 @@ async def upload(request: Request) -> Response:
                     out.write(chunk)
             paths.append(target)
     except HTTPException:
-        shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(staging, ignore_errors=True)
         raise
+    token, folder, paths = _keep(staging, paths, year_text)
+    year = int(year_text) if year_text.isdigit() else None
 
     def work() -> dict[str, Any]:
         with state.writing() as ws:
-            return import_files(ws, list(paths), year=int(year_text) if year_text.isdigit() else None)
+            return preview_import(ws, list(paths), year=year)
+
+    try:
+        preview = await run_in_threadpool(work)
+    except MujunError as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        return _upload_page(request, error=_form_error(exc, folder, lang_of(request)), status=400)
+    if preview["no_change"]:
+        shutil.rmtree(folder, ignore_errors=True)
+    return _upload_page(request, preview=preview, token=token)
+
+
+@router.post("/upload/confirm", dependencies=[Depends(check_csrf)], include_in_schema=False)
+async def confirm_upload(request: Request) -> Response:
+    """Import a previewed upload (replacing the department-years' rows) and show its health report."""
+    state = request.app.state.mujun
+    form = await request.form()
+    token = _form_text(form, "token", 64)
+    folder = state.workspace_path / "uploads" / PENDING / token
+    meta_path = folder / "upload.json"
+    if not TOKEN.match(token) or not meta_path.is_file():
+        return _upload_page(request, expired=True, status=404)
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    final = state.workspace_path / "uploads" / stamp
+    final.mkdir(parents=True, exist_ok=False)
+    paths = []
+    for name in meta["files"]:
+        source = folder / safe_name(name)
+        if source.is_file():
+            paths.append(source.replace(final / source.name))
+    shutil.rmtree(folder, ignore_errors=True)
+    year = meta.get("year")
+
+    def work() -> dict[str, Any]:
+        with state.writing() as ws:
+            return import_files(ws, list(paths), year=year, replace=True)
 
     report = await run_in_threadpool(work)
+    if report["import_id"] is None:
+        return _upload_page(request, preview=report["changes"], token="")
     return RedirectResponse(f"/health?import={report['import_id']}#import-result", status_code=303)
+
+
+def _keep(staging: Path, paths: list[Path], year_text: str) -> tuple[str, Path, list[Path]]:
+    """Move the staged files to their token's folder (the same upload again replaces it)."""
+    digest = hashlib.sha256(year_text.encode())
+    for p in paths:
+        digest.update(f"|{p.name}|{hashlib.sha256(p.read_bytes()).hexdigest()}".encode())
+    token = digest.hexdigest()
+    folder = staging.parent / token
+    shutil.rmtree(folder, ignore_errors=True)
+    staging.rename(folder)
+    year = int(year_text) if year_text.isdigit() else None
+    meta = {"year": year, "files": [p.name for p in paths]}
+    (folder / "upload.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    return token, folder, [folder / p.name for p in paths]
+
+
+def _drop_stale(root: Path) -> None:
+    """Previews older than a day were never confirmed: forget them."""
+    if not root.is_dir():
+        return
+    cutoff = time.time() - PENDING_SECONDS
+    for entry in root.iterdir():
+        if entry.is_dir() and entry.stat().st_mtime < cutoff:
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def _form_error(exc: MujunError, folder: Path, lang: str) -> dict[str, Any]:
+    """What the upload page shows for a file it cannot import: the message's first line (file names without
+    the workspace's folders), the headers found and the closest specs."""
+    head = exc.message(lang).splitlines()[0].replace(f"{folder}/", "")
+    return {
+        "code": exc.code,
+        "message": head,
+        "found": exc.fields.get("found") or [],
+        "candidates": exc.fields.get("candidates") or [],
+    }
+
+
+def _upload_page(
+    request: Request,
+    preview: dict[str, Any] | None = None,
+    token: str = "",
+    error: dict[str, Any] | None = None,
+    expired: bool = False,
+    status: int = 200,
+) -> Response:
+    names = [[Path(f).name for f in g["files"]] for g in (preview or {}).get("groups", [])]
+    ctx = {
+        "preview": preview,
+        "token": token,
+        "error": error,
+        "expired": expired,
+        "file_names": names,
+        "max_upload_mb": round(request.app.state.mujun.max_upload_bytes / 2**20, 1),
+        "title": translate("im.web.title", lang_of(request)),
+    }
+    return render(request, "health_upload.html", ctx, status=status)
