@@ -22,6 +22,7 @@ from mujun.engine.explain import Explanation, explain_row
 from mujun.errors import InputError
 from mujun.runs.result import Evaluation, check_benchmarks, cutoffs, package_version
 from mujun.schemes import LoadedScheme, load
+from mujun.settings import DEFAULT_SCHEME
 
 __all__ = ["Evaluation", "cutoffs", "evaluate", "explain", "load", "package_version", "prepare_data"]
 
@@ -44,7 +45,7 @@ def _now() -> str:
 
 def evaluate(
     data: DataLike,
-    scheme: str | Path | LoadedScheme = "linyi-2022",
+    scheme: str | Path | LoadedScheme = DEFAULT_SCHEME,
     year: int | None = None,
     engine: str = "duckdb",
     spark_master: str | None = None,

@@ -13,6 +13,7 @@ from mujun import api
 from mujun.cli_format import print_evaluation, print_explanation, print_scheme, print_schemes
 from mujun.errors import MujunError, WorkspaceError
 from mujun.schemes import builtin_ids, load, loads
+from mujun.settings import DEFAULT_SCHEME
 
 ENGINE = click.Choice(["duckdb", "spark"])
 
@@ -55,7 +56,7 @@ def schemes_validate(path: str) -> None:
 
 
 @cli.command()
-@click.option("--scheme", "scheme", default="linyi-2022", show_default=True, help="Built-in id or YAML path.")
+@click.option("--scheme", "scheme", default=DEFAULT_SCHEME, show_default=True, help="Built-in id or YAML path.")
 @click.option("--input", "input_path", type=click.Path(dir_okay=False), help="CSV (UTF-8) or Parquet.")
 @click.option("--out", "out", type=click.Path(dir_okay=False), help="Result file: .csv, .parquet or .xlsx.")
 @click.option("--year", type=int, help="Data year (default: the latest in the input).")
@@ -108,7 +109,7 @@ def evaluate(
 @click.option("--uscc", required=True, help="统一社会信用代码 of the firm.")
 @click.option("--workspace", type=click.Path(file_okay=False), help="Explain from a stored run.")
 @click.option("--run", "run_id", help="Run id (default: the latest run).")
-@click.option("--scheme", default="linyi-2022", show_default=True)
+@click.option("--scheme", default=DEFAULT_SCHEME, show_default=True)
 @click.option("--input", "input_path", type=click.Path(dir_okay=False))
 @click.option("--year", type=int)
 @click.option("--json", "as_json", is_flag=True)

@@ -22,6 +22,8 @@ from typing import Any
 
 import yaml
 
+from mujun.settings import DEFAULT_LANG
+
 
 @cache
 def _messages() -> dict[str, dict[str, str]]:
@@ -30,8 +32,9 @@ def _messages() -> dict[str, dict[str, str]]:
 
 
 def language() -> str:
-    """The message language: ``zh`` unless ``MUJUN_LANG`` starts with ``en``."""
-    return "en" if os.environ.get("MUJUN_LANG", "zh").lower().startswith("en") else "zh"
+    """The message language: :data:`mujun.settings.DEFAULT_LANG` (zh) unless ``MUJUN_LANG`` says zh or en."""
+    asked = os.environ.get("MUJUN_LANG", DEFAULT_LANG).lower()
+    return "en" if asked.startswith("en") else "zh" if asked.startswith("zh") else DEFAULT_LANG
 
 
 class _Blank(dict[str, Any]):

@@ -24,8 +24,8 @@ from mujun.ingest.cells import (
 )
 
 PARSERS = [parse_number, parse_date, parse_bool, parse_code, parse_text, parse_year]
-CODES = {"NOT-A-NUMBER", "NAN-VALUE", "NOT-A-DATE", "NOT-A-BOOLEAN", "NOT-AN-INTEGER"}
-BLANK_TEXT = ["", "   ", "—", "——", "–", "-", "/", "无", "N/A", "n/a", "#N/A", "null", "NULL", "空", "Ｎ／Ａ", "\u3000"]
+CODES = {"NOT-A-NUMBER", "NAN-VALUE", "NOT-A-DATE", "NOT-A-BOOLEAN", "NOT-AN-INTEGER", "CELL-ERROR", "DATE-IS-YEAR"}
+BLANK_TEXT = ["", "   ", "—", "——", "–", "-", "/", "无", "N/A", "n/a", "null", "NULL", "空", "Ｎ／Ａ", "\u3000"]
 
 
 def _full_width(s: str) -> str:
@@ -103,7 +103,8 @@ def test_parse_number_blanks(raw: object) -> None:
         ("--5", "NOT-A-NUMBER"),
         ("-(5)", "NOT-A-NUMBER"),
         ("0x10", "NOT-A-NUMBER"),
-        ("#DIV/0!", "NOT-A-NUMBER"),
+        ("#DIV/0!", "CELL-ERROR"),
+        ("#N/A", "CELL-ERROR"),
         ("约100", "NOT-A-NUMBER"),
         (True, "NOT-A-NUMBER"),
         (False, "NOT-A-NUMBER"),
@@ -147,11 +148,25 @@ def test_parse_date_accepts(raw: object, expected: dt.date) -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    ["2021-02-30", "2021年13月1日", "2021年2月29日", "20210230", "2021", 2021, 60, 0, -5, 1e12, "abc", "3月5日",
+    ["2021-02-30", "2021年13月1日", "2021年2月29日", "20210230", 1899, 2101, 60, 0, -5, 1e12, "abc", "3月5日",
      "21-3-5", True, float("nan"), dt.time(10, 30)],
 )  # fmt: skip
 def test_parse_date_refuses(raw: object) -> None:
     assert parse_date(raw) == (None, "NOT-A-DATE")
+
+
+@pytest.mark.parametrize(
+    "raw", ["2021", 2021, 2021.0, "2021年", "2021年度", dt.date(1905, 7, 14), dt.datetime(1905, 7, 14)]
+)
+def test_a_bare_year_is_not_a_date(raw: object) -> None:
+    """2021 as Excel serial would be 1905-07-13: a year typed where a date belongs is refused, never shifted."""
+    assert parse_date(raw) == (None, "DATE-IS-YEAR")
+
+
+@pytest.mark.parametrize("raw", ["#DIV/0!", "#N/A", "#n/a", " #REF! ", "#VALUE!", "#NUM!", "#NAME?", "＃N/A"])
+def test_excel_errors_are_never_blank(raw: str) -> None:
+    for parser in (parse_number, parse_date, parse_bool, parse_code, parse_text, parse_year):
+        assert parser(raw) == (None, "CELL-ERROR"), parser.__name__
 
 
 @pytest.mark.parametrize("raw", [None, *BLANK_TEXT])

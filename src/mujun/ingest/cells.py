@@ -3,7 +3,12 @@
 Every parser takes one cell as read (``str``, ``float``, ``int``, ``bool``, ``datetime``, ``None``) and
 returns ``(value, problem_code)``: exactly one of the two is set, except for a blank cell, which gives
 ``(None, None)``. The codes are those of ``catalog/messages.yaml`` (NOT-A-NUMBER, NAN-VALUE, NOT-A-DATE,
-NOT-A-BOOLEAN, NOT-AN-INTEGER). No parser raises, whatever it is given.
+DATE-IS-YEAR, NOT-A-BOOLEAN, NOT-AN-INTEGER, CELL-ERROR). No parser raises, whatever it is given.
+
+Values that would otherwise pass silently are refused: an Excel error value (``#DIV/0!``, ``#N/A``,
+``#REF!`` …: the reader gives an .xlsx error cell as its text, and CSV exports write it) is CELL-ERROR in
+every parser, never a blank; a bare year where a date belongs (``2022``, ``"2022年"``, or a date-formatted
+cell holding 2022, which Excel shows as 1905-07-14) is DATE-IS-YEAR, never Excel serial 2022.
 
 Common values take a fast path (a float from Excel, a plain ``"1234.5"`` from a CSV: about a
 microsecond); only unusual text (full-width digits, ``万``/``亿``/``%``, thousands separators,
@@ -22,7 +27,12 @@ from functools import cache
 Result = tuple[object, str | None]
 
 #: Text meaning "no value" (compared after NFKC, strip and lower-casing).
-BLANKS = frozenset({"", "—", "——", "–", "-", "--", "/", "无", "空", "n/a", "na", "#n/a", "null", "none", "\\n"})
+BLANKS = frozenset({"", "—", "——", "–", "-", "--", "/", "无", "空", "n/a", "na", "null", "none", "\\n"})
+#: Excel's error values (compared after NFKC, strip and upper-casing): a failed formula, never a blank.
+EXCEL_ERRORS = frozenset(
+    {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "#SPILL!", "#CALC!"}
+    | {"#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!", "#EXTERNAL!", "#PYTHON!", "#ERROR"}
+)
 _BOOL_BLANKS = BLANKS - {"无"}  # 无 is "no" in a yes/no column
 _TRUE = frozenset({"是", "y", "yes", "true", "1", "√", "✓", "✔", "有", "t"})
 _FALSE = frozenset({"否", "n", "no", "false", "0", "×", "✗", "✘", "无", "f"})
@@ -49,6 +59,8 @@ _EDGE_SPACE = re.compile(rf"^[\s{_ZERO_WIDTH}]+|[\s{_ZERO_WIDTH}]+$")
 #: 2021, which as a serial would be 1905-07-13) are refused as NOT-A-DATE.
 SERIAL_MIN, SERIAL_MAX = 3654, 109574
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
+#: A whole number in this range where a date belongs is a year typed into the cell (DATE-IS-YEAR).
+YEAR_MIN, YEAR_MAX = 1900, 2100
 
 
 def _norm(s: str) -> str:
@@ -57,6 +69,11 @@ def _norm(s: str) -> str:
     if any(ch in s for ch in _ZERO_WIDTH):
         s = s.translate({ord(ch): None for ch in _ZERO_WIDTH})
     return s.strip()
+
+
+def _is_error(s: str) -> bool:
+    """``s`` (already normalised) is an Excel error value such as ``#DIV/0!``."""
+    return s[:1] == "#" and s.upper() in EXCEL_ERRORS
 
 
 def is_blank(v: object) -> bool:
@@ -94,6 +111,8 @@ def parse_number(v: object) -> Result:
 
 def _number_slow(raw: str) -> Result:
     s = _norm(raw)
+    if _is_error(s):
+        return None, "CELL-ERROR"
     low = s.lower()
     if low in BLANKS:
         return None, None
@@ -130,6 +149,10 @@ def excel_serial_to_date(serial: float) -> dt.date | None:
     return _EXCEL_EPOCH + dt.timedelta(days=n + 1 if n < 60 else n)
 
 
+#: The days Excel shows for a year 1900–2100 typed into a date-formatted cell (1905-03-14 … 1905-09-30).
+_YEAR_AS_DATE = (excel_serial_to_date(YEAR_MIN), excel_serial_to_date(YEAR_MAX))
+
+
 @cache
 def _serial_date(n: int) -> dt.date | None:
     return excel_serial_to_date(n)
@@ -138,9 +161,9 @@ def _serial_date(n: int) -> dt.date | None:
 def parse_date(v: object) -> Result:
     """A ``datetime.date`` from a date cell, ``"2021年3月5日"``, ``"2021.3.5"``, ``"20210305"``, an Excel serial …"""
     if isinstance(v, dt.datetime):
-        return v.date(), None
+        return _real_date(v.date()) if v.time() == dt.time() else (v.date(), None)
     if isinstance(v, dt.date):
-        return v, None
+        return _real_date(v)
     if v is None:
         return None, None
     if isinstance(v, bool):
@@ -157,8 +180,13 @@ def parse_date(v: object) -> Result:
     s = _norm(v)
     if s.lower() in BLANKS:
         return None, None
+    if _is_error(s):
+        return None, "CELL-ERROR"
     m = _DATE.fullmatch(s) or _COMPACT_DATE.fullmatch(s)
     if m is None:
+        year = _YEAR.fullmatch(s)
+        if year is not None and YEAR_MIN <= int(year["y"]) <= YEAR_MAX:
+            return None, "DATE-IS-YEAR"  # "2022", "2022年", "2022年度", "2022.0"
         try:
             return _date_from_number(float(s))
         except ValueError:
@@ -166,9 +194,18 @@ def parse_date(v: object) -> Result:
     return _ymd(m["y"], m["m"], m["d"])
 
 
+def _real_date(d: dt.date) -> Result:
+    """A date cell's date, unless it is a year typed into a date-formatted cell (2022 → 1905-07-14)."""
+    if _YEAR_AS_DATE[0] <= d <= _YEAR_AS_DATE[1]:  # type: ignore[operator]
+        return None, "DATE-IS-YEAR"
+    return d, None
+
+
 def _date_from_number(x: float) -> Result:
     if not math.isfinite(x):
         return None, "NOT-A-DATE"
+    if x == int(x) and YEAR_MIN <= x <= YEAR_MAX:  # a year, not Excel serial 2022 (1905-07-14)
+        return None, "DATE-IS-YEAR"
     if x == int(x) and 19000101 <= x <= 21991231:  # 20210305 typed as a number
         s = str(int(x))
         return _ymd(s[:4], s[4:6], s[6:])
@@ -198,6 +235,8 @@ def parse_bool(v: object) -> Result:
     if exact is not None:
         return exact, None
     s = _norm(v).lower()
+    if _is_error(s):
+        return None, "CELL-ERROR"
     if s in _TRUE:
         return True, None
     if s in _FALSE:
@@ -227,6 +266,8 @@ def parse_code(v: object) -> Result:
     s = _norm(s)
     if s.lower() in BLANKS:
         return None, None
+    if _is_error(s):
+        return None, "CELL-ERROR"
     s = "".join(s.split()).upper()
     m = _CODE_FLOAT.fullmatch(s)
     return (m[1] if m else s), None
@@ -238,6 +279,8 @@ def parse_text(v: object) -> Result:
         return None, None
     if isinstance(v, str):
         s = v.strip()
+        if s[:1] in ("#", "＃") and _is_error(_norm(s)):
+            return None, "CELL-ERROR"
         if len(s) > 4 and s[0] not in _ZERO_WIDTH and s[-1] not in _ZERO_WIDTH:  # longer than any blank
             return s, None
         s = _EDGE_SPACE.sub("", s)
@@ -269,6 +312,8 @@ def parse_year(v: object) -> Result:
         s = _norm(s)
         if s.lower() in BLANKS:
             return None, None
+        if _is_error(s):
+            return None, "CELL-ERROR"
         m = _YEAR.fullmatch(s)
         if m is None:
             return None, "NOT-AN-INTEGER"

@@ -34,6 +34,7 @@ from markupsafe import Markup
 
 from mujun.catalog import catalog, industries
 from mujun.catalog.industries import division_label
+from mujun.settings import DEFAULT_LANG
 from mujun.views import Reader
 from mujun.web import formats, results_rows, security
 from mujun.web.i18n import LANGS, translate
@@ -117,8 +118,8 @@ ENV = _env()
 
 
 def lang_of(request: Request) -> str:
-    asked = request.query_params.get("lang") or request.cookies.get("lang") or "zh"
-    return asked if asked in LANGS else "zh"
+    asked = request.query_params.get("lang") or request.cookies.get("lang") or DEFAULT_LANG
+    return asked if asked in LANGS else DEFAULT_LANG
 
 
 def url_with(request: Request, **changes: Any) -> str:

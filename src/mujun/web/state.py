@@ -11,9 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from mujun.runs.workspace import Workspace
+from mujun.settings import MAX_UPLOAD_BYTES  # one web upload; larger uploads get 413
 from mujun.views import CITY, Reader, Scope, attach_cache
-
-MAX_UPLOAD_BYTES = 50 * 2**20  # one department file; larger uploads get 413
 
 
 @dataclass

@@ -6,6 +6,10 @@ row; plain form posts get ``303 See Other`` back to the page (``back`` is only f
 path of this area). Uploads: only .xlsx/.xls/.csv, names reduced to their last path part and safe characters,
 saved under ``<workspace>/uploads/<UTC time>/``; the request body is counted as it streams (a chunked
 upload carries no Content-Length) and each file again as it is written: over ``max_upload_bytes`` → 413.
+Each saved file is then read once in a child process with a memory and time limit
+(:func:`mujun.ingest.readers.read_file_isolated`) before the preview reads it here: a file past a limit of
+:mod:`mujun.settings`, or one that would exhaust memory or crash a reader library, is refused with its
+message (400) and deleted, and the server goes on serving.
 
 An upload is previewed, then imported: ``POST /upload`` keeps the files in
 ``<workspace>/uploads/.pending/<token>/`` (token: SHA-256 over the year and each file's name and SHA-256)
@@ -36,10 +40,12 @@ from starlette.datastructures import UploadFile
 from mujun import api
 from mujun.catalog.text import translate
 from mujun.errors import MujunError
+from mujun.ingest.readers import read_file_isolated
 from mujun.runs.intake import import_files, preview_import
 from mujun.runs.merge import rebuild_enterprise_years
 from mujun.runs.quarantine import confirm_link, correct, revalidate_all, revalidate_row
 from mujun.schemes.loader import builtin_ids
+from mujun.settings import DEFAULT_SCHEME
 from mujun.views import health as hv
 from mujun.web.render import lang_of, page, render
 from mujun.web.security import check_csrf
@@ -69,7 +75,7 @@ def health(request: Request) -> dict[str, Any]:
         "cross_checks": hv.cross_summary(problems, lang),
         "years": years,
         "schemes": sorted({*builtin_ids(), *(str(x["scheme_id"]) for x in runs)}),
-        "scheme": str(latest["scheme_id"]) if latest else "linyi-2022",
+        "scheme": str(latest["scheme_id"]) if latest else DEFAULT_SCHEME,
         "year": next((y["year"] for y in years if y["stale"]), years[-1]["year"]) if years else None,
         "just_imported": next((i for i in imports if i["import_id"] == just), None),
         "max_upload_mb": round(state.max_upload_bytes / 2**20, 1),
@@ -260,6 +266,8 @@ async def upload(request: Request) -> Response:
     year = int(year_text) if year_text.isdigit() else None
 
     def work() -> dict[str, Any]:
+        for p in paths:
+            read_file_isolated(p)  # a file past a reading limit is refused here, in a child process
         with state.writing() as ws:
             return preview_import(ws, list(paths), year=year)
 

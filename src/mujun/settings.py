@@ -1,0 +1,45 @@
+"""Every default and limit of mujun in one place (imports nothing, so any layer may use it).
+
+Defaults: the scheme used when none is named, the message language.
+
+Limits on one department file, checked by :mod:`mujun.ingest.readers` *before* a reader library
+allocates anything (an .xlsx is opened as a zip and its sheets' XML is stream-scanned, so a hostile
+file is refused in bounded memory and time; see ``readers.check_workbook``). Past a limit the file is
+refused with an ``InputError`` that names the file, the limit, the measured value and what to do;
+`mujun import` exits 2 and the web upload shows the message. The numbers are generous for real
+department files (a province's firms in one sheet: a few hundred thousand rows, tens of columns):
+
+========================  ==============  =====================================================
+limit                     value           what it bounds
+========================  ==============  =====================================================
+MAX_UPLOAD_BYTES          50 MiB          one web upload (all its files); more → 413
+MAX_FILE_BYTES            256 MiB         a file read from disk (CLI), before reading it
+MAX_UNCOMPRESSED_BYTES    1 GiB           an .xlsx's members inflated, each and in total
+MAX_COMPRESSION_RATIO     100             inflated / compressed size of a member of 16 MiB or more
+MAX_ZIP_MEMBERS           10,000          members of one .xlsx
+MAX_ROWS                  500,000         rows of one sheet (the last row holding a value)
+MAX_COLUMNS               1,000           columns of one sheet (the last column holding a value)
+MAX_CELLS                 10,000,000      rows × columns of one sheet (what a reader allocates)
+READ_MEMORY_BYTES         4 GiB           address space of the worker process that reads a web upload
+READ_TIMEOUT_SECONDS      120             time of that worker
+========================  ==============  =====================================================
+"""
+
+from __future__ import annotations
+
+#: The scheme evaluated when none is named (CLI ``--scheme``, the web's re-evaluation form, the API).
+DEFAULT_SCHEME = "linyi-2022"
+#: The language of messages and pages unless ``MUJUN_LANG`` / ``?lang=`` asks for another.
+DEFAULT_LANG = "zh"
+
+MAX_UPLOAD_BYTES = 50 * 2**20
+MAX_FILE_BYTES = 256 * 2**20
+MAX_UNCOMPRESSED_BYTES = 2**30
+MAX_COMPRESSION_RATIO = 100
+RATIO_CHECKED_FROM_BYTES = 16 * 2**20  # smaller members (styles, a small sheet) may compress any amount
+MAX_ZIP_MEMBERS = 10_000
+MAX_ROWS = 500_000
+MAX_COLUMNS = 1_000
+MAX_CELLS = 10_000_000
+READ_MEMORY_BYTES = 4 * 2**30
+READ_TIMEOUT_SECONDS = 120
