@@ -120,6 +120,8 @@ class Compiled:
             raw.execute("INSERT INTO firms SELECT * FROM _src")
         finally:
             raw.unregister("_src")
+        # Plain execution each time: a PREPAREd statement keeps the plan (and table statistics) of the
+        # data it was prepared on, which gave wrong results once the table's rows were replaced.
         return conform(raw.execute(self.sql).to_arrow_table(), self.expr)
 
 

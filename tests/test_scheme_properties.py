@@ -114,7 +114,7 @@ def _raise(row: dict[str, Any], field: str, factor: float) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("sid", SCHEMES)
-@settings(max_examples=25, **COMMON)
+@settings(max_examples=20, **COMMON)
 @given(
     n=st.integers(2, 25),
     levels=st.integers(1, 25),
@@ -176,7 +176,7 @@ def _differences(a: pa.Table, b: pa.Table) -> list[str]:
 
 
 @pytest.mark.parametrize("sid", SCHEMES)
-@settings(max_examples=10, **COMMON)
+@settings(max_examples=8, **COMMON)
 @given(
     n=st.integers(1, 80),
     levels=st.integers(1, 80),
@@ -287,7 +287,7 @@ def check_cutoffs(table: pa.Table, loaded: LoadedScheme) -> None:
 
 
 @pytest.mark.parametrize("sid", SCHEMES)
-@settings(max_examples=20, **COMMON)
+@settings(max_examples=12, **COMMON)
 @given(
     n=st.integers(1, 120),
     levels=st.integers(1, 120),
