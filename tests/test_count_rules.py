@@ -525,8 +525,8 @@ def test_construct_counts_follow_rule(name: str, scopes: list[tuple[int, int, in
 # --------------------------------------------------------------------------------------------------
 
 
-def test_ENGINE_BUG_met_at_least_quota_demotes_a_firm_when_t_firms_raise_the_top_cut() -> None:
-    """ENGINE BUG (engine/bands.py ``_quotas``), on the built-in jining-htz-2023 (A: upper 0.20 with
+def test_regression_met_at_least_quota_demotes_a_firm_when_t_firms_raise_the_top_cut() -> None:
+    """Regression (fixed: cuts are made monotone before quotas, engine/bands.py ``_monotone``), on the built-in jining-htz-2023 (A: upper 0.20 with
     count_in_n [t_class] and max_share 0.20; B 0.60; C 0.95; D min_share 0.05).
 
     One scope of N = 5 graded SYNTHETIC firms (its min_scope) and T = 15 T-class firms. Documented rule:
@@ -542,8 +542,8 @@ def test_ENGINE_BUG_met_at_least_quota_demotes_a_firm_when_t_firms_raise_the_top
     _builtin_run("jining-htz-2023", n=5, n_t=15, levels=5, seed=0)
 
 
-def test_ENGINE_BUG_max_share_on_the_band_that_takes_the_rest_is_ignored() -> None:
-    """ENGINE BUG (engine/bands.py ``_quotas`` / ``_band_of``; schemes/model.py ``Band``).
+def test_regression_max_share_on_the_band_that_takes_the_rest_is_refused() -> None:
+    """Regression (fixed: such a scheme is refused at load, schemes/model.py ``Classification``).
 
     model.py documents ``max_share`` for any band: "bound the band's count (at most share x N)". On the
     last band (the one that takes the rest) it is accepted at load and then silently ignored: cuts are

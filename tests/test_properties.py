@@ -93,9 +93,12 @@ groups:
     items: {items}
 """
 
+# min_scope 1: these properties are about scores and band arithmetic on small random data; the minimum
+# scope size (default 2) has its own tests (tests/reference/test_constructs.py, tests/test_count_rules.py)
 BANDS = """\
 classification:
   method: percentile
+  min_scope: {size: 1}
   bands:
     - {class: A, upper: 0.20}
     - {class: B, upper: 0.60}
@@ -502,6 +505,7 @@ groups:
     items: [{{indicator: tax_per_mu, weight: 100, normalise: {{method: ratio, benchmark: {{kind: fixed, value: 10}}}}}}]
 classification:
   method: percentile
+  min_scope: {{size: 1}}
   bands:
 {chr(10).join(lines)}
 """

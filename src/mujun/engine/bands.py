@@ -113,8 +113,17 @@ def _cuts(cur: ir.Table, cls: Classification) -> list[ir.IntegerValue]:
     return out
 
 
+def _monotone(cuts: list[ir.IntegerValue]) -> list[ir.IntegerValue]:
+    """Cuts never decrease down the bands: a band whose own N' is larger (T firms counted) can end past
+    the next band's cut, which then holds no firm (the better band wins)."""
+    out = [cuts[0]]
+    for cut in cuts[1:]:
+        out.append(ibis.greatest(cut, out[-1]))
+    return out
+
+
 def _quotas(cur: ir.Table, cls: Classification, cuts: list[ir.IntegerValue]) -> list[ir.IntegerValue]:
-    cuts = list(cuts)
+    cuts = _monotone(list(cuts))
     for k, b in enumerate(cls.bands):
         if b.max_share is not None:
             m = share_of(fraction(b.max_share), _base(cur, cls, b), b.quota_round or "floor")

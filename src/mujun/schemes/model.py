@@ -286,6 +286,8 @@ class Classification(_Model):
             _check_count_bands(self.bands)
         else:
             _check_cumulative_bands(self.method, self.bands)
+        if any(b.max_share is not None and not b.bounded() for b in self.bands):
+            raise ValueError("`max_share` cannot bound the band that takes the rest; bound the band above it")
         if self.min_scope.pool_scope is not None and not set(self.min_scope.pool_scope) < set(self.scope):
             raise ValueError("min_scope.pool_scope must be a narrower list of keys than `scope` (a wider scope)")
         if self.min_scope.below == "pool" and any(b.within for b in self.bands):
