@@ -526,7 +526,8 @@ def test_construct_counts_follow_rule(name: str, scopes: list[tuple[int, int, in
 
 
 def test_regression_met_at_least_quota_demotes_a_firm_when_t_firms_raise_the_top_cut() -> None:
-    """Regression (fixed: cuts are made monotone before quotas, engine/bands.py ``_monotone``), on the built-in jining-htz-2023 (A: upper 0.20 with
+    """Regression (fixed: cuts are made monotone before quotas, engine/bands.py ``_monotone``), on the built-in
+    jining-htz-2023 (A: upper 0.20 with
     count_in_n [t_class] and max_share 0.20; B 0.60; C 0.95; D min_share 0.05).
 
     One scope of N = 5 graded SYNTHETIC firms (its min_scope) and T = 15 T-class firms. Documented rule:
