@@ -86,8 +86,9 @@ def test_corrections_are_revalidated_and_kept(tmp_path: Path, tax_file: Path) ->
     listed = json.loads(mujun("quarantine", "list", "--workspace", str(ws), "--json").stdout)
     ids = {r["row"]: r["row_id"] for r in listed}
     fixed = mujun(
-        "quarantine", "correct", str(ids[5]), "--workspace", str(ws), "--column", "纳税人识别号", "--value", code(2)
-    )
+        "quarantine", "correct", str(ids[5]), "--workspace", str(ws), "--column", "纳税人识别号", "--value", code(2),
+        "--reason", "营业执照核对",
+    )  # fmt: skip
     assert fixed.returncode == 0 and "accepted" in fixed.stdout
     # "12.5万" in a column reported in 元 is 125,000 元 = 12.5 万元
     assert (
@@ -101,12 +102,15 @@ def test_corrections_are_revalidated_and_kept(tmp_path: Path, tax_file: Path) ->
             "tax_10k_yuan",
             "--value",
             "12.5万",
+            "--reason",
+            "税务局核实",
         ).returncode
         == 0
     )
     still = mujun(
-        "quarantine", "correct", str(ids[9]), "--workspace", str(ws), "--column", "tax_10k_yuan", "--value", "abc"
-    )
+        "quarantine", "correct", str(ids[9]), "--workspace", str(ws), "--column", "tax_10k_yuan", "--value", "abc",
+        "--reason", "试填",
+    )  # fmt: skip
     assert "NOT-A-NUMBER" in still.stdout
     con = duckdb.connect(str(ws / "mujun.duckdb"), read_only=True)
     taxes = dict(con.execute("SELECT uscc, tax_10k_yuan FROM enterprise_years").fetchall())

@@ -159,20 +159,25 @@ def runs() -> None:
 @click.option("--json", "as_json", is_flag=True)
 def runs_list(workspace: str, as_json: bool) -> None:
     """List the runs stored in a workspace."""
+    from mujun.runs.changes import stale_runs
     from mujun.runs.workspace import Workspace
 
     with Workspace(workspace, read_only=True) as ws:
         docs = ws.runs()
+        stale = stale_runs(ws.con)
     if as_json:
-        click.echo(json.dumps(docs, ensure_ascii=False, indent=2))
+        click.echo(
+            json.dumps([{**d, "stale_by_undo": stale.get(d["run_id"])} for d in docs], ensure_ascii=False, indent=2)
+        )
         return
     if not docs:
         click.echo("（工作区中还没有评价批次 / no runs yet）")
     for d in docs:
         classes = " ".join(f"{k}{v}" for k, v in sorted(d["classes"].items()))
+        mark = f"  [stale: undo {stale[d['run_id']]}]" if d["run_id"] in stale else ""
         click.echo(
             f"{d['run_id']}  {d['started_at'][:19]}Z  {d['scheme']['id']:<16} {d['year']}  {d['engine']:<6} "
-            f"{d['firms']:>7} 家  {classes}"
+            f"{d['firms']:>7} 家  {classes}{mark}"
         )
 
 
@@ -227,13 +232,14 @@ def bench_web(firms: int, clients: int, requests: int, seed: int) -> None:
 
 def _register() -> None:
     from mujun.cli_cleanup import COMMANDS as CLEANUP
+    from mujun.cli_history import COMMANDS as HISTORY
     from mujun.cli_intake import COMMANDS
     from mujun.cli_registers import COMMANDS as REGISTERS
     from mujun.cli_strategy import COMMANDS as STRATEGY
     from mujun.cli_tiers import COMMANDS as TIERS
     from mujun.cli_web import COMMANDS as WEB_COMMANDS
 
-    for command in (*COMMANDS, *WEB_COMMANDS, *STRATEGY, *CLEANUP, *TIERS, *REGISTERS):
+    for command in (*COMMANDS, *WEB_COMMANDS, *STRATEGY, *CLEANUP, *TIERS, *REGISTERS, *HISTORY):
         cli.add_command(command)
 
 

@@ -215,13 +215,14 @@ def quarantine_list(workspace: str, code: str | None, as_json: bool) -> None:
 @click.option("--workspace", required=True, type=click.Path(file_okay=False))
 @click.option("--column", required=True, help="Canonical id or the column label as written in the file.")
 @click.option("--value", required=True, help="The corrected cell value (empty for missing).")
-def quarantine_correct(row_id: int, workspace: str, column: str, value: str) -> None:
-    """Correct one cell of a quarantined row and re-validate it."""
+@click.option("--reason", required=True, help="Why (kept in the change log with the old and new value).")
+def quarantine_correct(row_id: int, workspace: str, column: str, value: str, reason: str) -> None:
+    """Correct one cell of a quarantined row and re-validate it (undo with `mujun undo`)."""
     from mujun.runs.quarantine import correct
     from mujun.runs.workspace import Workspace
 
     with Workspace(workspace) as ws:
-        mapped = correct(ws, row_id, column, value or None)
+        mapped = correct(ws, row_id, column, value or None, reason=reason)
     if mapped.ok:
         click.echo(f"#{row_id} 已通过校验并接受 accepted")
     else:

@@ -31,6 +31,8 @@ from __future__ import annotations
 DEFAULT_SCHEME = "linyi-2022"
 #: The language of messages and pages unless ``MUJUN_LANG`` / ``?lang=`` asks for another.
 DEFAULT_LANG = "zh"
+# Who the change log names for a change made through the web app, until accounts exist (issue 11).
+WEB_ACTOR = "web"
 
 MAX_UPLOAD_BYTES = 50 * 2**20
 MAX_FILE_BYTES = 256 * 2**20

@@ -88,11 +88,19 @@ def test_correct_a_value_through_the_endpoint(workspace_copy):
         r = client.post(f"/quarantine/{rid}/correct", data={"field": "land_own_mu", "value": "6666.67"})
         assert r.status_code == 403
         token = _token(client)
+        # no reason → refused, nothing written (a correction is recorded with its reason)
         r = client.post(
             f"/quarantine/{rid}/correct",
-            data={"field": "land_own_mu", "value": "6666.67", "csrf_token": token, "back": "/quarantine?per_page=50"},
+            data={"field": "land_own_mu", "value": "6666.67", "csrf_token": token},
             follow_redirects=False,
         )
+        assert r.status_code == 400 and "理由" in r.text
+        r = client.post(
+            f"/quarantine/{rid}/correct",
+            data={"field": "land_own_mu", "value": "6666.67", "csrf_token": token, "back": "/quarantine?per_page=50",
+                  "reason": "国土部门核实为平方米"},
+            follow_redirects=False,
+        )  # fmt: skip
         assert r.status_code == 303 and r.headers["location"].startswith(f"/quarantine?per_page=50&done={rid}")
         done = client.get(r.headers["location"])
         assert f"第 {rid} 号行已通过校验并接受" in done.text
@@ -110,14 +118,14 @@ def test_correct_a_value_through_the_endpoint(workspace_copy):
         other = _negative_land_row(client)["row_id"]
         r = client.post(
             f"/quarantine/{other}/correct",
-            data={"field": "land_own_mu", "value": "-1", "csrf_token": token, "back": "//evil.example/"},
+            data={"field": "land_own_mu", "value": "-1", "csrf_token": token, "back": "//evil.example/", "reason": "x"},
             follow_redirects=False,
         )
         assert r.headers["location"].startswith(f"/quarantine?done={other}")
         # htmx: the row comes back, still quarantined, with the new problem
         r = client.post(
             f"/quarantine/{other}/correct",
-            data={"field": "land_own_mu", "value": "abc"},
+            data={"field": "land_own_mu", "value": "abc", "reason": "试填"},
             headers={"HX-Request": "true", "X-CSRF-Token": token},
         )
         assert r.status_code == 200 and r.text.lstrip().startswith(f'<tr id="q-{other}"')
@@ -235,6 +243,7 @@ def test_correct_in_browser(visit_writable, writable_server):
     rid = row.get_attribute("id")
     assert row.locator("select[name=field]").input_value() == "land_own_mu"
     row.locator("input[name=value]").fill("3333.3")
+    row.locator("input[name=reason]").fill("国土部门核实")
     visit.shot("quarantine-before")
     row.get_by_role("button", name="更正并重新校验").click()
     swapped = page.locator(f"#{rid}.accepted:not(.htmx-settling)")  # htmx settles the new row's classes last
@@ -262,6 +271,7 @@ def test_correct_without_javascript(browser, writable_server):
         row = page.locator("#quarantine-table tbody tr.qrow").first
         rid = row.get_attribute("id").removeprefix("q-")
         row.locator("input[name=value]").fill("约1234")
+        row.locator("input[name=reason]").fill("电话核实")
         row.get_by_role("button", name="更正并重新校验").click()
         page.wait_for_url(re.compile(rf"/quarantine\?code=NEGATIVE-VALUE&per_page=50&done={rid}"))
         done = page.locator("#done").inner_text()
@@ -269,6 +279,7 @@ def test_correct_without_javascript(browser, writable_server):
         assert page.locator(f"#q-{rid} .chip").first.inner_text() == "不是数字"
         row = page.locator(f"#q-{rid}")
         row.locator("input[name=value]").fill("1234")
+        row.locator("input[name=reason]").fill("电话核实")
         with page.expect_navigation():
             row.get_by_role("button", name="更正并重新校验").click()
         assert f"第 {rid} 号行已通过校验并接受" in page.locator("#done").inner_text()

@@ -311,6 +311,7 @@ def import_files(
     *,
     replace: bool = True,
     plan: ImportPlan | None = None,
+    actor: str | None = None,
 ) -> dict:
     """Import department files into the workspace; returns the data-health report (also stored).
 
@@ -319,7 +320,8 @@ def import_files(
     written. Department-years with no change are skipped; when none is left the report has
     ``import_id`` None and ``no_change`` True and nothing is written. ``plan``: one made by
     :func:`plan_import` on this workspace (the files are then not read again). The report's
-    ``changes`` is the preview.
+    ``changes`` is the preview. The batch and its change-log entry (kind ``import``, with what an undo
+    needs: the batch id and the rows and files it superseded) commit together.
     """
     plan = plan if plan is not None else plan_import(ws, paths, year, spec)
     results = _to_apply(plan, replace)
@@ -331,9 +333,9 @@ def import_files(
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
     import_id = f"imp-{stamp}-{digest}"
     years = sorted({r.values["year"] for res in results for _, r in res.rows if r.values.get("year") is not None})
-    ws.con.execute("BEGIN TRANSACTION")
-    try:
-        _store(ws, import_id, results)
+    touched = ", ".join(sorted({f"{r.spec} {r.year}" for r in results}))
+    with ws.change("import", touched, actor) as ch:
+        superseded = _store(ws, import_id, results)
         merged = rebuild_enterprise_years(ws)
         warnings = cross_checks(ws, years, merged)
         report = {
@@ -344,23 +346,27 @@ def import_files(
         }
         report["summary"] = summarise(report)
         ws.con.execute("INSERT INTO imports VALUES (?, ?, ?)", [import_id, report["at"], st.to_json(report)])
-        ws.con.execute("COMMIT")
-    except Exception:
-        ws.con.execute("ROLLBACK")
-        raise
+        ch.summary = {"import_id": import_id, "files": [r.file for r in results], **report["summary"]["totals"]}
+        ch.summary["changes"] = plan.preview
+        ch.undo = {"import_id": import_id, **superseded}
     report["changes"] = plan.preview
     return report
 
 
-def _store(ws: Workspace, import_id: str, results: list[FileResult]) -> None:
+def _store(ws: Workspace, import_id: str, results: list[FileResult]) -> dict[str, list[Any]]:
+    """Write the batch; returns the rows and files it superseded (what an undo brings back)."""
     next_id = ws.con.execute("SELECT coalesce(max(row_id), 0) + 1 FROM intake_rows").fetchone()[0]  # type: ignore[index]
     rows: list[tuple[Any, ...]] = []
+    gone: dict[str, list[Any]] = {"superseded_rows": [], "superseded_files": []}
     for res in results:
         for year in {r.values.get("year") for _, r in res.rows}:
-            ws.con.execute(
-                "UPDATE intake_rows SET superseded = TRUE WHERE spec = ? AND year = ? AND NOT superseded",
-                [res.spec, year],
-            )
+            where = "spec = ? AND year = ? AND NOT superseded"
+            ids = ws.con.execute(f"SELECT row_id FROM intake_rows WHERE {where}", [res.spec, year]).fetchall()
+            gone["superseded_rows"] += [int(i[0]) for i in ids]
+            files = ws.con.execute(f"SELECT import_id, file, sheet FROM intake_files WHERE {where}", [res.spec, year])
+            gone["superseded_files"] += [list(f) for f in files.fetchall()]
+            ws.con.execute(f"UPDATE intake_rows SET superseded = TRUE WHERE {where}", [res.spec, year])
+            ws.con.execute(f"UPDATE intake_files SET superseded = TRUE WHERE {where}", [res.spec, year])
         for name, lay in res.layouts:
             cols = [c.__dict__ for c in lay.columns]
             ws.con.execute(
@@ -425,6 +431,7 @@ def _store(ws: Workspace, import_id: str, results: list[FileResult]) -> None:
         ws.con.register("_rows", table)
         ws.con.execute("INSERT INTO intake_rows SELECT * FROM _rows")
         ws.con.unregister("_rows")
+    return gone
 
 
 def summarise(report: dict[str, Any]) -> dict[str, Any]:

@@ -15,17 +15,11 @@ import datetime as dt
 import json
 from typing import Any
 
-DDL = """
-CREATE TABLE IF NOT EXISTS imports (import_id VARCHAR PRIMARY KEY, imported_at VARCHAR, report VARCHAR);
-CREATE TABLE IF NOT EXISTS intake_files (import_id VARCHAR, file VARCHAR, sha256 VARCHAR, sheet VARCHAR,
-  spec VARCHAR, year INTEGER, columns VARCHAR, superseded BOOLEAN);
-CREATE TABLE IF NOT EXISTS intake_rows (row_id BIGINT PRIMARY KEY, import_id VARCHAR, file VARCHAR, sheet VARCHAR,
-  "row" INTEGER, spec VARCHAR, year INTEGER, uscc VARCHAR, status VARCHAR, raw VARCHAR, vals VARCHAR,
-  issues VARCHAR, superseded BOOLEAN);
-CREATE TABLE IF NOT EXISTS links (source_uscc VARCHAR PRIMARY KEY, target_uscc VARCHAR, source_name VARCHAR,
-  confirmed_at VARCHAR);
-CREATE TABLE IF NOT EXISTS corrections (row_id BIGINT, field VARCHAR, old VARCHAR, new VARCHAR, corrected_at VARCHAR);
-"""
+from mujun.runs import schema
+
+DDL = schema.ddl(
+    "imports", "intake_files", "intake_rows", "links", "corrections"
+)  # the tables live in the workspace schema registry
 
 
 def now() -> str:

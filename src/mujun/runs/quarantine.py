@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from mujun.errors import WorkspaceError
+from mujun.errors import InputError, WorkspaceError
 from mujun.ingest.mapping import MappedColumn, MappedRow, map_values
 from mujun.ingest.spec import load_spec
 from mujun.runs import intake_store as st
@@ -96,44 +96,71 @@ def _roster_check(ws: Workspace, mapped: MappedRow, row: dict[str, Any]) -> None
     mapped.problems.append(unmatched_problem(row["file"], row["row"], code, found, row["sheet"]))
 
 
-def correct(ws: Workspace, row_id: int, field: str, value: str | None) -> MappedRow:
-    """Replace one raw cell (by canonical id or by the column label as written) and re-validate the row."""
+def correct(
+    ws: Workspace, row_id: int, field: str, value: str | None, reason: str = "", actor: str | None = None
+) -> MappedRow:
+    """Replace one raw cell (by canonical id or by the column label as written) and re-validate the row.
+
+    A change-log entry records the old and the new value and the reason (required), and is enough to
+    undo it (:func:`mujun.runs.undo.undo`).
+    """
+    if not reason.strip():
+        raise InputError("CORRECTION-REASON")
     row = _row(ws, row_id)
     cols = _columns(ws, row)
     target = next((c.field for c in cols if field in (c.field, c.label)), None)
     if target is None:
         labels = ", ".join(f"{c.label}（{c.field}）" for c in cols)
         raise WorkspaceError("WORKSPACE", path=str(ws.path), detail=f"该行没有列 `{field}`；可用：{labels}")
-    raw = dict(row["raw"])
-    old = raw.get(target)
-    raw[target] = value
-    ws.con.execute("BEGIN TRANSACTION")
-    try:
-        ws.con.execute("UPDATE intake_rows SET raw = ? WHERE row_id = ?", [st.to_json(raw), row_id])
-        ws.con.execute(
-            "INSERT INTO corrections VALUES (?, ?, ?, ?, ?)",
-            [row_id, target, None if old is None else str(old), value, st.now()],
-        )
-        mapped = revalidate_row(ws, row_id)
-        rebuild_enterprise_years(ws)
-        ws.con.execute("COMMIT")
-    except Exception:
-        ws.con.execute("ROLLBACK")
-        raise
+    with ws.change("correction", f"row {row_id} {target}", actor) as ch:
+        mapped = set_cell(ws, row_id, target, value)
+        old = row["raw"].get(target)
+        ch.summary = {
+            "row_id": row_id,
+            "file": row["file"],
+            "row": row["row"],
+            "field": target,
+            "old": None if old is None else str(old),
+            "new": value,
+            "reason": reason.strip(),
+            "status": "accepted" if mapped.ok else "quarantined",
+        }
+        ch.undo = {"row_id": row_id, "field": target, "old": None if old is None else str(old)}
     return mapped
 
 
-def revalidate_all(ws: Workspace) -> dict[str, int]:
-    """Re-check every quarantined row (after links were confirmed, or specs changed)."""
-    ids = [r["row_id"] for r in quarantined(ws)]
-    accepted = sum(1 for i in ids if revalidate_row(ws, i).ok)
-    rebuild_enterprise_years(ws)
-    return {"checked": len(ids), "accepted": accepted, "still_quarantined": len(ids) - accepted}
-
-
-def confirm_link(ws: Workspace, source: str, target: str, name: str = "") -> None:
-    """Remember that ``source`` (a code a department used) means roster firm ``target``."""
+def set_cell(ws: Workspace, row_id: int, target: str, value: str | None) -> MappedRow:
+    """Inside a change: write one raw cell, keep it in ``corrections``, re-validate, rebuild the data."""
+    row = _row(ws, row_id)
+    raw = dict(row["raw"])
+    old = raw.get(target)
+    raw[target] = value
+    ws.con.execute("UPDATE intake_rows SET raw = ? WHERE row_id = ?", [st.to_json(raw), row_id])
     ws.con.execute(
-        "INSERT OR REPLACE INTO links VALUES (?, ?, ?, ?)",
-        [source.strip().upper(), target.strip().upper(), name, st.now()],
+        "INSERT INTO corrections VALUES (?, ?, ?, ?, ?)",
+        [row_id, target, None if old is None else str(old), value, st.now()],
     )
+    mapped = revalidate_row(ws, row_id)
+    rebuild_enterprise_years(ws)
+    return mapped
+
+
+def revalidate_all(ws: Workspace, actor: str | None = None) -> dict[str, int]:
+    """Re-check every quarantined row (after links were confirmed, or specs changed), in one change."""
+    with ws.change("revalidate", "quarantine", actor) as ch:
+        ids = [r["row_id"] for r in quarantined(ws)]
+        accepted = sum(1 for i in ids if revalidate_row(ws, i).ok)
+        rebuild_enterprise_years(ws)
+        ch.summary = {"checked": len(ids), "accepted": accepted, "still_quarantined": len(ids) - accepted}
+    return dict(ch.summary)
+
+
+def confirm_link(ws: Workspace, source: str, target: str, name: str = "", actor: str | None = None) -> None:
+    """Remember that ``source`` (a code a department used) means roster firm ``target`` (undoable)."""
+    src, tgt = source.strip().upper(), target.strip().upper()
+    with ws.change("link", src, actor) as ch:
+        before = ws.con.execute("SELECT target_uscc, source_name, confirmed_at FROM links WHERE source_uscc = ?", [src])
+        prev = before.fetchone()
+        ws.con.execute("INSERT OR REPLACE INTO links VALUES (?, ?, ?, ?)", [src, tgt, name, st.now()])
+        ch.summary = {"source": src, "target": tgt, "name": name, "previous": None if prev is None else prev[0]}
+        ch.undo = {"source": src, "previous": None if prev is None else list(prev)}

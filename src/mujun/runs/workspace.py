@@ -11,6 +11,8 @@ this same file (its connection is handed to the backend), so large inputs can sp
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,20 +22,13 @@ import pyarrow as pa
 from mujun.data import Canonical
 from mujun.errors import WorkspaceError
 from mujun.runs import manifest as mf
-from mujun.runs.intake_store import DDL as INTAKE_DDL
+from mujun.runs import schema
+from mujun.runs.changes import Change, default_actor, record
 from mujun.runs.result import Evaluation
 from mujun.schemes import canonical_json
 
 DB_FILE = "mujun.duckdb"
 CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
-
-_DDL = """
-CREATE TABLE IF NOT EXISTS runs (
-  run_id VARCHAR PRIMARY KEY, started_at VARCHAR, finished_at VARCHAR, scheme_id VARCHAR,
-  scheme_sha256 VARCHAR, input_sha256 VARCHAR, year INTEGER, engine VARCHAR, package_version VARCHAR,
-  firms INTEGER, manifest VARCHAR);
-CREATE TABLE IF NOT EXISTS run_schemes (run_id VARCHAR PRIMARY KEY, scheme_json VARCHAR);
-"""
 
 
 def _table_name(run_id: str) -> str:
@@ -41,22 +36,54 @@ def _table_name(run_id: str) -> str:
 
 
 class Workspace:
-    """Open with ``with Workspace(path) as ws:``; the file is created on first write."""
+    """Open with ``with Workspace(path) as ws:``; the file is created on first write.
 
-    def __init__(self, path: str | Path, read_only: bool = False) -> None:
+    Every change to the workspace's data goes through :meth:`change`, the one write path: the data
+    and its change-log entry are written in the same transaction. The schema (every table, its
+    version and migrations) is :mod:`mujun.runs.schema`.
+    """
+
+    def __init__(self, path: str | Path, read_only: bool = False, actor: str | None = None) -> None:
         self.path = Path(path)
         self.read_only = read_only
+        self.actor = actor or default_actor()
         if read_only and not (self.path / DB_FILE).is_file():
             raise WorkspaceError("WORKSPACE", path=str(self.path), detail="不是 mujun 工作区（没有 mujun.duckdb）")
         try:
             if not read_only:
                 self.path.mkdir(parents=True, exist_ok=True)
-            self.con = duckdb.connect(str(self.path / DB_FILE), read_only=read_only, config=CONFIG)
-        except (duckdb.Error, OSError) as exc:
+            self.con = self._connect()
+            if read_only:
+                schema.check_readable(self.con, self.path)
+            else:
+                self.con = schema.ensure(self.con, self.path, self._connect)
+        except duckdb.Error as exc:
             raise WorkspaceError("WORKSPACE", path=str(self.path), detail=str(exc).splitlines()[0]) from None
-        if not read_only:
-            self.con.execute(_DDL)
-            self.con.execute(INTAKE_DDL)
+        except OSError as exc:
+            raise WorkspaceError("WORKSPACE", path=str(self.path), detail=str(exc).splitlines()[0]) from None
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        return duckdb.connect(str(self.path / DB_FILE), read_only=self.read_only, config=CONFIG)
+
+    @contextmanager
+    def change(self, kind: str, touched: str, actor: str | None = None) -> Iterator[Change]:
+        """The one write path: a transaction whose writes and change-log entry commit together.
+
+        ``with ws.change("correction", "row 17 tax_10k_yuan") as ch:`` — write through ``ws.con``,
+        fill ``ch.summary`` (and ``ch.undo`` where the change can be reversed); on any error nothing
+        is written, the log entry included.
+        """
+        if self.read_only:
+            raise WorkspaceError("WORKSPACE", path=str(self.path), detail="read-only")
+        ch = Change(kind=kind, touched=touched, actor=actor or self.actor)
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield ch
+            record(self.con, ch)
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
 
     def __enter__(self) -> Workspace:
         return self
@@ -82,8 +109,7 @@ class Workspace:
         rid = mf.run_id(ev)
         doc = mf.manifest(ev, rid, canon.table.num_rows, canon.years)
         snap = f"snapshot_{ev.input_sha256[:16]}"
-        self.con.execute("BEGIN TRANSACTION")
-        try:
+        with self.change("run", f"{ev.scheme.id} {ev.year}") as ch:
             if not self.has_table(snap):
                 self.con.register("_snap", canon.table)
                 self.con.execute(f'CREATE TABLE "{snap}" AS SELECT * FROM _snap')
@@ -111,10 +137,7 @@ class Workspace:
                 ],
             )
             self.con.execute("INSERT INTO run_schemes VALUES (?, ?)", [rid, canonical_json(ev.scheme.scheme)])
-            self.con.execute("COMMIT")
-        except duckdb.Error:
-            self.con.execute("ROLLBACK")
-            raise
+            ch.summary = {"run_id": rid, "scheme": ev.scheme.id, "year": ev.year, "firms": ev.table.num_rows}
         return doc
 
     def runs(self) -> list[dict[str, Any]]:

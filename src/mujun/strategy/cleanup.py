@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from mujun.errors import InputError, WorkspaceError
+from mujun.runs import schema
 from mujun.strategy.cleanup_config import load_config
 from mujun.strategy.cleanup_line import Line, flagged_target, line_of
 from mujun.strategy.metrics import data_years
@@ -34,17 +35,7 @@ from mujun.views import Reader
 from mujun.views.flags import firms as flagged_firms
 from mujun.views.flags import flag_runs
 
-DDL = """
-CREATE TABLE IF NOT EXISTS cleanup_cases (
-  case_id VARCHAR PRIMARY KEY, year INTEGER NOT NULL, uscc VARCHAR NOT NULL, name VARCHAR, county VARCHAR,
-  town VARCHAR, industry_code VARCHAR, tax_10k_yuan DOUBLE, land_mu DOUBLE, measure DOUBLE,
-  condition VARCHAR, line_field VARCHAR, line_below DOUBLE, line_unit VARCHAR, source VARCHAR,
-  opened_at VARCHAR NOT NULL, opened_by VARCHAR);
-CREATE TABLE IF NOT EXISTS cleanup_events (
-  case_id VARCHAR NOT NULL, seq INTEGER NOT NULL, at_utc VARCHAR NOT NULL, from_stage VARCHAR,
-  to_stage VARCHAR NOT NULL, outcome VARCHAR, owner VARCHAR, due DATE, by_name VARCHAR, note VARCHAR, evidence VARCHAR,
-  PRIMARY KEY (case_id, seq));
-"""
+DDL = schema.ddl("cleanup_cases", "cleanup_events")  # the tables live in the workspace schema registry
 EVIDENCE_DIR = "evidence/cleanup"
 
 
@@ -122,17 +113,13 @@ def open_cases(reader: Reader, year: int, by: str = "", at: dt.datetime | None =
         )  # fmt: skip
         events.append([cid, when, cfg.first, f["county"], due, by or None])
         opened[county] = opened.get(county, 0) + 1
-    reader.con.execute("BEGIN TRANSACTION")
-    try:
+    with reader.ws.change("cleanup", f"cleanup {year}") as ch:  # the workspace's one write path
         if cases:
             reader.con.executemany(f"INSERT INTO cleanup_cases VALUES ({', '.join('?' * 17)})", cases)
             reader.con.executemany(
                 "INSERT INTO cleanup_events VALUES (?, 1, ?, NULL, ?, NULL, ?, ?, ?, NULL, NULL)", events
             )
-        reader.con.execute("COMMIT")
-    except Exception:
-        reader.con.execute("ROLLBACK")
-        raise
+        ch.summary = {"action": "open", "year": year, "opened": len(cases), "by": by}
     return {
         "year": year,
         "matching": len(firms),
@@ -263,7 +250,9 @@ def advance(
         "note": note,
         "evidence": evidence,
     }
-    reader.con.execute("INSERT INTO cleanup_events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", list(event.values()))
+    with reader.ws.change("cleanup", cid) as ch:  # the workspace's one write path
+        reader.con.execute("INSERT INTO cleanup_events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", list(event.values()))
+        ch.summary = {"action": "advance", **{k: str(v) for k, v in event.items() if v is not None}}
     return event
 
 

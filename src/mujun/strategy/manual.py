@@ -7,13 +7,11 @@ from __future__ import annotations
 import datetime as dt
 
 from mujun.errors import InputError
+from mujun.runs import schema
 from mujun.runs.workspace import Workspace
 from mujun.strategy.registry import Registry
 
-DDL = """
-CREATE TABLE IF NOT EXISTS target_values (
-  target_id VARCHAR, year INTEGER, value DOUBLE, source VARCHAR, entered_by VARCHAR, entered_at VARCHAR)
-"""
+DDL = schema.ddl("target_values")  # the tables live in the workspace schema registry
 
 
 def enter(
@@ -27,8 +25,10 @@ def enter(
         raise InputError("TARGET-UNKNOWN", target=target_id, ids=ids) from None
     if not source.strip():
         raise InputError("TARGET-SOURCE-MISSING", target=target_id)
-    ws.con.execute(DDL)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    ws.con.execute(
-        "INSERT INTO target_values VALUES (?, ?, ?, ?, ?, ?)", [target_id, int(year), float(value), source, by, stamp]
-    )
+    with ws.change("targets", f"{target_id} {year}") as ch:
+        ws.con.execute(
+            "INSERT INTO target_values VALUES (?, ?, ?, ?, ?, ?)",
+            [target_id, int(year), float(value), source, by, stamp],
+        )
+        ch.summary = {"target": target_id, "year": int(year), "value": float(value), "source": source}

@@ -21,22 +21,12 @@ from typing import Any
 import pyarrow as pa
 
 from mujun.errors import Problem
+from mujun.runs import schema
 from mujun.strategy.register_reading import Read, RegisterRow, Spec, load_spec, read_rows
 
 __all__ = ["DDL", "Read", "RegisterRow", "Spec", "import_report", "imports", "load_spec", "read_rows", "store"]
 
-DDL = """
-CREATE TABLE IF NOT EXISTS projects (
-  project_id VARCHAR, uscc VARCHAR, name VARCHAR, county VARCHAR, project_name VARCHAR,
-  investment_10k_yuan DOUBLE, start_date DATE, end_date DATE, key_project BOOLEAN, status VARCHAR,
-  year INTEGER, imported_at VARCHAR, source_file VARCHAR);
-CREATE TABLE IF NOT EXISTS listings (
-  uscc VARCHAR, name VARCHAR, county VARCHAR, year INTEGER, stage VARCHAR, board VARCHAR,
-  listed_year INTEGER, imported_at VARCHAR, source_file VARCHAR);
-CREATE TABLE IF NOT EXISTS register_imports (
-  import_id VARCHAR PRIMARY KEY, register VARCHAR, source_file VARCHAR, imported_at VARCHAR, rows_read INTEGER,
-  accepted INTEGER, rejected INTEGER, warnings INTEGER, replaced INTEGER, superseded INTEGER, report VARCHAR);
-"""
+DDL = schema.ddl("projects", "listings", "register_imports")  # the tables live in the workspace schema registry
 TYPES = {"VARCHAR": pa.string(), "DOUBLE": pa.float64(), "DATE": pa.date32(), "BOOLEAN": pa.bool_()}
 TYPES["INTEGER"] = pa.int32()
 
@@ -99,37 +89,44 @@ def store(ws: Any, spec: Spec, read: Read, columns: list[str]) -> dict[str, Any]
     view = f"incoming_{uuid.uuid4().hex[:8]}"
     con.register(view, table)
     try:
-        con.execute("BEGIN TRANSACTION")
-        replaced = con.execute(f"SELECT count(*) FROM {spec.table} WHERE source_file = ?", [read.file]).fetchone()[0]
-        con.execute(f"DELETE FROM {spec.table} WHERE source_file = ?", [read.file])
-        superseded = con.execute(
-            f"SELECT count(*) FROM {spec.table} t WHERE EXISTS (SELECT 1 FROM {view} i WHERE {keys})"
-        ).fetchone()[0]
-        con.execute(f"DELETE FROM {spec.table} t WHERE EXISTS (SELECT 1 FROM {view} i WHERE {keys})")
-        con.execute(f"INSERT INTO {spec.table} ({', '.join(names)}) SELECT {', '.join(names)} FROM {view}")
-        report = _report(spec, read, at, int(replaced), int(superseded))
-        con.execute(
-            "INSERT INTO register_imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                report["import_id"],
-                spec.id,
-                read.file,
-                at,
-                report["rows_read"],
-                report["accepted"],
-                report["rejected"],
-                report["warnings"],
-                report["replaced"],
-                report["superseded"],
-                json.dumps(report, ensure_ascii=False, default=str),
-            ],
-        )
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+        with ws.change("register", f"{spec.id} {read.file}") as ch:
+            report = _store_rows(ws, spec, read, columns, view, names, keys, at)
+            brief = ("import_id", "rows_read", "accepted", "rejected", "replaced", "superseded")
+            ch.summary = {"register": spec.id, "file": read.file, **{k: report.get(k) for k in brief}}
     finally:
         con.unregister(view)
+    return report
+
+
+def _store_rows(
+    ws: Any, spec: Spec, read: Read, columns: list[str], view: str, names: list[str], keys: str, at: str
+) -> dict[str, Any]:
+    """Inside the register's change: replace the file's rows and those with the same key; log the import."""
+    con = ws.con
+    replaced = con.execute(f"SELECT count(*) FROM {spec.table} WHERE source_file = ?", [read.file]).fetchone()[0]
+    con.execute(f"DELETE FROM {spec.table} WHERE source_file = ?", [read.file])
+    superseded = con.execute(
+        f"SELECT count(*) FROM {spec.table} t WHERE EXISTS (SELECT 1 FROM {view} i WHERE {keys})"
+    ).fetchone()[0]
+    con.execute(f"DELETE FROM {spec.table} t WHERE EXISTS (SELECT 1 FROM {view} i WHERE {keys})")
+    con.execute(f"INSERT INTO {spec.table} ({', '.join(names)}) SELECT {', '.join(names)} FROM {view}")
+    report = _report(spec, read, at, int(replaced), int(superseded))
+    con.execute(
+        "INSERT INTO register_imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            report["import_id"],
+            spec.id,
+            read.file,
+            at,
+            report["rows_read"],
+            report["accepted"],
+            report["rejected"],
+            report["warnings"],
+            report["replaced"],
+            report["superseded"],
+            json.dumps(report, ensure_ascii=False, default=str),
+        ],
+    )
     return report
 
 

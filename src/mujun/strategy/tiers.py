@@ -23,6 +23,7 @@ import duckdb
 import pyarrow as pa
 
 from mujun.errors import InputError, WorkspaceError
+from mujun.runs import schema
 from mujun.runs.workspace import Workspace
 from mujun.strategy import tiers_score as sc
 from mujun.strategy.metrics import firm_table, test
@@ -30,13 +31,7 @@ from mujun.strategy.tiers_rules import Rules, load_rules
 from mujun.views import CITY, Reader, attach_cache
 
 TABLE = "tier_selections"
-DDL = """
-CREATE TABLE IF NOT EXISTS tier_selections (
-  year INTEGER NOT NULL, uscc VARCHAR NOT NULL, name VARCHAR, county VARCHAR, industry_chain VARCHAR,
-  tier VARCHAR NOT NULL, selected BOOLEAN NOT NULL, score DOUBLE, position INTEGER, components VARCHAR,
-  reasons VARCHAR, selected_at VARCHAR NOT NULL, rules_sha256 VARCHAR NOT NULL, run_id VARCHAR,
-  scheme_id VARCHAR, class VARCHAR, revenue_10k_yuan DOUBLE, n INTEGER, cutoff DOUBLE, below_cutoff DOUBLE)
-"""
+DDL = schema.ddl("tier_selections")  # the tables live in the workspace schema registry
 SCHEMA = pa.schema(
     [
         ("year", pa.int32()),
@@ -209,16 +204,12 @@ def store(ws: Workspace, result: dict[str, Any], replace: bool = False) -> dict[
     for r in result["first_tier"]:
         rows.append({**base, **_facts(r), "tier": "first", "selected": False})
     table = pa.Table.from_pylist([{k: row.get(k) for k in SCHEMA.names} for row in rows], schema=SCHEMA)
-    ws.con.execute("BEGIN TRANSACTION")
-    try:
+    with ws.change("tiers", f"tiers {year}") as ch:
         ws.con.execute(f"DELETE FROM {TABLE} WHERE year = ?", [year])
         ws.con.register("_tiers", table)
         ws.con.execute(f"INSERT INTO {TABLE} BY NAME SELECT * FROM _tiers")
         ws.con.unregister("_tiers")
-        ws.con.execute("COMMIT")
-    except Exception:
-        ws.con.execute("ROLLBACK")
-        raise
+        ch.summary = {"year": year, "rows": table.num_rows, "replace": replace}
     return result
 
 

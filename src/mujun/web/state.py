@@ -11,7 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from mujun.runs.workspace import Workspace
-from mujun.settings import MAX_UPLOAD_BYTES  # one web upload; larger uploads get 413
+from mujun.settings import (
+    MAX_UPLOAD_BYTES,  # one web upload; larger uploads get 413
+    WEB_ACTOR,
+)
 from mujun.views import CITY, Reader, Scope, attach_cache
 
 
@@ -29,7 +32,7 @@ class AppState:
     generation: int = 0  # counts finished writes; keys of figures that a write can change include it
 
     def __post_init__(self) -> None:
-        self.ws = Workspace(self.workspace_path)
+        self.ws = Workspace(self.workspace_path, actor=WEB_ACTOR)
         attach_cache(self.ws)
 
     def close(self) -> None:

@@ -128,12 +128,13 @@ async def correct_value(request: Request, row_id: int) -> Response:
     """Replace one raw cell of a row (empty = missing), re-validate it and rebuild enterprise_years."""
     form = await request.form()
     field, value = _form_text(form, "field", 200), _form_text(form, "value")
+    reason = _form_text(form, "reason", 500)
     if not field:
         raise HTTPException(400, "请选择要更正的列")
 
     def work() -> None:
         with request.app.state.mujun.writing() as ws:
-            correct(ws, row_id, field, value or None)
+            correct(ws, row_id, field, value or None, reason=reason)
 
     await run_in_threadpool(work)  # blocking DuckDB work must not hold up the event loop
     return _after(request, form, row_id)
