@@ -146,3 +146,26 @@ def test_a_newer_workspace_is_refused_in_words(old_workspace: Path) -> None:
     for args in (("runs", "list"), ("evaluate", "--year", "2024")):
         got = mujun(*args, "--workspace", str(old_workspace))
         assert got.returncode == 2 and "99" in got.stderr and "Traceback" not in got.stderr
+
+
+def test_a_workspace_held_by_another_process_gets_a_clear_message(tmp_path: Path) -> None:
+    """While `mujun serve` (here: a process holding the file) has the workspace, CLI commands say so."""
+    from mujun.runs.workspace import Workspace
+
+    ws = tmp_path / "ws"
+    Workspace(ws).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True); "
+         "time.sleep(120)", str(ws / "mujun.duckdb")],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        for args in (("runs", "list"), ("history",), ("evaluate", "--year", "2024")):
+            got = mujun(*args, "--workspace", str(ws))
+            assert got.returncode == 2, got
+            assert "WORKSPACE-BUSY" in got.stderr and f"PID {holder.pid}" in got.stderr
+            assert "Traceback" not in got.stderr and "Conflicting lock" not in got.stderr
+    finally:
+        holder.kill()
+        holder.wait()

@@ -11,6 +11,7 @@ this same file (its connection is handed to the backend), so large inputs can sp
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -58,6 +59,9 @@ class Workspace:
             else:
                 self.con = schema.ensure(self.con, self.path, self._connect)
         except duckdb.Error as exc:
+            if "Conflicting lock" in str(exc):  # another process (usually `mujun serve`) holds the file
+                pid = re.search(r"\(PID (\d+)\)", str(exc))
+                raise WorkspaceError("WORKSPACE-BUSY", path=str(self.path), pid=pid.group(1) if pid else "?") from None
             raise WorkspaceError("WORKSPACE", path=str(self.path), detail=str(exc).splitlines()[0]) from None
         except OSError as exc:
             raise WorkspaceError("WORKSPACE", path=str(self.path), detail=str(exc).splitlines()[0]) from None
