@@ -143,6 +143,12 @@ def _scheme(
 
 FIXED = _scheme("prop-fixed", "fixed")
 MINMAX = {z: _scheme(f"prop-minmax-{z}", "minmax", zero_range=z) for z in ("full", "floor")}
+# zero_land: reweight grades a firm on 0 亩 on its group's other items (here tax_per_energy) instead of
+# leaving it not graded with NO-LAND (the default); docs/scheme-format.md, "Zero land".
+MINMAX_REWEIGHT = {
+    z: _scheme(f"prop-minmax-{z}-reweight", "minmax", zero_range=z, tail="zero_land: reweight\n")
+    for z in ("full", "floor")
+}
 
 # ---------------------------------------------------------------------------------------------
 # Data strategies
@@ -177,6 +183,26 @@ def firms(draw: st.DrawFn, min_size: int = 3, max_size: int = 40) -> list[dict[s
 # ---------------------------------------------------------------------------------------------
 
 
+def _pick(rows: list[dict[str, Any]], pick: int, zero_land: str = "not_graded") -> int:
+    """The firm whose tax is raised. Under ``zero_land: not_graded`` (the default) a firm on 0 亩 is not
+    graded (no score, reason NO-LAND; docs/scheme-format.md "Zero land"), so there is no own score to
+    compare: pick among the firms with land (zero-land firms stay in the data as the others). Under
+    ``reweight`` every firm is graded and any may be picked."""
+    candidates = [i for i, r in enumerate(rows) if zero_land == "reweight" or r["land_mu"] != 0.0]
+    assume(candidates)
+    return candidates[pick % len(candidates)]
+
+
+def _assert_no_land_not_graded(rows: list[dict[str, Any]], out: dict[str, dict[str, Any]]) -> None:
+    """Default zero_land: every firm on 0 亩 is not graded, no score, no rank, no class, reason NO-LAND."""
+    for r in rows:
+        if r["land_mu"] == 0.0:
+            got = out[r["uscc"]]
+            assert got["status"] == "not_graded", (r, got)
+            assert got["total_score"] is None and got["rank"] is None and got["class"] is None, (r, got)
+            assert got["reason_codes"] == "NO-LAND", (r, got)
+
+
 def _raise_tax(
     rows: list[dict[str, Any]], k: int, base: float, delta: float
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -193,9 +219,10 @@ def _raise_tax(
 def test_raising_tax_never_lowers_own_score_fixed_benchmark(
     rows: list[dict[str, Any]], pick: int, base: float, delta: float
 ) -> None:
-    k = pick % len(rows)
+    k = _pick(rows, pick)  # a firm on 0 亩 is not graded (NO-LAND): see _pick
     before, after = _raise_tax(rows, k, base, delta)
     r0, r1 = _evaluate(before, FIXED), _evaluate(after, FIXED)
+    _assert_no_land_not_graded(before, r0)
     me = before[k]["uscc"]
     assert r1[me]["total_score"] >= r0[me]["total_score"]
     for iid in ("tax_per_mu", "tax_per_energy"):
@@ -215,17 +242,23 @@ def test_raising_tax_never_lowers_own_score_fixed_benchmark(
     base=money,
     delta=st.integers(1, 500_000).map(lambda x: x / 100),
     zero_range=st.sampled_from(["full", "floor"]),
+    zero_land=st.sampled_from(["not_graded", "reweight"]),
 )
 def test_raising_tax_never_lowers_own_score_minmax(
-    rows: list[dict[str, Any]], pick: int, base: float, delta: float, zero_range: str
+    rows: list[dict[str, Any]], pick: int, base: float, delta: float, zero_range: str, zero_land: str
 ) -> None:
     # min-max: raising x can move the group's min and max, but the firm's own n = (x - lo)/(hi - lo)
     # is non-decreasing in x (x below the others' minimum: floor; above their maximum: full).
-    k = pick % len(rows)
+    # A firm on 0 亩 is not graded under the default zero_land (NO-LAND, no score to compare), so it is
+    # picked only under zero_land: reweight, where its total is its other items' points x W / (W - W_land).
+    k = _pick(rows, pick, zero_land)
     before, after = _raise_tax(rows, k, base, delta)
-    scheme = MINMAX[zero_range]
+    scheme = MINMAX[zero_range] if zero_land == "not_graded" else MINMAX_REWEIGHT[zero_range]
     r0, r1 = _evaluate(before, scheme), _evaluate(after, scheme)
+    if zero_land == "not_graded":
+        _assert_no_land_not_graded(before, r0)
     me = before[k]["uscc"]
+    assert r0[me]["status"] == r1[me]["status"] == "graded"
     assert r1[me]["total_score"] >= r0[me]["total_score"]
     for iid in ("tax_per_mu", "tax_per_energy"):
         assert (r1[me][f"points_{iid}"] or 0.0) >= (r0[me][f"points_{iid}"] or 0.0)
@@ -407,17 +440,28 @@ def flagged_firms(draw: st.DrawFn) -> list[dict[str, Any]]:
 
 
 @settings(max_examples=12 * SCALE, **ENGINE_SETTINGS)
-@given(rows=flagged_firms(), order=st.permutations(list(OVERRIDES)))
-def test_veto_beats_protection_and_score(rows: list[dict[str, Any]], order: list[str]) -> None:
-    tail = "overrides:\n" + "".join(f"  - {OVERRIDES[k]}\n" for k in order)
-    scheme = _scheme("prop-veto", "fixed", tail=tail)
+@given(
+    rows=flagged_firms(),
+    order=st.permutations(list(OVERRIDES)),
+    zero_land=st.sampled_from(["not_graded", "reweight"]),
+)
+def test_veto_beats_protection_and_score(rows: list[dict[str, Any]], order: list[str], zero_land: str) -> None:
+    # A firm on 0 亩 is not graded under the default zero_land (reason NO-LAND; overrides act on graded
+    # firms only, docs/scheme-format.md "Zero land", "Overrides"); under zero_land: reweight it is graded
+    # on tax_per_energy and must obey the overrides like any other firm.
+    tail = "overrides:\n" + "".join(f"  - {OVERRIDES[k]}\n" for k in order) + f"zero_land: {zero_land}\n"
+    scheme = _scheme(f"prop-veto-{zero_land}", "fixed", tail=tail)
     result = mujun.evaluate(
         pa.table({k: pa.array([r[k] for r in rows], type=_arrow_type(k)) for k in rows[0]}), scheme, year=YEAR
     )
     band = {r["uscc"]: r["_band_n"] for r in result.table.to_pylist()}
     out = {r["uscc"]: r for r in result.to_arrow().to_pylist()}
+    if zero_land == "not_graded":
+        _assert_no_land_not_graded(rows, out)
     for r in rows:
         got = out[r["uscc"]]
+        if zero_land == "not_graded" and r["land_mu"] == 0.0:
+            continue  # checked above: not graded, no class, reason NO-LAND only
         assert got["status"] == "graded"
         klass = got["class"]
         if r["flag_safety_accident"]:
