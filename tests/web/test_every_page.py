@@ -27,7 +27,7 @@ def paths(demo_workspace):
         "/industries/wood",
         "/schemes",
         "/schemes/linyi-2022",
-        "/schemes/compare?a=linyi-2022&b=huaian-2024",
+        "/schemes/compare?a=linyi-2022&b=changle-2023",
         "/health",
         "/quarantine",
         "/exports",
