@@ -5,9 +5,7 @@ an older release migrate forward (with a backup) while a newer one is refused. S
 from __future__ import annotations
 
 import getpass
-import gzip
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,20 +14,8 @@ import duckdb
 import openpyxl
 import pytest
 
-from mujun.catalog import uscc
-
-FIXTURES = Path(__file__).parent / "fixtures" / "workspaces"
-
-
-def code(i: int) -> str:
-    body = f"91371300MA{i:07d}"
-    return body + uscc.check_char(body)
-
-
-def mujun(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "mujun", *args], capture_output=True, text=True, check=False, timeout=300
-    )
+from test_intake import code, mujun
+from test_old_workspaces import unpack_c1ae940
 
 
 def tax_book(path: Path, taxes: list[object]) -> Path:
@@ -114,11 +100,7 @@ def test_every_change_is_logged_and_import_correction_link_undo(tmp_path: Path) 
 
 @pytest.fixture
 def old_workspace(tmp_path: Path) -> Path:
-    ws = tmp_path / "old"
-    ws.mkdir()
-    with gzip.open(FIXTURES / "c1ae940.duckdb.gz", "rb") as src, (ws / "mujun.duckdb").open("wb") as dst:
-        shutil.copyfileobj(src, dst)
-    return ws
+    return unpack_c1ae940(tmp_path / "old")
 
 
 def test_old_workspace_migrates_with_a_backup_runs_are_logged_and_never_undone(old_workspace: Path) -> None:

@@ -25,13 +25,17 @@ def mujun(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def unpack_c1ae940(folder: Path) -> Path:
+    """The c1ae940 workspace, unpacked into ``folder`` (a new workspace folder)."""
+    folder.mkdir()
+    with gzip.open(FIXTURES / "c1ae940.duckdb.gz", "rb") as src, (folder / "mujun.duckdb").open("wb") as dst:
+        shutil.copyfileobj(src, dst)
+    return folder
+
+
 @pytest.fixture
 def old_workspace(tmp_path: Path) -> Path:
-    ws = tmp_path / "ws"
-    ws.mkdir()
-    with gzip.open(FIXTURES / "c1ae940.duckdb.gz", "rb") as src, (ws / "mujun.duckdb").open("wb") as dst:
-        shutil.copyfileobj(src, dst)
-    return ws
+    return unpack_c1ae940(tmp_path / "ws")
 
 
 def _graded_firm(ws: Path, run_id: str) -> str:
