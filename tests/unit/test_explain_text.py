@@ -43,6 +43,7 @@ overrides:
   - {code: CAP-ENV, label: 环保处罚, when: flag_env_violation, effect: cap, class: C}
   - {code: UP-SPEC, label: 专精特新, when: flag_specialized, effect: up, kind: regrade}
   - {code: DOWN-X, label: 下调测试, when: flag_high_tech, effect: down, kind: regrade}
+  - {code: FLOOR-NEW, label: 新升规企业, when: flag_new_above_scale, effect: floor, class: C, kind: protection}
 rounding: {stage: none}
 """
 LOADED = loads(SCHEME, "sentences.yaml")
@@ -178,3 +179,14 @@ def test_two_stage_target_says_score_alone_does_not_decide():
         "A 类分两步确定：先取综合得分排名的 50%，再按方案规定的指标排序取参评企业数的 15%；"
         "单靠提高综合得分不一定进入 A 类。"
     ]
+
+
+def test_floor_sentence_and_its_target():
+    # banded D (band 4), kept at C by the protection: band C would still give C, so the next class B
+    # needs band B: B's lowest 60 + 1e-9 - 20 = 40 points (it is not "held")
+    ex = explain_row(
+        LOADED, row(**{"class": "C", "_band_n": 4, "reason_codes": "FLOOR-NEW", "total_score": 20.0}), CUTS
+    )
+    assert ex.band_class == "D" and ex.next_class == "B" and ex.blocked_by == []
+    assert ex.needed_points == pytest.approx(40.0, abs=1e-8)
+    assert firm_notes(ex)[0] == "因“新升规企业”（FLOOR-NEW），类别不低于 C 类；按得分排名为 D 类。"

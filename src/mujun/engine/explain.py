@@ -194,9 +194,10 @@ def _max_points(it: Item) -> float | None:
 def _improve(loaded: LoadedScheme, g: Group, row: dict[str, Any], ex: Explanation) -> None:
     """The class above the firm's final class, and the points its band must gain to get there.
 
-    The firm's band must rise one class (to ``target``); the overrides that hold are then applied as
-    the engine does (:func:`apply_moves`): when they leave the final class where it is, no indicator
-    can lift the firm, and ``blocked_by`` names the rules that hold it.
+    The target is the nearest better band whose final class, after the overrides that hold are applied
+    as the engine does (:func:`apply_moves`), is better than the firm's final class (a protected firm
+    banded D and kept at C needs band B); when no band gets there, no indicator can lift the firm and
+    ``blocked_by`` names the rules that hold it.
     """
     s = loaded.scheme
     cls = s.group_classification(g)
@@ -206,12 +207,17 @@ def _improve(loaded: LoadedScheme, g: Group, row: dict[str, Any], ex: Explanatio
         return
     ex.next_class = classes[classes.index(final) - 1]
     moving = [ov.code for ov in s.overrides if ov.code in ex.reason_codes and ov.effect != "flag"]
-    pos = classes.index(band)
-    if pos == 0 or apply_moves(loaded, g, classes[pos - 1], ex.reason_codes) == final:
+    # the nearest better band whose final class (after the same overrides) beats the firm's final class
+    better = [
+        t
+        for t in range(classes.index(band) - 1, -1, -1)
+        if _rank(apply_moves(loaded, g, classes[t], ex.reason_codes)) < _rank(final)
+    ]
+    if not better:
         ex.blocked_by = moving
         return
-    target = classes[pos - 1]
-    target_band = cls.bands[pos - 1]
+    target = classes[better[0]]
+    target_band = cls.bands[better[0]]
     if target_band.within is not None:
         st = target_band.within
         ex.notes.append({"code": "two_stage", "klass": target, "pool": st.pool, "share": target_band.share})
@@ -228,6 +234,10 @@ def _improve(loaded: LoadedScheme, g: Group, row: dict[str, Any], ex: Explanatio
     ex.needed_points = round(max(needed, step), 9)
     for it, view in zip(g.items, ex.items, strict=True):
         ex.improvements.append(_invert(loaded, g, it, view, ex.needed_points, row))
+
+
+def _rank(klass: str) -> int:
+    return CLASS_ORDER.index(klass)
 
 
 def _invert(loaded: LoadedScheme, g: Group, it: Item, v: ItemView, need: float, row: dict[str, Any]) -> Improvement:
