@@ -90,7 +90,7 @@ def store(ws: Any, spec: Spec, read: Read, columns: list[str]) -> dict[str, Any]
     con.register(view, table)
     try:
         with ws.change("register", f"{spec.id} {read.file}") as ch:
-            report = _store_rows(ws, spec, read, columns, view, names, keys, at)
+            report = _store_rows(ws, spec, read, view, names, keys, at)
             brief = ("import_id", "rows_read", "accepted", "rejected", "replaced", "superseded")
             ch.summary = {"register": spec.id, "file": read.file, **{k: report.get(k) for k in brief}}
     finally:
@@ -98,9 +98,7 @@ def store(ws: Any, spec: Spec, read: Read, columns: list[str]) -> dict[str, Any]
     return report
 
 
-def _store_rows(
-    ws: Any, spec: Spec, read: Read, columns: list[str], view: str, names: list[str], keys: str, at: str
-) -> dict[str, Any]:
+def _store_rows(ws: Any, spec: Spec, read: Read, view: str, names: list[str], keys: str, at: str) -> dict[str, Any]:
     """Inside the register's change: replace the file's rows and those with the same key; log the import."""
     con = ws.con
     replaced = con.execute(f"SELECT count(*) FROM {spec.table} WHERE source_file = ?", [read.file]).fetchone()[0]
