@@ -232,11 +232,9 @@ def plan_import(
     ws: Workspace | None, paths: list[str | Path], year: int | None = None, spec: str | None = None
 ) -> ImportPlan:
     """Read, recognise and check the files and compare them with ``ws`` (None: an empty workspace); writes
-    nothing but the intake tables' definitions into a writable workspace."""
+    nothing (a writable workspace already holds every table: runs/schema.py)."""
     specs = [load_spec(spec)] if spec else all_specs()
     results = [read_one(Path(p), specs, year) for p in paths]
-    if ws is not None and not ws.read_only:
-        ws.con.execute(st.DDL)
     _flag_duplicates(results)
     _match_roster(ws, results)
     return ImportPlan(results, _with_files(import_preview.preview(ws, results), results))
@@ -327,7 +325,6 @@ def import_files(
     results = _to_apply(plan, replace)
     if not results:
         return _unchanged_report(plan)
-    ws.con.execute(st.DDL)
     seen = ws.con.execute("SELECT count(*) FROM imports").fetchone()[0]  # type: ignore[index]
     digest = hashlib.sha256(f"{seen}|{[(r.file, r.sha256) for r in results]}".encode()).hexdigest()[:8]
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")

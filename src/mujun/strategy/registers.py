@@ -76,7 +76,6 @@ def reject_duplicates(read: Read, spec: Spec, what: str) -> None:
 def store(ws: Any, spec: Spec, read: Read, columns: list[str]) -> dict[str, Any]:
     """Replace the rows of this source file (and rows of other files with the same key); record the import."""
     con = ws.con
-    con.execute(DDL)
     at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     types = {n: t for n, t in con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {spec.table})").fetchall()}
     accepted = [r for r in read.rows if r.ok]

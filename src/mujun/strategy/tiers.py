@@ -172,7 +172,6 @@ def stored_years(con: Any) -> list[int]:
 def store(ws: Workspace, result: dict[str, Any], replace: bool = False) -> dict[str, Any]:
     """Write ``result`` into ``tier_selections`` (replacing the year only when ``replace``)."""
     year = int(result["year"])
-    ws.con.execute(DDL)
     if year in stored_years(ws.con) and not replace:
         raise InputError("TIERS-EXISTS", year=year)
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
