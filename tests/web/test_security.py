@@ -102,7 +102,7 @@ def test_vendored_assets_match_their_record():
 
 
 def test_serve_binds_loopback_by_default():
-    from mujun.cli_web import serve
+    from mujun.cli.web import serve
 
     host = next(p for p in serve.params if p.name == "host")
     assert host.default == "127.0.0.1"

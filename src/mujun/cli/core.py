@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from mujun import api
-from mujun.cli_format import print_evaluation, print_explanation, print_scheme, print_schemes
+from mujun.cli.format import print_evaluation, print_explanation, print_scheme, print_schemes
 from mujun.errors import MujunError, WorkspaceError
 from mujun.schemes import builtin_ids, load, loads
 from mujun.settings import DEFAULT_SCHEME
@@ -231,13 +231,13 @@ def bench_web(firms: int, clients: int, requests: int, seed: int) -> None:
 
 
 def _register() -> None:
-    from mujun.cli_cleanup import COMMANDS as CLEANUP
-    from mujun.cli_history import COMMANDS as HISTORY
-    from mujun.cli_intake import COMMANDS
-    from mujun.cli_registers import COMMANDS as REGISTERS
-    from mujun.cli_strategy import COMMANDS as STRATEGY
-    from mujun.cli_tiers import COMMANDS as TIERS
-    from mujun.cli_web import COMMANDS as WEB_COMMANDS
+    from mujun.cli.cleanup import COMMANDS as CLEANUP
+    from mujun.cli.history import COMMANDS as HISTORY
+    from mujun.cli.intake import COMMANDS
+    from mujun.cli.registers import COMMANDS as REGISTERS
+    from mujun.cli.strategy import COMMANDS as STRATEGY
+    from mujun.cli.tiers import COMMANDS as TIERS
+    from mujun.cli.web import COMMANDS as WEB_COMMANDS
 
     for command in (*COMMANDS, *WEB_COMMANDS, *STRATEGY, *CLEANUP, *TIERS, *REGISTERS, *HISTORY):
         cli.add_command(command)
@@ -270,6 +270,3 @@ def main(argv: list[str] | None = None) -> None:
         )
         sys.exit(1)
 
-
-if __name__ == "__main__":
-    main()

@@ -319,7 +319,7 @@ def demo(folder: str, no_serve: bool, firms: int, host: str, port: int) -> None:
 
     out = run_demo(folder, firms=firms, echo=click.echo)
     if not no_serve:
-        from mujun.cli_web import serve_workspace
+        from mujun.cli.web import serve_workspace
 
         serve_workspace(out["workspace"], host, port)
 

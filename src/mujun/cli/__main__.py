@@ -1,0 +1,3 @@
+from mujun.cli import main
+
+main()
