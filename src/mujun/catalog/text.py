@@ -11,6 +11,8 @@ from importlib import resources
 
 import yaml
 
+from mujun.errors import language
+
 LANGS = ("zh", "en")
 
 
@@ -28,7 +30,8 @@ def strings() -> dict[str, dict[str, str]]:
     return out
 
 
-def translate(key: str, lang: str = "zh", **values: object) -> str:
+def translate(key: str, lang: str | None = None, **values: object) -> str:
+    """The text of ``key`` in ``lang`` (default: the process language, ``MUJUN_LANG``), filled with ``values``."""
     texts = strings().get(key)
-    text = key if texts is None else texts.get(lang) or texts.get("zh") or key
+    text = key if texts is None else texts.get(lang or language()) or texts.get("zh") or key
     return text.format(**values) if values else text
