@@ -390,3 +390,22 @@ def test_a_year_without_an_evaluation_has_no_data(ws: Path, capsys: pytest.Captu
     assert target["latest_year"] == 2023 and any("2024" in note for note in target["notes"])
     code, _, err = cli(capsys, "cleanup", "open", "--workspace", str(ws), "--year", "2024")
     assert code == 2 and "CLEANUP-NO-RUN" in err and "LOW-EFFICIENCY" in err
+
+
+def test_opening_cases_is_one_transaction_with_its_change_log_entry(ws: Path, monkeypatch: pytest.MonkeyPatch):
+    """The cases, their first events and the change-log entry commit together: if writing the log entry fails,
+    no case is left behind (the inserts once went through the reader's cursor, outside the transaction)."""
+
+    def fail(*_a: object) -> None:
+        raise RuntimeError("log entry not written")
+
+    monkeypatch.setattr("mujun.runs.workspace.record", fail)
+    with Workspace(ws) as w, Reader(w) as r, pytest.raises(RuntimeError):
+        cu.open_cases(r, 2023)
+    assert sql(ws, "SELECT count(*) FROM cleanup_cases") == [(0,)]
+    assert sql(ws, "SELECT count(*) FROM cleanup_events") == [(0,)]
+    assert sql(ws, "SELECT count(*) FROM changes WHERE kind = 'cleanup'") == [(0,)]
+    monkeypatch.undo()
+    with Workspace(ws) as w, Reader(w) as r:
+        opened = cu.open_cases(r, 2023)
+    assert sum(opened["opened"].values()) == sql(ws, "SELECT count(*) FROM cleanup_cases")[0][0] > 0

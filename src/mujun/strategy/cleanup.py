@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 from mujun.errors import InputError, WorkspaceError
-from mujun.runs import schema
 from mujun.strategy.cleanup_config import load_config
 from mujun.strategy.cleanup_line import Line, flagged_target, line_of
 from mujun.strategy.metrics import data_years
@@ -35,12 +34,7 @@ from mujun.views import Reader
 from mujun.views.flags import firms as flagged_firms
 from mujun.views.flags import flag_runs
 
-DDL = schema.ddl("cleanup_cases", "cleanup_events")  # the tables live in the workspace schema registry
 EVIDENCE_DIR = "evidence/cleanup"
-
-
-def ensure_tables(con: Any) -> None:
-    con.execute(DDL)
 
 
 def has_tables(reader: Reader) -> bool:
@@ -85,7 +79,6 @@ def open_cases(reader: Reader, year: int, by: str = "", at: dt.datetime | None =
         raise WorkspaceError("CLEANUP-NO-RUN", path=str(ws_path), year=year, flag=metric.code, years=shown)
     line = line_of(reader, cfg, year)
     firms = matching(reader, line)
-    ensure_tables(reader.con)
     taken = {
         r["uscc"]
         for r in reader.rows(
@@ -115,8 +108,8 @@ def open_cases(reader: Reader, year: int, by: str = "", at: dt.datetime | None =
         opened[county] = opened.get(county, 0) + 1
     with reader.ws.change("cleanup", f"cleanup {year}") as ch:  # the workspace's one write path
         if cases:
-            reader.con.executemany(f"INSERT INTO cleanup_cases VALUES ({', '.join('?' * 17)})", cases)
-            reader.con.executemany(
+            reader.ws.con.executemany(f"INSERT INTO cleanup_cases VALUES ({', '.join('?' * 17)})", cases)
+            reader.ws.con.executemany(
                 "INSERT INTO cleanup_events VALUES (?, 1, ?, NULL, ?, NULL, ?, ?, ?, NULL, NULL)", events
             )
         ch.summary = {"action": "open", "year": year, "opened": len(cases), "by": by}
@@ -251,7 +244,9 @@ def advance(
         "evidence": evidence,
     }
     with reader.ws.change("cleanup", cid) as ch:  # the workspace's one write path
-        reader.con.execute("INSERT INTO cleanup_events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", list(event.values()))
+        reader.ws.con.execute(
+            "INSERT INTO cleanup_events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", list(event.values())
+        )
         ch.summary = {"action": "advance", **{k: str(v) for k, v in event.items() if v is not None}}
     return event
 
