@@ -37,7 +37,7 @@ SCHEMES = {"parity": str(FIXTURE), "linyi": "linyi-2022"}
 
 @pytest.fixture(scope="module")
 def results() -> Iterator[dict[str, dict[str, Evaluation]]]:
-    """{scheme: {engine: Evaluation}}; one Spark session (local[2]) for the whole module."""
+    """{scheme: {engine: Evaluation}}; one Spark session (local[2]) shared by the whole run (tests/conftest.py)."""
     data = synthetic_firms(FIRMS, years=(2022, 2023), seed=20231)
     out: dict[str, dict[str, Evaluation]] = {}
     for key, ref in SCHEMES.items():
@@ -48,11 +48,6 @@ def results() -> Iterator[dict[str, dict[str, Evaluation]]]:
             "spark": mujun.evaluate(canon, loaded, year=YEAR, engine="spark", spark_master="local[2]"),
         }
     yield out
-    from pyspark.sql import SparkSession
-
-    session = SparkSession.getActiveSession()
-    if session is not None:
-        session.stop()
 
 
 def _by_uscc(table: pa.Table) -> pa.Table:

@@ -198,25 +198,18 @@ def test_row_order_changes_nothing(sid: str, n: int, levels: int, seed: int, ord
 @pytest.fixture(scope="module")
 def spark_results() -> Iterator[dict[str, tuple[mujun.Evaluation, mujun.Evaluation]]]:
     """{scheme: (DuckDB, Spark)} on one SYNTHETIC dataset per built-in scheme (150 firms + prior year);
-    one local[2] Spark session for all of them, stopped at the end (as tests/test_parity.py does)."""
+    one local[2] Spark session for the whole run, shared with tests/test_parity.py (tests/conftest.py)."""
     pytest.importorskip("pyspark")
     if shutil.which("java") is None:
         pytest.skip("no Java runtime for Spark")
     out = {}
-    try:
-        for k, sid in enumerate(SCHEMES):
-            sd = scheme_data(sid)
-            table = firms(dataset(sd, seed=100 + k, n=150, levels=90, missing=0.03, noise=0.15))
-            duck = mujun.evaluate(table, sd.loaded, year=sd.year)
-            spark = mujun.evaluate(table, sd.loaded, year=sd.year, engine="spark", spark_master="local[2]")
-            out[sid] = (duck, spark)
-        yield out
-    finally:
-        from pyspark.sql import SparkSession
-
-        session = SparkSession.getActiveSession()
-        if session is not None:
-            session.stop()
+    for k, sid in enumerate(SCHEMES):
+        sd = scheme_data(sid)
+        table = firms(dataset(sd, seed=100 + k, n=150, levels=90, missing=0.03, noise=0.15))
+        duck = mujun.evaluate(table, sd.loaded, year=sd.year)
+        spark = mujun.evaluate(table, sd.loaded, year=sd.year, engine="spark", spark_master="local[2]")
+        out[sid] = (duck, spark)
+    yield out
 
 
 def _max_float_diff(a: pa.Table, b: pa.Table) -> float:
