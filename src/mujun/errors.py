@@ -42,12 +42,20 @@ class _Blank(dict[str, Any]):
         return ""
 
 
+def _shown(value: Any, lang: str | None) -> Any:
+    """A field as the message shows it: None empty, a catalogue text (``catalog.text.Text``) in ``lang``."""
+    if value is None:
+        return ""
+    in_lang = getattr(value, "in_lang", None)
+    return in_lang(lang) if callable(in_lang) else value
+
+
 def render(code: str, fields: dict[str, Any], lang: str | None = None) -> str:
     """Fill the message template of ``code`` with ``fields``; unknown placeholders stay empty."""
     template = _messages().get(code, {}).get(lang or language())
     if template is None:
         return f"{code}: {fields}"
-    return template.format_map(_Blank({k: ("" if v is None else v) for k, v in fields.items()}))
+    return template.format_map(_Blank({k: _shown(v, lang) for k, v in fields.items()}))
 
 
 @dataclass(frozen=True)
@@ -105,7 +113,7 @@ class InputError(MujunError, ValueError):
         lines = [head, *(f"  [{p.code}] {p.message(lang)}" for p in shown)]
         if len(self.problems) > len(shown):
             more = len(self.problems) - len(shown)
-            lines.append(f"  … 另有 {more} 处问题" if (lang or language()) == "zh" else f"  … {more} more")
+            lines.append(render("MORE-PROBLEMS", {"more": more}, lang))
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:

@@ -35,3 +35,28 @@ def translate(key: str, lang: str | None = None, **values: object) -> str:
     texts = strings().get(key)
     text = key if texts is None else texts.get(lang or language()) or texts.get("zh") or key
     return text.format(**values) if values else text
+
+
+class Text(str):
+    """A catalogue text that keeps its key and values: it reads as the process language (it is a ``str``),
+    and :meth:`in_lang` gives it in another. :func:`mujun.errors.render` shows a message field that is a
+    ``Text`` in the message's language, so ``detail=Text(...)`` follows ``MujunError.message(lang)``."""
+
+    key: str
+    values: dict[str, object]
+
+    def __new__(cls, key: str, /, **values: object) -> Text:
+        self = super().__new__(cls, translate(key, **values))
+        self.key, self.values = key, values
+        return self
+
+    def in_lang(self, lang: str | None = None) -> str:
+        shown = {k: v.in_lang(lang) if isinstance(v, Text) else v for k, v in self.values.items()}
+        return translate(self.key, lang, **shown)
+
+    def __reduce__(self) -> tuple[object, tuple[str, dict[str, object]]]:  # copy, pickle: made anew
+        return _text, (self.key, self.values)
+
+
+def _text(key: str, values: dict[str, object]) -> Text:
+    return Text(key, **values)

@@ -31,6 +31,8 @@ import tokenize
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from mujun.catalog.text import Text
+
 MAX_TEXT = 2000  # characters of a condition
 MAX_NODES = 200  # expression nodes of its tree
 MAX_DEPTH = 32  # nesting levels: of the tree, and of brackets
@@ -78,6 +80,8 @@ _NODES = (
 class ConditionError(ValueError):
     """A condition that does not parse or names something unknown; ``suggestion`` may help.
 
+    ``detail`` is a catalogue text (``catalog/ui/scheme_check.yaml``), shown in the message's language.
+
     ``limit`` is set when the condition breaks one of the size limits: (kind, found, allowed), kind one
     of ``text`` (characters), ``nodes``, ``depth`` or ``constant``.
     """
@@ -111,51 +115,51 @@ def parse(text: str, known: set[str], types: Mapping[str, str] | None = None) ->
     callees = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
     for node in ast.walk(tree):
         if not isinstance(node, _NODES):
-            raise ConditionError(f"条件“{text}”中不允许使用 {type(node).__name__}")
+            raise ConditionError(Text("cond.node", text=text, node=type(node).__name__))
         if isinstance(node, ast.Call):
             _check_call(node, text)
         elif isinstance(node, ast.Name) and id(node) not in callees:
             if node.id not in known:
                 close = difflib.get_close_matches(node.id, sorted(known), n=1, cutoff=0.6)
-                raise ConditionError(f"条件“{text}”中的名称 `{node.id}` 未知", close[0] if close else None)
+                raise ConditionError(Text("cond.name", text=text, name=node.id), close[0] if close else None)
             names.add(node.id)
         elif isinstance(node, ast.Constant):
             if isinstance(node.value, bool | str):
                 continue
             if not isinstance(node.value, int | float):
-                raise ConditionError(f"条件“{text}”中的常量 {node.value!r} 不被支持")
+                raise ConditionError(Text("cond.constant", text=text, value=repr(node.value)))
             if not math.isfinite(node.value) or abs(node.value) > MAX_CONSTANT:
                 raise ConditionError(
-                    f"条件“{text}”中的数 {node.value!r} 超出上限 {MAX_CONSTANT:g}",
+                    Text("cond.number", text=text, value=repr(node.value), limit=f"{MAX_CONSTANT:g}"),
                     limit=("constant", node.value, MAX_CONSTANT),
                 )
     if types is not None:
         kind = _Types(text, types).of(tree.body)
         if kind != "bool":
-            raise ConditionError(f"条件“{text}”须给出真假值（比较、and/or/not、布尔字段），而不是{_KIND_ZH[kind]}")
+            raise ConditionError(Text("cond.not_bool", text=text, kind=_kind(kind)))
     return Condition(text=text, tree=tree, names=frozenset(names))
 
 
 def _parse_bounded(text: str) -> ast.Expression:
     """``ast.parse`` within the limits: length first, brackets before parsing, then the tree's size and depth."""
     if len(text) > MAX_TEXT:
-        raise ConditionError(f"条件长 {len(text)} 个字符，超过上限 {MAX_TEXT}", limit=("text", len(text), MAX_TEXT))
+        detail = Text("cond.too_long", n=len(text), limit=MAX_TEXT)
+        raise ConditionError(detail, limit=("text", len(text), MAX_TEXT))
     brackets = _bracket_depth(text.strip())
     if brackets > MAX_DEPTH:
-        raise ConditionError(
-            f"条件的括号嵌套 {brackets} 层，超过上限 {MAX_DEPTH}", limit=("depth", brackets, MAX_DEPTH)
-        )
+        raise ConditionError(Text("cond.brackets", n=brackets, limit=MAX_DEPTH), limit=("depth", brackets, MAX_DEPTH))
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
-        raise ConditionError(f"条件“{text}”语法错误：{exc.msg}") from None
+        raise ConditionError(Text("cond.syntax", text=text, error=exc.msg)) from None
     except (RecursionError, MemoryError):  # the limits above keep it from happening; never an internal error
-        raise ConditionError(f"条件过于复杂，超过上限 {MAX_NODES} 个节点", limit=("nodes", "?", MAX_NODES)) from None
+        detail = Text("cond.too_complex", limit=MAX_NODES)
+        raise ConditionError(detail, limit=("nodes", "?", MAX_NODES)) from None
     nodes, depth = _size(tree)
     if nodes > MAX_NODES:
-        raise ConditionError(f"条件有 {nodes} 个节点，超过上限 {MAX_NODES}", limit=("nodes", nodes, MAX_NODES))
+        raise ConditionError(Text("cond.nodes", n=nodes, limit=MAX_NODES), limit=("nodes", nodes, MAX_NODES))
     if depth > MAX_DEPTH:
-        raise ConditionError(f"条件嵌套 {depth} 层，超过上限 {MAX_DEPTH}", limit=("depth", depth, MAX_DEPTH))
+        raise ConditionError(Text("cond.depth", n=depth, limit=MAX_DEPTH), limit=("depth", depth, MAX_DEPTH))
     return tree
 
 
@@ -188,7 +192,9 @@ def _size(tree: ast.Expression) -> tuple[int, int]:
     return nodes, deepest
 
 
-_KIND_ZH = {"number": "数值", "text": "文本", "bool": "真假值", "date": "日期", "list": "列表"}
+def _kind(kind: str) -> Text:
+    """A kind of value in words: number, text, bool, date or list."""
+    return Text(f"cond.kind.{kind}")
 
 
 class _Types:
@@ -198,15 +204,14 @@ class _Types:
         self.text = text
         self.types = types
 
-    def fail(self, what: str) -> ConditionError:
-        return ConditionError(f"条件“{self.text}”中{what}")
+    def fail(self, key: str, **values: object) -> ConditionError:
+        return ConditionError(Text(key, text=self.text, **values))
 
-    def want(self, node: ast.expr, kinds: tuple[str, ...], what: str) -> str:
-        kind = self.of(node)
-        if kind not in kinds:
-            wanted = "或".join(_KIND_ZH[k] for k in kinds)
-            raise self.fail(f"{what}须为{wanted}，`{ast.unparse(node)}` 是{_KIND_ZH[kind]}")
-        return kind
+    def want(self, node: ast.expr, kind: str, what: Text) -> str:
+        found = self.of(node)
+        if found != kind:
+            raise self.fail("cond.want", what=what, kind=_kind(kind), expr=ast.unparse(node), found=_kind(found))
+        return found
 
     def of(self, node: ast.expr) -> str:
         if isinstance(node, ast.Constant):
@@ -214,26 +219,26 @@ class _Types:
         if isinstance(node, ast.Name):
             return self.types.get(node.id, "number")
         if isinstance(node, ast.List | ast.Tuple):
-            raise self.fail(f"列表 `{ast.unparse(node)}` 只能用在 in / not in 的右边或 startswith() 中")
+            raise self.fail("cond.list_place", expr=ast.unparse(node))
         if isinstance(node, ast.BoolOp):
             for v in node.values:
-                self.want(v, ("bool",), "and / or 的每个运算对象")
+                self.want(v, "bool", Text("cond.what.and_or"))
             return "bool"
         if isinstance(node, ast.UnaryOp):
             if isinstance(node.op, ast.Not):
-                self.want(node.operand, ("bool",), "not 的运算对象")
+                self.want(node.operand, "bool", Text("cond.what.not"))
                 return "bool"
-            self.want(node.operand, ("number",), "负号的运算对象")
+            self.want(node.operand, "number", Text("cond.what.minus"))
             return "number"
         if isinstance(node, ast.BinOp):
-            self.want(node.left, ("number",), "+ - * / 的运算对象")
-            self.want(node.right, ("number",), "+ - * / 的运算对象")
+            self.want(node.left, "number", Text("cond.what.arith"))
+            self.want(node.right, "number", Text("cond.what.arith"))
             return "number"
         if isinstance(node, ast.Compare):
             return self._compare(node)
         if isinstance(node, ast.Call):
             return self._call(node)
-        raise self.fail(f"不允许使用 {type(node).__name__}")
+        raise self.fail("cond.node", node=type(node).__name__)
 
     def _compare(self, node: ast.Compare) -> str:
         left = self.of(node.left)
@@ -241,12 +246,12 @@ class _Types:
             if isinstance(op, ast.In | ast.NotIn):
                 for c in _list_constants(right_node, self):
                     if self.of(c) != left:
-                        raise self.fail(f"in 列表中的 {ast.unparse(c)} 与 `{ast.unparse(node.left)}` 类型不同")
+                        raise self.fail("cond.in_type", item=ast.unparse(c), left=ast.unparse(node.left))
                 continue
             right = self.of(right_node)
             ordered = not isinstance(op, ast.Eq | ast.NotEq)
             if right != left or (ordered and left == "bool"):
-                raise self.fail(f"比较 `{ast.unparse(node)}` 的两边类型不符（{_KIND_ZH[left]}与{_KIND_ZH[right]}）")
+                raise self.fail("cond.compare", expr=ast.unparse(node), left=_kind(left), right=_kind(right))
             left = right
         return "bool"
 
@@ -256,12 +261,12 @@ class _Types:
             return "bool"
         arg = node.args[0]
         if fn == "startswith":
-            self.want(arg, ("text",), "startswith() 的第一个参数")
+            self.want(arg, "text", Text("cond.what.startswith"))
             for c in _list_constants(node.args[1], self):
                 if self.of(c) != "text":
-                    raise self.fail("startswith() 的前缀须为文本")
+                    raise self.fail("cond.prefix_text")
             return "bool"
-        self.want(arg, ("date",), f"{fn}() 的参数")
+        self.want(arg, "date", Text("cond.what.call", fn=fn))
         return "number"
 
 
@@ -270,7 +275,7 @@ def _list_constants(node: ast.expr, types: _Types) -> list[ast.expr]:
     elts = node.elts if isinstance(node, ast.List | ast.Tuple) else [node]
     for c in elts:
         if not isinstance(c, ast.Constant):
-            raise types.fail(f"`{ast.unparse(node)}` 须为常量或常量列表")
+            raise types.fail("cond.constants", expr=ast.unparse(node))
     return elts
 
 
@@ -278,8 +283,8 @@ def _check_call(node: ast.Call, text: str) -> None:
     if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
         name = getattr(node.func, "id", "?")
         close = difflib.get_close_matches(name, list(FUNCTIONS), n=1, cutoff=0.5)
-        raise ConditionError(f"条件“{text}”中的函数 `{name}` 未知", close[0] if close else None)
+        raise ConditionError(Text("cond.function", text=text, name=name), close[0] if close else None)
     if node.keywords or len(node.args) != FUNCTIONS[node.func.id]:
-        raise ConditionError(f"条件“{text}”中 {node.func.id}() 需要 {FUNCTIONS[node.func.id]} 个参数")
+        raise ConditionError(Text("cond.arity", text=text, name=node.func.id, n=FUNCTIONS[node.func.id]))
     if not isinstance(node.args[0], ast.Name):
-        raise ConditionError(f"条件“{text}”中 {node.func.id}() 的第一个参数须为字段名")
+        raise ConditionError(Text("cond.first_arg", text=text, name=node.func.id))

@@ -49,7 +49,7 @@ def band_rule(cls: Classification, b: Band, s: Scheme, lang: str = "zh") -> str:
         parts.append(t(f"stage_{b.from_}", pool=_g(st.pool), by=_key(st.by, s, lang)))
     counted = cls.band_count_in(b)
     if counted and b.bounded():
-        parts.append(t("count_in", kinds="、".join(t(f"kind_{k}") for k in counted)))
+        parts.append(t("count_in", kinds=translate("lib.sep", lang).join(t(f"kind_{k}") for k in counted)))
     if b.max_share is not None:
         parts.append(t("max_share", pct=_g(b.max_share), round=t(f"round_{b.quota_round or 'floor'}")))
     if b.min_share is not None:

@@ -20,6 +20,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from mujun.catalog import catalog
+from mujun.catalog.text import Text
 from mujun.errors import SchemeError
 from mujun.schemes import model as m
 from mujun.schemes.conditions import Condition, ConditionError, parse
@@ -114,7 +115,7 @@ def load(ref: str | Path) -> LoadedScheme:
         text = resources.files("mujun").joinpath(f"schemes/builtin/{text_ref}.yaml").read_text("utf-8")
         return loads(text, f"builtin:{text_ref}")
     close = catalog.suggest_name(text_ref, builtin_ids())
-    hint = f"您是否要找 “{close}”？ " if close else ""
+    hint = Text("schk.did_you_mean_scheme", name=close) if close else ""
     raise SchemeError("SCHEME-NOT-FOUND", scheme=text_ref, suggestion=hint)
 
 
@@ -132,7 +133,7 @@ def loads(text: str, origin: str) -> LoadedScheme:
         line = mark.line + 1 if mark is not None else "?"
         raise SchemeError("SCHEME-YAML", file=origin, line=line, detail=getattr(exc, "problem", str(exc))) from None
     if not isinstance(data, dict):
-        raise _invalid(origin, "", "方案文件的顶层必须是键值映射（mapping）")
+        raise _invalid(origin, "", Text("schk.top_mapping"))
     try:
         scheme = m.Scheme.model_validate(data)
     except ValidationError as exc:
@@ -149,8 +150,9 @@ def canonical_json(scheme: m.Scheme) -> str:
 
 
 def _invalid(origin: str, key_path: str, detail: str, close: str | None = None) -> SchemeError:
-    hint = f"您是否要写 “{close}”？" if close else ""
-    return SchemeError("SCHEME-INVALID", file=origin, key_path=key_path or "(顶层)", detail=detail, suggestion=hint)
+    hint = Text("schk.did_you_mean", name=close) if close else ""
+    top = key_path or Text("schk.top")
+    return SchemeError("SCHEME-INVALID", file=origin, key_path=top, detail=detail, suggestion=hint)
 
 
 def _key_path(loc: tuple[Any, ...]) -> str:
@@ -192,24 +194,24 @@ def _from_pydantic(origin: str, exc: ValidationError) -> SchemeError:
     close = None
     if err["type"] == "extra_forbidden":
         close = catalog.suggest_name(str(loc[-1]), _vocabulary())
-        detail = f"未知的键 `{loc[-1]}`"
+        detail: str = Text("schk.unknown_key", name=loc[-1])
     elif err["type"] in ("literal_error", "union_tag_invalid", "enum"):
         expected = re.findall(r"'([^']+)'", str(err.get("ctx", {}).get("expected", "")))
         expected += re.findall(r"'([^']+)'", str(err.get("ctx", {}).get("expected_tags", "")))
         close = catalog.suggest_name(str(err.get("input")), expected)
-        detail = f"值 “{err.get('input')}” 无效，可选：{', '.join(expected)}"
+        detail = Text("schk.bad_value", value=err.get("input"), choices=", ".join(expected))
     elif err["type"] == "missing":
-        detail = "缺少必填的键"
+        detail = Text("schk.missing_key")
     else:
         detail = err["msg"].removeprefix("Value error, ")
     more = len(exc.errors()) - 1
     if more:
-        detail += f"（另有 {more} 处问题）"
+        detail = Text("schk.more", detail=detail, more=more)
     return _invalid(origin, path, detail, close)
 
 
 def _limit(code: str, origin: str, key_path: str, **fields: Any) -> SchemeError:
-    return SchemeError(code, file=origin, key_path=key_path or "(顶层)", **fields)
+    return SchemeError(code, file=origin, key_path=key_path or Text("schk.top"), **fields)
 
 
 def _num(x: object) -> str:
@@ -310,28 +312,31 @@ def _check_references(s: m.Scheme, origin: str) -> dict[str, Condition]:
             for i, name in enumerate(getattr(ind, role)):
                 if catalog.field(name) is None or catalog.field(name).dtype not in ("float", "int"):  # type: ignore[union-attr]
                     close = catalog.suggest_name(name, [f for f in field_names if catalog.fields()[f].dtype == "float"])
-                    raise _invalid(origin, f"indicators.{iid}.{role}[{i}]", f"`{name}` 不是数值型标准字段", close)
+                    raise _invalid(origin, f"indicators.{iid}.{role}[{i}]", Text("schk.not_numeric", name=name), close)
     ids = list(s.indicators)
     for gi, g in enumerate(s.groups):
         seen: set[str] = set()
         for ii, it in enumerate(g.items):
             if it.indicator not in s.indicators:
                 close = catalog.suggest_name(it.indicator, ids)
-                raise _invalid(origin, f"groups[{gi}].items[{ii}].indicator", f"未定义的指标 `{it.indicator}`", close)
+                path = f"groups[{gi}].items[{ii}].indicator"
+                raise _invalid(origin, path, Text("schk.undefined_indicator", name=it.indicator), close)
             if it.indicator in seen:
-                raise _invalid(origin, f"groups[{gi}].items[{ii}].indicator", f"指标 `{it.indicator}` 在本组重复")
+                path = f"groups[{gi}].items[{ii}].indicator"
+                raise _invalid(origin, path, Text("schk.indicator_twice", name=it.indicator))
             seen.add(it.indicator)
     group_ids = [g.id for g in s.groups]
     if len(set(group_ids)) != len(group_ids):
-        raise _invalid(origin, "groups", "组别 id 重复")
+        raise _invalid(origin, "groups", Text("schk.duplicate_groups"))
     for i, name in enumerate(s.tie_break):
         if name not in s.indicators:
-            raise _invalid(origin, f"tie_break[{i}]", f"未定义的指标 `{name}`", catalog.suggest_name(name, ids))
+            detail = Text("schk.undefined_indicator", name=name)
+            raise _invalid(origin, f"tie_break[{i}]", detail, catalog.suggest_name(name, ids))
     _check_rank_keys(s, origin)
     codes = [r.code for r in [*s.statuses, *s.bonus, *s.penalty, *s.overrides, *s.awards]]
     dup = sorted({c for c in codes if codes.count(c) > 1})
     if dup:
-        raise _invalid(origin, "", f"规则代码重复：{', '.join(dup)}")
+        raise _invalid(origin, "", Text("schk.duplicate_codes", codes=", ".join(dup)))
     base = field_names | set(s.indicators)
     conditions: dict[str, Condition] = {}
     blocks: list[tuple[str, str, list[Any]]] = [
@@ -384,19 +389,22 @@ def _check_rank_keys(s: m.Scheme, origin: str) -> None:
             raise _invalid(
                 origin,
                 f"{path}.indicator",
-                f"未定义的指标 `{key.indicator}`",
+                Text("schk.undefined_indicator", name=key.indicator),
                 catalog.suggest_name(key.indicator, list(s.indicators)),
             )
         if key.field is not None and key.field not in numeric:
             raise _invalid(
-                origin, f"{path}.field", f"`{key.field}` 不是数值型标准字段", catalog.suggest_name(key.field, numeric)
+                origin,
+                f"{path}.field",
+                Text("schk.not_numeric", name=key.field),
+                catalog.suggest_name(key.field, numeric),
             )
         for j, iid in enumerate(key.items or []):
             if iid not in scored:
                 raise _invalid(
                     origin,
                     f"{path}.items[{j}]",
-                    f"`{iid}` 不是任何组别的计分项",
+                    Text("schk.not_scored", name=iid),
                     catalog.suggest_name(iid, sorted(scored)),
                 )
 
