@@ -12,10 +12,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from mujun.catalog.vocabulary import booleans
+
 NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
 YEAR = r"(?:19|20|21)\d\d"
-TRUE = {"true", "1", "是", "y", "yes", "t"}
-FALSE = {"false", "0", "否", "n", "no", "f"}
+#: Yes/no words: the one vocabulary (``catalog/vocabulary.yaml``), shared with :mod:`mujun.ingest.cells`.
+TRUE, FALSE = booleans()
 DATE = r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})"
 
 
@@ -41,8 +43,8 @@ def parse_int(s: pd.Series) -> tuple[pa.Array, list[int]]:
 
 
 def parse_bool(s: pd.Series) -> tuple[pa.Array, list[int]]:
-    low = s.str.lower()
-    is_true, is_false = low.isin(TRUE), low.isin(FALSE)
+    low = s.str.normalize("NFKC").str.strip().str.lower()  # as vocabulary.fold: "Ｙ" and " y" are "y"
+    is_true, is_false = low.isin(list(TRUE)), low.isin(list(FALSE))
     bad = bad_rows(s, is_true | is_false)
     present = (is_true | is_false).to_numpy()
     return pa.array(is_true.to_numpy(), type=pa.bool_(), mask=~present), bad

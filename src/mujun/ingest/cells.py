@@ -24,6 +24,8 @@ import unicodedata
 from decimal import Decimal
 from functools import cache
 
+from mujun.catalog.vocabulary import booleans
+
 Result = tuple[object, str | None]
 
 #: Text meaning "no value" (compared after NFKC, strip and lower-casing).
@@ -33,10 +35,10 @@ EXCEL_ERRORS = frozenset(
     {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "#SPILL!", "#CALC!"}
     | {"#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!", "#EXTERNAL!", "#PYTHON!", "#ERROR"}
 )
-_BOOL_BLANKS = BLANKS - {"无"}  # 无 is "no" in a yes/no column
-_TRUE = frozenset({"是", "y", "yes", "true", "1", "√", "✓", "✔", "有", "t"})
-_FALSE = frozenset({"否", "n", "no", "false", "0", "×", "✗", "✘", "无", "f"})
-_BOOL_EXACT = {**dict.fromkeys(_TRUE, True), **dict.fromkeys(_FALSE, False), "Y": True, "N": False}
+#: Yes/no words: the one vocabulary (``catalog/vocabulary.yaml``), shared with :mod:`mujun.data.parse`.
+_TRUE, _FALSE = booleans()
+_BOOL_BLANKS = BLANKS - _TRUE - _FALSE  # 无 is "no" in a yes/no column
+_BOOL_EXACT = {form: v for words, v in ((_TRUE, True), (_FALSE, False)) for w in words for form in (w, w.upper())}
 _ZERO_WIDTH = "\u200b\u200c\u200d\ufeff"
 
 _NUMBER = re.compile(

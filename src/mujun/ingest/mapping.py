@@ -14,16 +14,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mujun.catalog import catalog, uscc
+from mujun.catalog.text import Text
 from mujun.errors import Problem
 from mujun.ingest import cells
-from mujun.ingest.header import Header, find_header
+from mujun.ingest.header import Header
 from mujun.ingest.readers import RawSheet
-from mujun.ingest.spec import SourceSpec, normalise_label, unit_in_label
+from mujun.ingest.spec import SourceSpec, normalise_label
+from mujun.ingest.table import data_rows, label_unit, read_table, summary_text
 from mujun.ingest.units import factor
 
 # Amounts that cannot be negative: those the catalogue declares `min: 0` (every amount but profit).
 NON_NEGATIVE = catalog.non_negative()
-SUMMARY_WORDS = ("合计", "总计", "小计")
 
 
 @dataclass(frozen=True)
@@ -74,27 +75,21 @@ class MappedRow:
 def layout_for(sheet: RawSheet, spec: SourceSpec) -> Layout | None:
     """The layout of ``sheet`` under ``spec``, or None when its header cannot be found."""
     index = spec.label_index()
-    header = find_header(sheet, set(index), spec.header_rows)
-    if header is None and spec.header_rows is not None:
-        header = find_header(sheet, set(index), None)  # the same columns under a flat (or deeper) header
-    if header is None:
+    table = read_table(sheet, index, spec.header_rows)  # the one reader of a sheet (ingest/table.py)
+    if table is None:
         return None
     columns: list[MappedColumn] = []
     unmapped: list[tuple[int, str, str | None]] = []
     problems: list[Problem] = []
-    seen: set[str] = set()
-    for i, label in enumerate(header.labels):
-        if not label.strip():
-            continue
-        cid = _lookup(label, index)
-        if cid is None or cid in seen:
-            close = catalog.suggest_name(normalise_label(label), list(index))
-            unmapped.append((i, label, index.get(close) if close else None))
-            continue
-        seen.add(cid)
+    seen = {m.id for m in table.columns}
+    for i, label in table.unmapped:
+        close = catalog.suggest_name(normalise_label(label), list(index))
+        unmapped.append((i, label, index.get(close) if close else None))
+    for match in table.columns:
+        i, label, cid = match.index, match.label, match.id
         f = catalog.field(cid)
         target = (f.unit if f else "") or ""
-        unit = unit_in_label(label.split("|")[-1]) or unit_in_label(label) or spec.columns.get(cid, _NO).unit
+        unit = label_unit(label, spec.columns.get(cid, _NO).unit)
         mult = factor(unit, target) if f is not None and f.dtype == "float" else 1.0
         if mult is None:
             problems.append(
@@ -110,7 +105,7 @@ def layout_for(sheet: RawSheet, spec: SourceSpec) -> Layout | None:
             continue
         columns.append(MappedColumn(i, label, cid, unit, mult))
     missing = [r for r in spec.required if r not in seen]
-    return Layout(spec, header, columns, unmapped, missing, problems)
+    return Layout(spec, table.header, columns, unmapped, missing, problems)
 
 
 class _NoColumn:
@@ -118,14 +113,6 @@ class _NoColumn:
 
 
 _NO = _NoColumn()
-
-
-def _lookup(label: str, index: dict[str, str]) -> str | None:
-    parts = [normalise_label(label)] + [normalise_label(p) for p in reversed(label.split("|"))]
-    for key in parts:
-        if key in index:
-            return index[key]
-    return None
 
 
 def best_layout(sheet: RawSheet, specs: list[SourceSpec]) -> Layout | None:
@@ -157,17 +144,7 @@ _PARSE: dict[str, Callable[[Any], tuple[Any, str | None]]] = {
 
 def map_rows(sheet: RawSheet, lay: Layout, year: int | None) -> list[MappedRow]:
     """Parse every data row below the header; ``year`` fills rows whose file has no year column."""
-    out: list[MappedRow] = []
-    for r in range(lay.header.data_start, len(sheet.rows)):
-        cells_row = sheet.rows[r]
-        if all(_blank(v) for v in cells_row):
-            continue
-        out.append(_map_row(sheet, lay, cells_row, sheet.row_numbers[r], year))
-    return out
-
-
-def _blank(v: Any) -> bool:
-    return v is None or (isinstance(v, str) and not v.strip())
+    return [_map_row(sheet, lay, cells_row, number, year) for number, cells_row in data_rows(sheet, lay.header)]
 
 
 def _map_row(sheet: RawSheet, lay: Layout, row: list[Any], number: int, year: int | None) -> MappedRow:
@@ -210,14 +187,14 @@ def map_values(
         reason = uscc.problem(code)
         if reason is not None:
             fixes = uscc.suggest(code)
-            hint = f"可能应为 {fixes[0]}。" if fixes else ""
+            hint = Text("rd.maybe_uscc", code=fixes[0]) if fixes else ""
             problem("USCC-INVALID", by_field.get("uscc"), raw.get("uscc"), detail=reason, suggestion=hint)
     if values.get("year") is None:
         values["year"] = year
     if values["year"] is None:
         problem("YEAR-MISSING", None, None)
     name = values.get("name") or ""
-    if code is None and any(w in str(name) for w in SUMMARY_WORDS):
+    if code is None and summary_text([str(name)]) is not None:
         problems[:] = []
         problem("SUMMARY-ROW", by_field.get("name"), name)
         return MappedRow(number, values, raw, problems)

@@ -9,15 +9,12 @@ evaluation scheme's override), never from this file or the code.
 
 from __future__ import annotations
 
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from mujun.errors import SchemeError
+from mujun.catalog import policy
 
 FILE = "cleanup.yaml"
 
@@ -138,28 +135,13 @@ class CleanupConfig(_Model):
 
 
 def builtin_text() -> str:
-    return resources.files("mujun").joinpath(f"catalog/{FILE}").read_text(encoding="utf-8")
+    return policy.shipped_text(FILE)
 
 
 def load_config(workspace: str | Path | None = None) -> CleanupConfig:
-    """The workspace's own ``cleanup.yaml`` if it has one, else the shipped one."""
-    if workspace is not None and (Path(workspace) / FILE).is_file():
-        path = Path(workspace) / FILE
-        return _loads(path.read_text(encoding="utf-8"), str(path))
-    return _builtin()
+    """The workspace's own ``cleanup.yaml`` if it has one, else the shipped one (:mod:`mujun.catalog.policy`)."""
+    return policy.load_policy(FILE, CleanupConfig, "CLEANUP-CONFIG", workspace)
 
 
-@cache
-def _builtin() -> CleanupConfig:
-    return _loads(builtin_text(), f"builtin:{FILE}")
-
-
-def _loads(text: str, origin: str) -> CleanupConfig:
-    try:
-        return CleanupConfig.model_validate(yaml.safe_load(text))
-    except yaml.YAMLError as exc:
-        raise SchemeError("CLEANUP-CONFIG", file=origin, key_path="(YAML)", detail=str(exc)) from None
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
-        raise SchemeError("CLEANUP-CONFIG", file=origin, key_path=where or "(root)", detail=err["msg"]) from None
+def loads(text: str, origin: str) -> CleanupConfig:
+    return policy.parse_policy(text, CleanupConfig, "CLEANUP-CONFIG", origin)

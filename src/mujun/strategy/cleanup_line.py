@@ -18,11 +18,12 @@ import ast
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mujun.catalog import policy
 from mujun.errors import SchemeError
 from mujun.schemes import LoadedScheme, load
 from mujun.schemes.model import Override
 from mujun.strategy.cleanup_config import CleanupConfig, load_config
-from mujun.strategy.registry import Target, load_registry, path_in
+from mujun.strategy.registry import FILE, Target, load_registry
 from mujun.views import Reader
 from mujun.views.flags import FlagRun, flag_runs
 
@@ -81,7 +82,7 @@ class Line:
 
 
 def _origin(workspace: str | Path) -> str:
-    return str(path_in(workspace)) if path_in(workspace).is_file() else "builtin:targets.yaml"
+    return policy.origin_of(FILE, workspace)  # the file load_registry read
 
 
 def flagged_target(workspace: str | Path, cfg: CleanupConfig | None = None) -> Target:

@@ -17,14 +17,12 @@ a chain with ``fallback: true`` and no row of its own uses the whole-industry ag
 
 from __future__ import annotations
 
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, model_validator
 
+from mujun.catalog import policy
 from mujun.catalog.catalog import fields
 from mujun.catalog.industries import chains
 from mujun.errors import SchemeError
@@ -116,31 +114,25 @@ def row_value(row: Row, measure: Measure) -> float | None:
 
 
 def path_in(workspace: str | Path) -> Path:
-    return Path(workspace) / FILE
+    return policy.workspace_file(FILE, workspace)
 
 
-@cache
 def _builtin_text() -> str:
-    return resources.files("mujun").joinpath(f"catalog/{FILE}").read_text(encoding="utf-8")
+    return policy.shipped_text(FILE)
 
 
 def load_table(workspace: str | Path | None = None) -> Table:
-    """The workspace's own table if it has one, else the shipped one. Errors name file and key path."""
-    origin, text = f"builtin:{FILE}", _builtin_text()
-    if workspace is not None and path_in(workspace).is_file():
-        origin, text = str(path_in(workspace)), path_in(workspace).read_text(encoding="utf-8")
-    return loads(text, origin)
+    """The workspace's own table if it has one, else the shipped one (:mod:`mujun.catalog.policy`). Errors
+    name file and key path."""
+    return policy.load_policy(FILE, Table, "NATIONAL-INVALID", workspace, _check)
 
 
 def loads(text: str, origin: str) -> Table:
-    try:
-        table = Table.model_validate(yaml.safe_load(text))
-    except yaml.YAMLError as exc:
-        raise SchemeError("NATIONAL-INVALID", file=origin, key_path="(YAML)", detail=str(exc)) from None
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
-        raise SchemeError("NATIONAL-INVALID", file=origin, key_path=where, detail=err["msg"]) from None
+    return policy.parse_policy(text, Table, "NATIONAL-INVALID", origin, _check)
+
+
+def _check(table: Table, origin: str) -> None:
+    """What the model cannot state: measures name numeric fields of the catalogue; rows fit their chain."""
     numeric = {k for k, f in fields().items() if f.dtype == "float"}
     for mid, m in table.measures.items():
         for side in ("numerator", "denominator"):
@@ -153,7 +145,6 @@ def loads(text: str, origin: str) -> Table:
                 continue
             for i, row in enumerate(getattr(entry, name)):
                 _check_row(row, table.measures[name], entry.divisions, origin, f"chains.{cid}.{name}.{i}")
-    return table
 
 
 def _check_row(row: Row, measure: Measure, divisions: list[str], origin: str, where: str) -> None:

@@ -1,10 +1,11 @@
 """Reading a register file (技改项目, 上市后备): the layout from ``catalog/registers.yaml``, every data row parsed.
 
 Uses the intake machinery: :func:`mujun.ingest.readers.read_file` (xlsx/xls/csv, encodings, title rows),
-:func:`mujun.ingest.header.find_header` against the register's header labels, and the parsers of
-:mod:`mujun.ingest.cells`. Every data row (below the header, not blank) becomes a :class:`RegisterRow` with its
-problems (file, sheet, row, column, value, what to do); errors reject the row, warnings do not. Nothing is
-coerced: an empty or unreadable cell stays missing (never 0, never 否).
+:func:`mujun.ingest.table.read_table` (the one sheet reader the intake uses too: header, labels → columns,
+units in labels, data rows) against the register's header labels, and the parsers of :mod:`mujun.ingest.cells`.
+Every data row (below the header, not fully blank) becomes a :class:`RegisterRow` with its problems (file,
+sheet, row, column, value, what to do); errors reject the row, warnings do not. Nothing is coerced: an empty
+or unreadable cell stays missing (never 0, never 否).
 
 Amounts are stored in 万元: ``value × factor(header unit → 万元)`` (``总投资（元）`` → × 0.0001). A cell that
 carries its own unit is an amount in that unit, whatever the header says: ``12.3万`` = 123,000 元 = 12.3 万元,
@@ -17,20 +18,18 @@ import datetime as dt
 import unicodedata
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from mujun.catalog import policy
 from mujun.catalog import uscc as uscc_rules
 from mujun.errors import InputError, Problem, language
 from mujun.ingest import cells, readers
-from mujun.ingest.header import find_header
-from mujun.ingest.spec import normalise_label, unit_in_label
+from mujun.ingest.spec import normalise_label
+from mujun.ingest.table import label_unit, read_table, summary_text
 from mujun.ingest.units import factor
-
-SUMMARY_WORDS = ("合计", "总计", "小计")
 
 
 @dataclass(frozen=True)
@@ -58,6 +57,14 @@ class Spec:
         lang = lang or language()
         return self.title.get(lang) or self.title["zh"]
 
+    def label_index(self) -> dict[str, str]:
+        """Normalised header label → column id: the register's labels, the column's Chinese name, its id."""
+        out: dict[str, str] = {}
+        for cid, col in self.columns.items():
+            for label in (*col.labels, col.zh, cid):
+                out.setdefault(normalise_label(label), cid)
+        return out
+
     def stage_of(self, text: str) -> str | None:
         """The stage id that ``text`` names (id, 后备/辅导/申报/上市, English label or an alias)."""
         t = unicodedata.normalize("NFKC", text).strip().lower()
@@ -70,8 +77,7 @@ class Spec:
 @cache
 def load_spec(register: str) -> Spec:
     """The register's layout from ``catalog/registers.yaml`` (``projects`` or ``listings``)."""
-    text = resources.files("mujun").joinpath("catalog/registers.yaml").read_text(encoding="utf-8")
-    d = yaml.safe_load(text)["registers"][register]
+    d = yaml.safe_load(policy.shipped_text("registers.yaml"))["registers"][register]
     cols = {
         cid: Column(
             cid, c["zh"], c["en"], c["kind"], tuple(c["labels"]), bool(c.get("required")), c.get("unit"), c.get("blank")
@@ -114,37 +120,29 @@ class Read:
 def read_rows(path: str | Path, spec: Spec) -> Read:
     """Every data row of every sheet with the register's header; InputError when no sheet has one."""
     name = Path(path).name
-    sheets = readers.read_file(path)
-    known: dict[str, str] = {}
-    for cid, col in spec.columns.items():
-        for label in (*col.labels, col.zh, cid):
-            known.setdefault(normalise_label(label), cid)
+    index = spec.label_index()
     out = Read(name, [], [], [], {})
     found = False
-    for sheet in sheets:
-        header = find_header(sheet, set(known))
-        if header is None:
+    for sheet in readers.read_file(path):
+        table = read_table(sheet, index)
+        if table is None:
             out.notes.append(_note("REG-SHEET-SKIPPED", name, sheet.sheet, register=spec.label()))
             continue
         found = True
+        out.ignored += [label for _, label in table.unmapped]
         where: dict[str, tuple[int, str, float]] = {}
-        for i, label in enumerate(header.labels):
-            cid = next((known[k] for k in _keys(label) if k in known), None)
-            if cid is None or cid in where:
-                if label.strip():
-                    out.ignored.append(label)
-                continue
-            col = spec.columns[cid]
+        for match in table.columns:
+            col = spec.columns[match.id]
             mult = 1.0
             if col.kind == "amount":
-                unit = unit_in_label(label.split("|")[-1]) or col.unit
+                unit = label_unit(match.label, col.unit)
                 got = factor(unit, "万元")
                 if got is None:
-                    out.notes.append(_note("REG-UNIT", name, sheet.sheet, column=label, value=unit))
+                    out.notes.append(_note("REG-UNIT", name, sheet.sheet, column=match.label, value=unit))
                     continue
                 mult = got
-            where[cid] = (i, label, mult)
-            out.labels.setdefault(cid, label)
+            where[match.id] = (match.index, match.label, mult)
+            out.labels.setdefault(match.id, match.label)
         missing = [c.zh for c in spec.columns.values() if c.required and c.id not in where]
         if missing:
             raise InputError(
@@ -154,19 +152,12 @@ def read_rows(path: str | Path, spec: Spec) -> Read:
                 register=spec.label(),
                 columns="、".join(missing),
             )
-        for r in range(header.data_start, len(sheet.rows)):
-            cells_row = sheet.rows[r]
-            if all(cells.is_blank(v) for v in cells_row):
-                continue
-            out.rows.append(_parse(spec, where, cells_row, name, sheet.sheet, sheet.row_numbers[r]))
+        for number, cells_row in table.data_rows():
+            out.rows.append(_parse(spec, where, cells_row, name, sheet.sheet, number))
     if not found:
         expected = "、".join(c.zh for c in spec.columns.values() if c.required)
         raise InputError("REG-LAYOUT", file=name, register=spec.label(), expected=expected)
     return out
-
-
-def _keys(label: str) -> list[str]:
-    return [normalise_label(label)] + [normalise_label(p) for p in reversed(label.split("|"))]
 
 
 def _note(code: str, file: str, sheet: str | None, **details: Any) -> Problem:
@@ -198,13 +189,10 @@ def _parse(
             elif col.blank:
                 out.add("REG-BLANK", label, raw, "warning", effect=col.blank.get(language()) or col.blank["zh"])
         out.values[cid] = value
-    if out.values.get("uscc") is None:  # a totals row is not a record
-        text = " ".join(str(v) for v in row if isinstance(v, str))
-        if any(w in text for w in SUMMARY_WORDS):
-            out.problems.clear()
-            out.add(
-                "SUMMARY-ROW", None, next(v for v in row if isinstance(v, str) and any(w in v for w in SUMMARY_WORDS))
-            )
+    total = summary_text(row) if out.values.get("uscc") is None else None
+    if total is not None:  # a totals row is not a record
+        out.problems.clear()
+        out.add("SUMMARY-ROW", None, total)
     return out
 
 

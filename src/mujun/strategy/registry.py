@@ -8,13 +8,12 @@ every year's own value counts), direction and source. Errors name the file and t
 from __future__ import annotations
 
 import re
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from mujun.catalog import policy
 from mujun.errors import SchemeError
 
 FILE = "targets.yaml"
@@ -113,35 +112,24 @@ class Registry(_Model):
 
 
 def builtin_text() -> str:
-    return resources.files("mujun").joinpath(f"catalog/{FILE}").read_text(encoding="utf-8")
+    return policy.shipped_text(FILE)
 
 
 def path_in(workspace: str | Path) -> Path:
-    return Path(workspace) / FILE
+    return policy.workspace_file(FILE, workspace)
 
 
 def load_registry(workspace: str | Path | None = None) -> Registry:
-    """The workspace's own registry if it has one, else the shipped one."""
-    origin = "builtin:targets.yaml"
-    text = builtin_text()
-    if workspace is not None and path_in(workspace).is_file():
-        origin = str(path_in(workspace))
-        text = path_in(workspace).read_text(encoding="utf-8")
-    return loads(text, origin)
+    """The workspace's own registry if it has one, else the shipped one (:mod:`mujun.catalog.policy`)."""
+    return policy.load_policy(FILE, Registry, "TARGETS-INVALID", workspace, _check)
 
 
 def loads(text: str, origin: str) -> Registry:
-    try:
-        data: Any = yaml.safe_load(text)
-        reg = Registry.model_validate(data)
-    except yaml.YAMLError as exc:
-        raise SchemeError("TARGETS-INVALID", file=origin, key_path="(YAML)", detail=str(exc)) from None
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
-        raise SchemeError("TARGETS-INVALID", file=origin, key_path=where, detail=err["msg"]) from None
+    return policy.parse_policy(text, Registry, "TARGETS-INVALID", origin, _check)
+
+
+def _check(reg: Registry, origin: str) -> None:
     ids = [t.id for t in reg.targets]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
         raise SchemeError("TARGETS-INVALID", file=origin, key_path="targets", detail=f"重复的 id：{dupes}")
-    return reg

@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import ValidationError, model_validator
+from pydantic import model_validator
 
-from mujun.errors import SchemeError
+from mujun.catalog import policy
 from mujun.strategy.registry import Text, _Model
 
 FILE = "tiers.yaml"
@@ -126,24 +124,13 @@ class Rules(_Model):
 
 
 def builtin_text() -> str:
-    return resources.files("mujun").joinpath(f"catalog/{FILE}").read_text(encoding="utf-8")
+    return policy.shipped_text(FILE)
 
 
 def load_rules(workspace: str | Path | None = None) -> Rules:
-    """The workspace's own ``tiers.yaml`` if it has one, else the shipped one."""
-    origin, text = "builtin:tiers.yaml", None
-    if workspace is not None and (Path(workspace) / FILE).is_file():
-        origin = str(Path(workspace) / FILE)
-        text = (Path(workspace) / FILE).read_text(encoding="utf-8")
-    return loads(builtin_text() if text is None else text, origin)
+    """The workspace's own ``tiers.yaml`` if it has one, else the shipped one (:mod:`mujun.catalog.policy`)."""
+    return policy.load_policy(FILE, Rules, "TIERS-INVALID", workspace)
 
 
 def loads(text: str, origin: str) -> Rules:
-    try:
-        return Rules.model_validate(yaml.safe_load(text))
-    except yaml.YAMLError as exc:
-        raise SchemeError("TIERS-INVALID", file=origin, key_path="(YAML)", detail=str(exc)) from None
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"]) or "(root)"
-        raise SchemeError("TIERS-INVALID", file=origin, key_path=where, detail=err["msg"]) from None
+    return policy.parse_policy(text, Rules, "TIERS-INVALID", origin)

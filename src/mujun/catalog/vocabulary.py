@@ -1,0 +1,44 @@
+"""Words mujun recognises in department files and canonical input (``catalog/vocabulary.yaml``).
+
+:func:`booleans` is the one yes/no vocabulary: :func:`mujun.data.parse.parse_bool` (canonical CSV/Parquet
+input) and :func:`mujun.ingest.cells.parse_bool` (department files, registers) both read it, so a cell
+means the same thing whichever way it enters. :func:`totals` are the words of a totals row (合计 …), which
+the one sheet reader (:mod:`mujun.ingest.table`) uses for the intake and the registers alike.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+
+@cache
+def _raw() -> dict[str, Any]:
+    text = resources.files("mujun").joinpath("catalog/vocabulary.yaml").read_text(encoding="utf-8")
+    return dict(yaml.safe_load(text))
+
+
+def fold(word: str) -> str:
+    """How a cell is compared with the vocabulary: NFKC, surrounding whitespace removed, lower case."""
+    return unicodedata.normalize("NFKC", word).strip().lower()
+
+
+@cache
+def booleans() -> tuple[frozenset[str], frozenset[str]]:
+    """(words meaning yes, words meaning no), folded (:func:`fold`); no word is in both."""
+    table = _raw()["booleans"]
+    yes = frozenset(fold(str(w)) for w in table["yes"])
+    no = frozenset(fold(str(w)) for w in table["no"])
+    if yes & no:
+        raise ValueError(f"catalog/vocabulary.yaml: words in both yes and no: {sorted(yes & no)}")
+    return yes, no
+
+
+@cache
+def totals() -> tuple[str, ...]:
+    """Words of a totals row (合计, 总计, 小计)."""
+    return tuple(str(w) for w in _raw()["totals"])
