@@ -9,6 +9,9 @@ from typing import Any
 
 import click
 
+from mujun.cli.format import tr
+from mujun.errors import language
+
 WORKSPACE = click.option("--workspace", required=True, type=click.Path(file_okay=False), help="Workspace folder.")
 
 
@@ -22,9 +25,9 @@ def _dash(v: Any, digits: int | None = None) -> str:
     return f"{float(v):,.{digits}f}" if digits is not None else str(v)
 
 
-@click.group()
+@click.group(help=tr("cli.help.cleanup"))
 def cleanup() -> None:
-    """低效企业整治：认定、一企一策、整治中、验收、办结（提升达标/兼并重组/腾退/关停出清）。"""
+    """Low-efficiency clean-up cases (help text: ``cli.help.cleanup``)."""
 
 
 @cleanup.command("open")
@@ -33,7 +36,7 @@ def cleanup() -> None:
 @click.option("--by", "by", help="Who opens the cases (default: $USER).")
 @click.option("--json", "as_json", is_flag=True)
 def open_cmd(workspace: str, year: int, by: str | None, as_json: bool) -> None:
-    """Open a case (认定) for every firm the YEAR's evaluation flagged low-efficiency that has none; idempotent."""
+    """Open a case for every firm the YEAR's evaluation flagged low-efficiency that has none; idempotent."""
     from mujun.runs.workspace import Workspace
     from mujun.strategy.cleanup import open_cases
     from mujun.views import Reader
@@ -43,20 +46,20 @@ def open_cmd(workspace: str, year: int, by: str | None, as_json: bool) -> None:
     if as_json:
         click.echo(_dumps(got))
         return
-    click.echo(f"{year} 年度低效企业认定：{got['label']}（方案 {got['scheme']} 标记，条件 {got['condition']}）")
-    click.echo(f"来源：{got['source']}")
+    click.echo(tr("cli.cu.open_head", year=year, label=got["label"], scheme=got["scheme"], condition=got["condition"]))
+    click.echo(tr("cli.cu.source", source=got["source"]))
     units = sorted({*got["opened"], *got["existing"]})
-    click.echo(f"{'县区':<10}{'新立案':>8}{'已有案件':>10}")
+    click.echo(f"{tr('cli.cu.col_unit'):<10}{tr('cli.cu.col_opened'):>8}{tr('cli.cu.col_existing'):>10}")
     for u in units:
         click.echo(f"{u or '—':<10}{got['opened'].get(u, 0):>8}{got['existing'].get(u, 0):>10}")
     opened, existing = sum(got["opened"].values()), sum(got["existing"].values())
-    click.echo(f"{'合计':<10}{opened:>8}{existing:>10}   （符合条件 {got['matching']} 家）")
+    click.echo(f"{tr('cli.cu.total'):<10}{opened:>8}{existing:>10}" + tr("cli.cu.matching", n=got["matching"]))
 
 
 @cleanup.command("list")
 @WORKSPACE
 @click.option("--year", type=int, help="Only cases of this data year.")
-@click.option("--county", help="Only cases of this unit (县区).")
+@click.option("--county", help="Only cases of this unit (county or district).")
 @click.option("--stage", help="Only cases at this stage (identified, plan, in_progress, acceptance, closed).")
 @click.option("--json", "as_json", is_flag=True)
 def list_cmd(workspace: str, year: int | None, county: str | None, stage: str | None, as_json: bool) -> None:
@@ -68,25 +71,34 @@ def list_cmd(workspace: str, year: int | None, county: str | None, stage: str | 
     from mujun.views import Reader
 
     cfg = load_config(workspace)
-    labels = cfg.labels("zh")
+    labels = cfg.labels(language())
     if stage and cfg.stage(stage) is None:
-        choices = ", ".join(f"{k}（{v}）" for k, v in labels["stages"].items())
+        choices = ", ".join(tr("cli.cu.choice", id=k, label=v) for k, v in labels["stages"].items())
         raise InputError("CLEANUP-STAGE-UNKNOWN", stage=stage, choices=choices)
     with Workspace(workspace, read_only=True) as ws, Reader(ws) as r:
         rows = cases(r, cfg, year=year, county=county, stage=stage)
     if as_json:
         click.echo(_dumps([_public(x) for x in rows]))
         return
-    click.echo(f"整治案件 {len(rows)} 件")
+    click.echo(tr("cli.cu.count", n=len(rows)))
     for x in rows:
         stage_text = labels["stages"].get(x["stage"], x["stage"])
         if x["outcome"]:
             stage_text += f"·{labels['outcomes'].get(x['outcome'], x['outcome'])}"
-        due = f"到期 {x['due']}{'（逾期）' if x['overdue'] else ''}" if x["due"] else "到期 —"
+        due = tr("cli.cu.due", due=x["due"] or "—") + (tr("cli.cu.overdue") if x["due"] and x["overdue"] else "")
         click.echo(
-            f"{x['case_id']}  {x['county'] or '—'}  {x['name'] or '—'}  亩均 {_dash(x['measure'], 2)}  "
-            f"{stage_text}  责任 {x['owner'] or '—'}  {due}  "
-            f"{x['next_year']}：{labels['next_year'].get(x['next'], x['next'])}"
+            tr(
+                "cli.cu.row",
+                case=x["case_id"],
+                county=x["county"] or "—",
+                name=x["name"] or "—",
+                measure=_dash(x["measure"], 2),
+                stage=stage_text,
+                owner=x["owner"] or "—",
+                due=due,
+                next_year=x["next_year"],
+                next=labels["next_year"].get(x["next"], x["next"]),
+            )
         )
 
 
@@ -118,35 +130,46 @@ def show_cmd(case_id: str, workspace: str, as_json: bool) -> None:
     if as_json:
         click.echo(_dumps({**got, "case": _public(got["case"])}))
         return
-    labels = load_config(workspace).labels("zh")
+    lang = language()
+    labels = load_config(workspace).labels(lang)
     c = got["case"]
-    field = got["line"]["field_labels"].get("zh") or c["line_field"]
+    field = got["line"]["field_labels"].get(lang) or c["line_field"]
     stage = labels["stages"].get(c["stage"], c["stage"])
-    click.echo(f"案件 {c['case_id']}  {c['name']}（{c['uscc']}）  {c['county']} {c['town'] or ''}")
-    shown = f"（{c['line_field']} < {c['line_below']:g} {c['line_unit']}）" if c["line_field"] else ""
-    click.echo(f"认定年度 {c['year']}  条件 {c['condition']}{shown}")
-    click.echo(f"来源 {c['source']}")
     click.echo(
-        f"认定时：税收 {_dash(c['tax_10k_yuan'], 1)} 万元  用地 {_dash(c['land_mu'], 1)} 亩  "
-        f"{field} {_dash(c['measure'], 2)}"
+        tr("cli.cu.case", case=c["case_id"], name=c["name"], uscc=c["uscc"], county=c["county"], town=c["town"] or "")
     )
+    shown = (
+        tr("cli.cu.line", field=c["line_field"], below=f"{c['line_below']:g}", unit=c["line_unit"])
+        if c["line_field"]
+        else ""
+    )
+    click.echo(tr("cli.cu.identified", year=c["year"], condition=c["condition"], line=shown))
+    click.echo(tr("cli.cu.source_short", source=c["source"]))
+    tax, land = _dash(c["tax_10k_yuan"], 1), _dash(c["land_mu"], 1)
+    click.echo(tr("cli.cu.at_opening", tax=tax, land=land, field=field, measure=_dash(c["measure"], 2)))
     outcome = labels["outcomes"].get(c["outcome"], c["outcome"]) if c["outcome"] else "—"
-    click.echo(f"当前环节 {stage}  结果 {outcome}  责任单位 {c['owner'] or '—'}  到期 {c['due'] or '—'}"
-               f"{'（逾期）' if c['overdue'] else ''}")  # fmt: skip
-    click.echo(f"{c['next_year']} 年核验：{labels['next_year'].get(c['next'], c['next'])}"
-               f"（{field} {_dash(c['next_value'], 2)}）")  # fmt: skip
-    click.echo("企业历年数据：")
+    overdue = tr("cli.cu.overdue") if c["overdue"] else ""
+    click.echo(
+        tr("cli.cu.stage", stage=stage, outcome=outcome, owner=c["owner"] or "—", due=c["due"] or "—", overdue=overdue)
+    )
+    result = labels["next_year"].get(c["next"], c["next"])
+    click.echo(tr("cli.cu.next", year=c["next_year"], result=result, field=field, value=_dash(c["next_value"], 2)))
+    click.echo(tr("cli.cu.firm"))
     for f in got["firm"]:
-        mark = "低于线" if f["below"] else ("未评价" if f["below"] is None else "")
-        click.echo(f"  {f['year']}  税收 {_dash(f['tax_10k_yuan'], 1)}  用地 {_dash(f['land_mu'], 1)}  "
-                   f"{field} {_dash(f['value'], 2)}  {mark}")  # fmt: skip
-    click.echo("办理记录：")
+        mark = tr("cli.cu.below") if f["below"] else (tr("cli.cu.not_evaluated") if f["below"] is None else "")
+        tax, land, value = _dash(f["tax_10k_yuan"], 1), _dash(f["land_mu"], 1), _dash(f["value"], 2)
+        click.echo(tr("cli.cu.firm_year", year=f["year"], tax=tax, land=land, field=field, value=value, mark=mark))
+    click.echo(tr("cli.cu.history"))
     for e in got["history"]:
         src = labels["stages"].get(e["from"], e["from"]) if e["from"] else "—"
         dst = labels["stages"].get(e["to"], e["to"])
-        extra = [f"结果 {labels['outcomes'].get(e['outcome'], e['outcome'])}" if e["outcome"] else ""]
-        extra += [f"责任 {e['owner']}" if e["owner"] else "", f"到期 {e['due']}" if e["due"] else ""]
-        extra += [f"备注 {e['note']}" if e["note"] else "", f"佐证 {e['evidence']}" if e["evidence"] else ""]
+        extra = [tr("cli.cu.ev_outcome", v=labels["outcomes"].get(e["outcome"], e["outcome"])) if e["outcome"] else ""]
+        extra += [
+            tr("cli.cu.ev_owner", v=e["owner"]) if e["owner"] else "",
+            tr("cli.cu.ev_due", v=e["due"]) if e["due"] else "",
+        ]
+        extra += [tr("cli.cu.ev_note", v=e["note"]) if e["note"] else ""]
+        extra += [tr("cli.cu.ev_evidence", v=e["evidence"]) if e["evidence"] else ""]
         click.echo(f"  #{e['seq']} {e['at']}  {src} → {dst}  {e['by'] or '—'}  " + "  ".join(x for x in extra if x))
 
 
@@ -190,14 +213,13 @@ def advance_cmd(
     if as_json:
         click.echo(_dumps(event))
         return
-    labels = load_config(workspace).labels("zh")
+    labels = load_config(workspace).labels(language())
     st = labels["stages"]
     done = f"{st.get(event['from'], event['from'])} → {st.get(event['to'], event['to'])}"
     if event["outcome"]:
-        done += f"（{labels['outcomes'].get(event['outcome'], event['outcome'])}）"
-    click.echo(
-        f"案件 {case_id}：{done}  责任单位 {event['owner'] or '—'}  到期 {event['due'] or '—'}  记录 #{event['seq']}"
-    )
+        done += tr("cli.cu.outcome", outcome=labels["outcomes"].get(event["outcome"], event["outcome"]))
+    owner, due = event["owner"] or "—", event["due"] or "—"
+    click.echo(tr("cli.cu.advanced", case=case_id, done=done, owner=owner, due=due, seq=event["seq"]))
 
 
 COMMANDS: tuple[click.Command, ...] = (cleanup,)

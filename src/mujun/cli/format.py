@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from mujun.catalog import catalog
+from mujun.catalog.text import translate
 from mujun.engine.explain import Explanation
 from mujun.engine.explain_text import firm_notes, item_note
 from mujun.errors import language
@@ -12,117 +13,181 @@ from mujun.runs.manifest import class_counts
 from mujun.runs.result import Evaluation
 from mujun.schemes import LoadedScheme
 from mujun.schemes.describe import band_rule, classification_notes
+from mujun.schemes.model import Scheme
+
+
+def tr(key: str, /, **values: object) -> str:
+    """The catalogue text of ``key`` in the process language (MUJUN_LANG), filled with ``values``."""
+    return translate(key, language(), **values)
+
+
+def _en(obj, attr: str = "label") -> str:  # type: ignore[no-untyped-def]
+    """A scheme's own words: the English variant (``label_en``, ``title_en``) under MUJUN_LANG=en when given."""
+    own = getattr(obj, attr)
+    return (getattr(obj, f"{attr}_en", None) or own) if language() == "en" else own
 
 
 def print_schemes(items: list[LoadedScheme]) -> None:
     for s in items:
         doc = s.scheme.source.document or ""
-        groups = "/".join(g.label for g in s.scheme.groups)
-        click.echo(
-            f"{s.id:<16} {s.scheme.title}\n{'':<16} 来源 {doc}  组别 {groups}  假设 {len(s.scheme.assumptions)} 条"
-        )
+        groups = "/".join(_en(g) for g in s.scheme.groups)
+        line = tr("cli.schemes.line", pad="", doc=doc, groups=groups, n=len(s.scheme.assumptions))
+        click.echo(f"{s.id:<16} {_en(s.scheme, 'title')}\n{line}")
 
 
 def _normaliser(item) -> str:  # type: ignore[no-untyped-def]
     nm = item.normalise
     b = nm.benchmark
-    text = {"ratio": "与基准值之比", "inverse": "2−x/基准值（不低于0）", "minmax": "极差法", "rank": "排名法"}[
-        nm.method
-    ]
+    text = tr(f"cli.norm.{nm.method}")
     if b is not None:
-        kinds = {
-            "fixed": f"基准 {b.value}",
-            "by_year": "按年度公布基准 " + ", ".join(f"{y}:{v}" for y, v in sorted((b.values or {}).items())),
-            "mean": f"{'' if b.k == 1 else f'{b.k}×'}{'/'.join(b.scope)}{'上年' if b.year_offset else '当年'}平均值",
-            "best": f"{'/'.join(b.scope)}最优值",
-        }
-        text += f"（{kinds[b.kind]}）"
+        scope = "/".join(b.scope)
+        if b.kind == "fixed":
+            bench = tr("cli.norm.fixed", value=b.value)
+        elif b.kind == "by_year":
+            bench = tr("cli.norm.by_year", values=", ".join(f"{y}:{v}" for y, v in sorted((b.values or {}).items())))
+        elif b.kind == "mean":
+            when = tr("cli.norm.prior_year" if b.year_offset else "cli.norm.same_year")
+            bench = tr("cli.norm.mean", k="" if b.k == 1 else f"{b.k}×", scope=scope, when=when)
+        else:
+            bench = tr("cli.norm.best", scope=scope)
+        text += tr("cli.norm.benchmark", text=bench)
     if nm.method == "minmax":
-        text += f"（{nm.floor:g}+{nm.span:g}×）"
+        text += tr("cli.norm.span", floor=f"{nm.floor:g}", span=f"{nm.span:g}")
     if item.cap:
-        text += f"，上限 {item.cap:g}×权重"
+        text += tr("cli.norm.cap", cap=f"{item.cap:g}")
     if item.missing.policy != "zero":
-        text += f"，缺失：{item.missing.policy}"
+        text += tr("cli.norm.missing", policy=item.missing.policy)
     return text
 
 
 def print_scheme(loaded: LoadedScheme) -> None:
     s = loaded.scheme
     echo = click.echo
-    echo(f"{s.title}  [{s.id}]  sha256 {loaded.sha256[:16]}…")
-    echo(f"来源：{s.source.document or ''} {s.source.title}\n      {s.source.url}")
+    lang = language()
+    echo(f"{_en(s, 'title')}  [{s.id}]  sha256 {loaded.sha256[:16]}…")
+    echo(tr("cli.scheme.source", document=s.source.document or "", title=s.source.title, url=s.source.url))
     for g in s.groups:
         cls = s.group_classification(g)
-        echo(f"\n■ {g.label}（{g.id}）  条件：{g.when}")
+        echo(tr("cli.scheme.group", label=_en(g), id=g.id, when=g.when))
         for it in g.items:
             ind = s.indicators[it.indicator]
             ratio = "/".join(ind.numerator) + (" ÷ " + "+".join(ind.denominator) if ind.denominator else "")
-            echo(f"  - {ind.label:<14} 权重 {it.weight:>5g}  {_normaliser(it)}   [{ratio}，{ind.unit}]")
-        lang = language()
-        echo(f"  分类：{cls.method}，范围 {'/'.join(cls.scope) or '全部'}")
+            echo(
+                tr(
+                    "cli.scheme.item",
+                    label=_en(ind),
+                    weight=it.weight,
+                    norm=_normaliser(it),
+                    ratio=ratio,
+                    unit=ind.unit,
+                )
+            )
+        scope = "/".join(cls.scope) or tr("cli.scheme.all")
+        echo(tr("cli.scheme.classes", method=cls.method, scope=scope))
         for b in cls.bands:
-            echo(f"    {b.klass}：{band_rule(cls, b, s, lang)}")
+            echo(f"    {b.klass}{tr('cli.colon')}{band_rule(cls, b, s, lang)}")
         for note in classification_notes(cls, lang):
             echo(f"    {note}")
     for title, rules in (
-        ("特殊状态", s.statuses),
-        ("加分", s.bonus),
-        ("减分", s.penalty),
-        ("否决/保护/阈值", s.overrides),
+        ("statuses", s.statuses),
+        ("bonus", s.bonus),
+        ("penalty", s.penalty),
+        ("overrides", s.overrides),
     ):
         if rules:
-            echo(f"\n{title}：")
+            echo(tr("cli.scheme.rules", title=tr(f"cli.scheme.{title}")))
             for r in rules:
-                extra = getattr(r, "outcome", None) or getattr(r, "effect", None) or f"{getattr(r, 'points', '')}分"
+                points = tr("cli.scheme.points", points=getattr(r, "points", ""))
+                extra = getattr(r, "outcome", None) or getattr(r, "effect", None) or points
                 klass = getattr(r, "klass", None) or getattr(r, "managed_as", None) or ""
-                echo(f"  {r.code:<18} {r.label}  当 {r.when} → {extra} {klass}")
+                echo(tr("cli.scheme.rule", code=r.code, label=_en(r), when=r.when, extra=extra, klass=klass))
     if s.assumptions:
-        echo("\n假设（来源未规定，可修改）：")
+        echo(tr("cli.scheme.assumptions"))
         for a in s.assumptions:
-            echo(f"  · {a.key} = {a.value}：{a.why}")
+            echo(tr("cli.scheme.assumption", name=a.key, value=a.value, why=a.why))
 
 
 def print_evaluation(ev: Evaluation) -> None:
     t = ev.to_arrow()
+    lang = language()
     counts = class_counts(t)
     statuses: dict[str, int] = {}
     for st in t["status"].to_pylist():
         statuses[st] = statuses.get(st, 0) + 1
-    click.echo(f"方案 {ev.scheme.id}（{ev.scheme.sha256[:12]}…） 数据年度 {ev.year}  引擎 {ev.engine}")
+    click.echo(tr("cli.ev.head", scheme=ev.scheme.id, sha=ev.scheme.sha256[:12], year=ev.year, engine=ev.engine))
     click.echo(
-        f"企业 {t.num_rows} 家："
-        + "，".join(f"{catalog.status_label(k)} {v}" for k, v in sorted(statuses.items()))
-        + "；类别 "
-        + " ".join(f"{k}:{v}" for k, v in sorted(counts.items()))
+        tr(
+            "cli.ev.firms",
+            n=t.num_rows,
+            statuses=tr("cli.sep").join(f"{catalog.status_label(k, lang)} {v}" for k, v in sorted(statuses.items())),
+            classes=" ".join(f"{k}:{v}" for k, v in sorted(counts.items())),
+        )
     )
     for w in ev.warnings:
-        click.echo(f"提示：{w}")
+        click.echo(tr("cli.ev.warning", warning=w))
 
 
 def _fmt(v: float | None, digits: int = 4) -> str:
     return "—" if v is None else f"{v:,.{digits}f}".rstrip("0").rstrip(".")
 
 
-def print_explanation(ex: Explanation) -> None:
+def print_explanation(ex: Explanation, scheme: Scheme | None = None) -> None:
+    """The explanation in the process language; ``scheme`` gives the indicators' English labels."""
     echo = click.echo
-    echo(f"{ex.name}（{ex.uscc}） {ex.year} 年度  组别 {ex.group}  状态 {catalog.status_label(ex.status)}")
-    echo(f"类别 {ex.klass or '—'}  排名 {ex.rank or '—'}/{ex.scope_n or '—'}  综合得分 {_fmt(ex.total_score, 2)}")
-    echo(f"加分 {_fmt(ex.bonus_points, 2)}  减分 {_fmt(ex.penalty_points, 2)}  原因 {';'.join(ex.reason_codes) or '—'}")
+    lang = language()
+    inds = scheme.indicators if scheme is not None else {}
+
+    def label(indicator: str, own: str) -> str:
+        return _en(inds[indicator]) if indicator in inds else own
+
+    status = catalog.status_label(ex.status, lang)
+    echo(tr("cli.ex.head", name=ex.name, uscc=ex.uscc, year=ex.year, group=ex.group, status=status))
+    echo(
+        tr(
+            "cli.ex.class",
+            klass=ex.klass or "—",
+            rank=ex.rank or "—",
+            n=ex.scope_n or "—",
+            score=_fmt(ex.total_score, 2),
+        )
+    )
+    reasons = ";".join(ex.reason_codes) or "—"
+    echo(tr("cli.ex.bonus", bonus=_fmt(ex.bonus_points, 2), penalty=_fmt(ex.penalty_points, 2), reasons=reasons))
     for it in ex.items:
         echo(
-            f"  {it.label:<14} 值 {_fmt(it.value)} {it.unit}  基准 {_fmt(it.benchmark)}  "
-            f"得分 {_fmt(it.points, 2)} / 权重 {it.weight:g}"
+            tr(
+                "cli.ex.item",
+                label=label(it.indicator, it.label),
+                value=_fmt(it.value),
+                unit=it.unit,
+                benchmark=_fmt(it.benchmark),
+                points=_fmt(it.points, 2),
+                weight=it.weight,
+            )
         )
     if ex.cutoffs:
-        echo("分数线：" + "  ".join(f"{c['class']} {c['firms']}家 ≥{_fmt(c['min_score'], 2)}" for c in ex.cutoffs))
-    lang = language()
+        cuts = "  ".join(
+            tr("cli.ex.cut", klass=c["class"], firms=c["firms"], min=_fmt(c["min_score"], 2)) for c in ex.cutoffs
+        )
+        echo(tr("cli.ex.cutoffs", cuts=cuts))
     for sentence in firm_notes(ex, lang):
         echo(sentence)
     if ex.next_class and ex.needed_points is not None and not ex.blocked_by:
-        echo(f"升入 {ex.next_class} 类需再得 {_fmt(ex.needed_points, 2)} 分：")
+        echo(tr("cli.ex.next", klass=ex.next_class, points=_fmt(ex.needed_points, 2)))
         for imp in ex.improvements:
             note = item_note(imp, lang)
+            name = label(imp.indicator, imp.label)
             if imp.feasible:
-                echo(f"  - {imp.label}：{_fmt(imp.current)} → {_fmt(imp.target)}（变化 {_fmt(imp.change)}） {note}")
+                change = _fmt(imp.change)
+                echo(
+                    tr(
+                        "cli.ex.improve",
+                        label=name,
+                        current=_fmt(imp.current),
+                        target=_fmt(imp.target),
+                        change=change,
+                        note=note,
+                    )
+                )
             else:
-                echo(f"  - {imp.label}：{note}")
+                echo(tr("cli.ex.improve_none", label=name, note=note))

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Callable
 from typing import Any
 
 import click
+
+from mujun.cli.format import tr
+from mujun.errors import language
 
 WORKSPACE = click.option("--workspace", required=True, type=click.Path(file_okay=False), help="Workspace folder.")
 SHOWN = 50  # problems printed per import (all of them are in --json and on the web page)
@@ -21,26 +25,26 @@ def _import(register: str, file: str, workspace: str, as_json: bool, run: Callab
         click.echo(json.dumps(report, ensure_ascii=False, indent=2, default=str))
         return
     click.echo(
-        f"{report['source_file']}：读取 {report['rows_read']} 行，接受 {report['accepted']} 行，"
-        f"未导入 {report['rejected']} 行，警告 {report['warnings']} 条"
+        tr(
+            "cli.rg.read",
+            file=report["source_file"],
+            read=report["rows_read"],
+            accepted=report["accepted"],
+            rejected=report["rejected"],
+            warnings=report["warnings"],
+        )
     )
-    click.echo(
-        f"  替换本文件上次导入的 {report['replaced']} 行；"
-        f"替换其他文件中同一{_key(register)}的 {report['superseded']} 行"
-    )
+    key = tr(f"cli.rg.key.{register}")
+    click.echo(tr("cli.rg.replaced", replaced=report["replaced"], what=key, superseded=report["superseded"]))
     if report["ignored_columns"]:
-        click.echo(f"  未使用的列：{'、'.join(report['ignored_columns'])}")
+        click.echo(tr("cli.rg.ignored", columns=tr("cli.rg.sep").join(report["ignored_columns"])))
     problems = report["problems"]
     for p in problems[:SHOWN]:
-        where = f"{p['file']}" + (f" 工作表 {p['sheet']}" if p["sheet"] else "")
-        mark = "错误" if p["severity"] == "error" else "警告"
-        click.echo(f"  [{mark} {p['code']}] {where}：{p['message']}")
+        where = f"{p['file']}" + (tr("cli.rg.sheet", sheet=p["sheet"]) if p["sheet"] else "")
+        mark = tr("cli.rg.error" if p["severity"] == "error" else "cli.rg.warning")
+        click.echo(tr("cli.rg.problem", mark=mark, code=p["code"], where=where, message=p["message"]))
     if len(problems) > SHOWN:
-        click.echo(f"  … 另有 {len(problems) - SHOWN} 条（--json 可查看全部）")
-
-
-def _key(register: str) -> str:
-    return "项目编号" if register == "projects" else "企业同一年度"
+        click.echo(tr("cli.rg.more_problems", n=len(problems) - SHOWN))
 
 
 def _reading(workspace: str) -> Any:
@@ -51,6 +55,11 @@ def _reading(workspace: str) -> Any:
     return ws, Reader(ws)
 
 
+def _width(text: str) -> int:
+    """Terminal columns of ``text`` (CJK characters take two)."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
 def _n(v: float | None) -> str:
     return "—" if v is None else f"{v:,.0f}"
 
@@ -59,9 +68,9 @@ def _echo_json(rows: list[dict[str, Any]]) -> None:
     click.echo(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
 
 
-@click.group()
+@click.group(help=tr("cli.help.projects"))
 def projects() -> None:
-    """技改项目台账：导入、列出 / tech-upgrade project register."""
+    """The tech-upgrade project register (help text: ``cli.help.projects``)."""
 
 
 @projects.command("import")
@@ -77,9 +86,9 @@ def projects_import(file: str, workspace: str, as_json: bool) -> None:
 
 @projects.command("list")
 @WORKSPACE
-@click.option("--year", type=int, help="Start year (开工年度).")
-@click.option("--key", "key_only", is_flag=True, help="Only city key projects (市重点).")
-@click.option("--unit", help="Only this county (县区).")
+@click.option("--year", type=int, help="Start year.")
+@click.option("--key", "key_only", is_flag=True, help="Only city key projects.")
+@click.option("--unit", help="Only this unit (county or district).")
 @click.option("--limit", type=int, default=50, show_default=True, help="Rows printed (text output).")
 @click.option("--json", "as_json", is_flag=True, help="Every matching project as a JSON list.")
 def projects_list(
@@ -98,24 +107,32 @@ def projects_list(
     if as_json:
         _echo_json(got["rows"])
         return
-    inv = "—" if got["investment"] is None else f"{got['investment']:,.1f} 万元"
-    click.echo(f"项目 {got['total']} 个，其中市重点 {got['key']} 个，总投资 {inv}")
-    click.echo("开工年度  项目数  市重点  总投资（万元）")
+    inv = "—" if got["investment"] is None else tr("cli.rg.money", v=f"{got['investment']:,.1f}")
+    click.echo(tr("cli.rg.projects_total", total=got["total"], key_projects=got["key"], investment=inv))
+    click.echo(tr("cli.rg.projects_head"))
     for y in years:
         total = "—" if y["investment"] is None else f"{y['investment']:,.1f}"
-        click.echo(f"{y['year']:>8}  {y['projects']:>6}  {y['key_projects']:>6}  {total:>14}")
+        click.echo(
+            tr(
+                "cli.rg.projects_row",
+                year=y["year"],
+                projects=y["projects"],
+                key_projects=y["key_projects"],
+                investment=total,
+            )
+        )
     for p in got["rows"]:
         mark = "★" if p["key_project"] else " "
         inv = "—" if p["investment_10k_yuan"] is None else f"{p['investment_10k_yuan']:,.1f}"
         where = p["county"] or "—"
         click.echo(f"{mark} {p['project_id']}  {p['start_date']}  {where}  {p['name']}  {p['project_name']}  {inv}")
     if got["total"] > len(got["rows"]):
-        click.echo(f"… 另有 {got['total'] - len(got['rows'])} 个（--limit 或 --json 查看更多）")
+        click.echo(tr("cli.rg.projects_more", n=got["total"] - len(got["rows"])))
 
 
-@click.group()
+@click.group(help=tr("cli.help.listings"))
 def listings() -> None:
-    """上市后备企业台账：导入、列出 / listings pipeline (后备 → 辅导 → 申报 → 上市)."""
+    """The listings pipeline register (help text: ``cli.help.listings``)."""
 
 
 @listings.command("import")
@@ -132,7 +149,7 @@ def listings_import(file: str, workspace: str, as_json: bool) -> None:
 @listings.command("list")
 @WORKSPACE
 @click.option("--year", type=int, help="Pipeline year (default: the newest).")
-@click.option("--stage", help="后备/辅导/申报/上市 or reserve/coaching/filing/listed.")
+@click.option("--stage", help="reserve, coaching, filing or listed (or the Chinese stage name).")
 @click.option("--json", "as_json", is_flag=True, help="The firms as a JSON list.")
 def listings_list(workspace: str, year: int | None, stage: str | None, as_json: bool) -> None:
     """List the firms of a pipeline year (by stage), with firms per stage and new listings per year."""
@@ -142,9 +159,7 @@ def listings_list(workspace: str, year: int | None, stage: str | None, as_json: 
     spec = load_spec("listings")
     stage_id = spec.stage_of(stage) if stage else None
     if stage and stage_id is None:
-        raise click.BadParameter(
-            "请填 后备、辅导、申报 或 上市（reserve/coaching/filing/listed）", param_hint="--stage"
-        )
+        raise click.BadParameter(tr("cli.rg.stage_hint"), param_hint="--stage")
     ws, r = _reading(workspace)
     try:
         counts = lv.stage_counts(r)
@@ -157,15 +172,20 @@ def listings_list(workspace: str, year: int | None, stage: str | None, as_json: 
     if as_json:
         _echo_json(firms)
         return
-    labels = {sid: s["zh"] for sid, s in spec.stages.items()}
-    click.echo("年度  " + "  ".join(labels[s] for s in lv.STAGES) + "  新增上市")
+    lang = language()
+    labels = {sid: s.get(lang) or s["zh"] for sid, s in spec.stages.items()}
+    year_head, new_head = tr("cli.rg.year"), tr("cli.rg.new_listings")
+    widths = {s: max(4, _width(labels[s])) for s in lv.STAGES}
+    click.echo(f"{year_head}  " + "  ".join(labels[s] for s in lv.STAGES) + f"  {new_head}")
     for c in counts:
         got = new.get(c["year"])
-        click.echo(f"{c['year']}  " + "  ".join(f"{c[s]:>4}" for s in lv.STAGES) + f"  {_n(got):>6}")
-    click.echo(f"{shown} 年度企业 {len(firms)} 家" + (f"（{labels[stage_id]}）" if stage_id else ""))
+        cells = "  ".join(f"{c[s]:>{widths[s]}}" for s in lv.STAGES)
+        click.echo(f"{c['year']:<{max(4, _width(year_head))}}  {cells}  {_n(got):>{max(6, _width(new_head))}}")
+    picked = tr("cli.rg.stage", stage=labels[stage_id]) if stage_id else ""
+    click.echo(tr("cli.rg.firms", year=shown, n=len(firms), stage=picked))
     for f in firms:
-        listed = f"  {f['listed_year']} 年上市" if f["listed_year"] else ""
-        new = "  ★新增上市" if f["new_listing"] else ""
+        listed = tr("cli.rg.listed", year=f["listed_year"]) if f["listed_year"] else ""
+        new = tr("cli.rg.new") if f["new_listing"] else ""
         click.echo(
             f"{labels[f['stage']]}  {f['uscc']}  {f['county'] or '—'}  {f['name']}  {f['board'] or '—'}{listed}{new}"
         )

@@ -10,12 +10,13 @@ from typing import Any
 
 import click
 
-from mujun.errors import WorkspaceError
+from mujun.cli.format import tr as _t
+from mujun.errors import WorkspaceError, language
 from mujun.runs.workspace import DB_FILE, Workspace
 from mujun.strategy import tiers_read as tr
 from mujun.strategy.tiers import select_and_store
 from mujun.strategy.tiers_rules import load_rules
-from mujun.strategy.tiers_score import format_value
+from mujun.strategy.tiers_score import format_value, reasons
 from mujun.views import CITY, Reader, attach_cache
 
 WORKSPACE = click.option("--workspace", required=True, type=click.Path(file_okay=False), help="Workspace folder.")
@@ -25,7 +26,7 @@ AS_JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @contextmanager
 def _open(path: str) -> Iterator[Workspace]:
     if not (Path(path) / DB_FILE).is_file():
-        raise WorkspaceError("WORKSPACE", path=path, detail="不是 mujun 工作区（没有 mujun.duckdb）")
+        raise WorkspaceError("WORKSPACE", path=path, detail=_t("cli.not_workspace"))
     ws = Workspace(path)
     try:
         yield ws
@@ -40,7 +41,9 @@ def _dump(value: Any) -> None:
 def _money(v: float | None) -> str:
     if v is None:
         return "—"
-    return f"{v / 10_000:,.2f}亿" if abs(v) >= 10_000 else f"{v:,.0f}万"
+    if language() == "en":
+        return _t("cli.tr.wan", v=f"{v / 100:,.2f}")
+    return _t("cli.tr.yi", v=f"{v / 10_000:,.2f}") if abs(v) >= 10_000 else _t("cli.tr.wan", v=f"{v:,.0f}")
 
 
 def _components(r: dict[str, Any]) -> str:
@@ -51,9 +54,9 @@ def _components(r: dict[str, Any]) -> str:
     return " ".join(parts)
 
 
-@click.group("tiers")
+@click.group("tiers", help=_t("cli.help.tiers"))
 def tiers() -> None:
-    """递进培育：第一/第二梯队、每年遴选第二梯队企业、晋级跟踪。"""
+    """Tiered cultivation (help text: ``cli.help.tiers``)."""
 
 
 @tiers.command("select")
@@ -70,24 +73,38 @@ def tiers_select(workspace: str, year: int, n: int | None, scheme: str | None, r
     if as_json:
         _dump(got)
         return
+    click.echo(_t("cli.tr.head", year=year, run=got["run_id"], scheme=got["scheme"], sha=got["rules_sha256"][:12]))
     click.echo(
-        f"{year} 年度第二梯队遴选  run {got['run_id']} ({got['scheme']})  规则 sha256 {got['rules_sha256'][:12]}…"
-    )
-    click.echo(
-        f"第一梯队 {len(got['first_tier'])} 家；候选 {got['candidates']} 家；入选 {len(got['selected'])} 家"
-        f"（目标 {got['n']}）；入选线 {got['cutoff'] if got['cutoff'] is not None else '—'} 分"
+        _t(
+            "cli.tr.counts",
+            first=len(got["first_tier"]),
+            candidates=got["candidates"],
+            selected=len(got["selected"]),
+            n=got["n"],
+            cutoff=got["cutoff"] if got["cutoff"] is not None else "—",
+        )
     )
     if got["shortfall"]:
-        click.echo(f"注意：候选企业不足，少 {got['shortfall']} 家。")
+        click.echo(_t("cli.tr.shortfall", n=got["shortfall"]))
+    lang, rules = language(), load_rules(workspace)
     for r in got["selected"]:
         click.echo(
-            f"{r['position']:>3}. {r['score']:>6.2f}  {r['uscc']}  {r['name'] or '—'}  {r['county'] or '—'}  "
-            f"类别 {r['class']}  营收 {_money(r['revenue'])}"
+            _t(
+                "cli.tr.row",
+                position=r["position"],
+                score=r["score"],
+                uscc=r["uscc"],
+                name=r["name"] or "—",
+                county=r["county"] or "—",
+                klass=r["class"],
+                revenue=_money(r["revenue"]),
+            )
         )
-        click.echo(f"       {r['reasons']}")
+        comps = r.get("components")
+        click.echo(f"       {reasons(comps, rules, lang) if isinstance(comps, dict) else r['reasons']}")
     if got["not_selected"]:
         nxt = got["not_selected"][0]
-        click.echo(f"未入选第一名：{nxt['name']} {nxt['score']:.2f} 分（距入选线 {nxt['below_cutoff']:.2f} 分）")
+        click.echo(_t("cli.tr.first_out", name=nxt["name"], score=nxt["score"], gap=nxt["below_cutoff"]))
 
 
 @tiers.command("list")
@@ -103,11 +120,19 @@ def tiers_list(workspace: str, year: int | None, as_json: bool) -> None:
         _dump({"years": summary, "rows": rows})
         return
     if not summary:
-        click.echo("还没有保存的遴选结果（mujun tiers select --workspace … --year …）。")
+        click.echo(_t("cli.tr.none"))
     for s in summary:
         click.echo(
-            f"{s['year']} 年度：入选 {s['selected']}/{s['n']} 家，候选 {s['candidates']} 家，第一梯队 "
-            f"{s['first_tier']} 家，入选线 {s['cutoff']} 分，遴选于 {s['selected_at']}"
+            _t(
+                "cli.tr.year",
+                year=s["year"],
+                selected=s["selected"],
+                n=s["n"],
+                candidates=s["candidates"],
+                first=s["first_tier"],
+                cutoff=s["cutoff"],
+                at=s["selected_at"],
+            )
         )
         for x in rows:
             if x["year"] == s["year"] and x["tier"] == "second" and x["selected"]:
@@ -128,16 +153,24 @@ def tiers_promotions(workspace: str, as_json: bool) -> None:
         _dump(got)
         return
     if not got["by_year"]:
-        click.echo("还没有保存的遴选结果。")
+        click.echo(_t("cli.tr.none_short"))
     for y in got["by_year"]:
-        later = "，".join(f"{k} 年 {v} 家" for k, v in y["by_later_year"].items()) or "尚无后续年度评价"
+        later = _t("cli.sep").join(_t("cli.tr.later", year=k, n=v) for k, v in y["by_later_year"].items())
         share = "—" if y["share"] is None else f"{y['share'] * 100:.1f}%"
-        click.echo(f"{y['year']} 年入选 {y['selected']} 家，已晋级第一梯队 {y['promoted']} 家（{share}）：{later}")
+        promoted = _t(
+            "cli.tr.promoted",
+            year=y["year"],
+            selected=y["selected"],
+            promoted=y["promoted"],
+            share=share,
+            later=later or _t("cli.tr.no_later"),
+        )
+        click.echo(promoted)
     for f in got["firms"]:
         if f["promoted_year"] is not None:
             click.echo(f"  {f['year']} → {f['promoted_year']}  {f['uscc']}  {f['name'] or '—'}")
     if got["undecided_years"]:
-        click.echo(f"无评价批次、无法判断的年度：{', '.join(map(str, got['undecided_years']))}")
+        click.echo(_t("cli.tr.undecided", years=", ".join(map(str, got["undecided_years"]))))
 
 
 COMMANDS: tuple = (tiers,)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from mujun.cli.format import tr
 from mujun.errors import WorkspaceError
 
 
@@ -17,18 +18,18 @@ def serve_workspace(workspace: str | Path, host: str = "127.0.0.1", port: int = 
 
     path = Path(workspace)
     if not (path / "mujun.duckdb").is_file():
-        raise WorkspaceError("WORKSPACE", path=str(path), detail="不是 mujun 工作区（没有 mujun.duckdb）")
+        raise WorkspaceError("WORKSPACE", path=str(path), detail=tr("cli.not_workspace"))
     app = create_app(path)
     shown = f"[{host}]" if ":" in host else host
-    echo(f"网页应用已启动：http://{shown}:{port}/  （按 Ctrl+C 停止；工作区 {path}）")
+    echo(tr("cli.serve.started", host=shown, port=port, path=path))
     if host not in ("127.0.0.1", "localhost", "::1"):
-        echo(f"注意：已在 {host} 上监听，本机以外的电脑也能访问。")
+        echo(tr("cli.serve.exposed", host=host))
     uvicorn.run(app, host=host, port=port, workers=1, log_level="warning", access_log=False)
 
 
 @click.command("serve")
-@click.option("--workspace", "workspace", required=True, type=click.Path(file_okay=False), help="工作区目录")
-@click.option("--host", default="127.0.0.1", show_default=True, help="监听地址（默认只允许本机访问）")
+@click.option("--workspace", "workspace", required=True, type=click.Path(file_okay=False), help=tr("cli.opt.workspace"))
+@click.option("--host", default="127.0.0.1", show_default=True, help=tr("cli.opt.host"))
 @click.option("--port", default=8000, show_default=True, type=int)
 def serve(workspace: str, host: str, port: int) -> None:
     """Serve the web app for a workspace (Chinese by default; works with no network)."""
