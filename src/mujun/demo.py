@@ -20,10 +20,11 @@ from mujun.reports.health import write_health_xlsx
 from mujun.reports.publicity import write_publicity_xlsx
 from mujun.runs.intake import import_files
 from mujun.runs.workspace import Workspace
+from mujun.settings import DEFAULT_SCHEME
 from mujun.views import Reader
 from mujun.views.base import LOW_EFFICIENCY
 
-SCHEME = "linyi-2022"
+SCHEME = DEFAULT_SCHEME  # settings.py: the demo evaluates with the default scheme (linyi-2022)
 DEPARTMENT_SUFFIXES = (".xlsx", ".xls", ".csv")
 
 

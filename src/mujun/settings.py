@@ -31,6 +31,9 @@ from __future__ import annotations
 DEFAULT_SCHEME = "linyi-2022"
 #: The language of messages and pages unless ``MUJUN_LANG`` / ``?lang=`` asks for another.
 DEFAULT_LANG = "zh"
+#: Where ``mujun serve`` and ``mujun demo`` listen unless told otherwise (loopback: nothing leaves the machine).
+SERVE_HOST = "127.0.0.1"
+SERVE_PORT = 8000
 # Who the change log names for a change made through the web app, until accounts exist (issue 11).
 WEB_ACTOR = "web"
 

@@ -6,10 +6,12 @@
    intake and the registers find the same columns and rows in the same file.
 3. :func:`mujun.catalog.policy.load_policy` is the only "workspace YAML, else the shipped one → pydantic →
    SchemeError" loader: each policy file keeps its code and names file, key and problem.
+4. Defaults (the scheme, the web app's host and port, the upload limit) are written in ``settings.py`` only.
 """
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 from typing import Any
@@ -214,3 +216,30 @@ def test_a_check_beyond_the_model_keeps_its_code_and_origin(tmp_path: Path) -> N
         registry.load_registry(tmp_path)
     assert dupe.value.code == "TARGETS-INVALID" and dupe.value.fields["key_path"] == "targets"
     assert dupe.value.fields["file"] == str(tmp_path / registry.FILE)
+
+
+# -- 4. defaults live in settings.py ---------------------------------------------------------------------------
+
+
+def _constants(value: object) -> set[str]:
+    """Modules of src/mujun holding ``value`` as a literal (docstrings are text, not literals)."""
+    out = set()
+    for path in SRC.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docs = {
+            id(n.body[0].value)
+            for n in ast.walk(tree)
+            if isinstance(n, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+            and n.body
+            and isinstance(n.body[0], ast.Expr)
+        }
+        if any(isinstance(n, ast.Constant) and n.value == value and id(n) not in docs for n in ast.walk(tree)):
+            out.add(path.relative_to(SRC).as_posix())
+    return out
+
+
+def test_defaults_are_taken_from_settings() -> None:
+    # bench/evaluate.py reproduces linyi-2022 in hand-written SQL: that scheme, not the default one
+    assert _constants("linyi-2022") == {"settings.py", "bench/evaluate.py"}
+    assert _constants(8000) == {"settings.py"}
+    assert _constants(50 * 2**20) == set()  # limits are expressions in settings.py, never copied as numbers

@@ -43,10 +43,11 @@ import psutil
 from mujun import api
 from mujun.bench.synthetic import synthetic_firms
 from mujun.runs.workspace import Workspace
+from mujun.settings import DEFAULT_SCHEME
 from mujun.views import Reader, attach_cache
 from mujun.views import results as res
 
-SCHEME = "linyi-2022"
+SCHEME = DEFAULT_SCHEME  # settings.py, as `mujun demo` (linyi-2022)
 YEARS = (2022, 2023)
 TARGETS_MS = {"results": 150.0, "overview": 300.0}
 SORTABLE = ("rank", "name", "uscc", "county", "total_score", "tax_per_mu", "revenue_10k_yuan", "land_mu", "class")

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from mujun.reports.health import summary_text, write_health_xlsx
+from mujun.settings import SERVE_HOST, SERVE_PORT
 
 
 @click.command("import")
@@ -311,8 +312,8 @@ def _years(text: str) -> tuple[int, ...]:
 @click.option("--dir", "folder", default="mujun-demo", show_default=True, type=click.Path(file_okay=False))
 @click.option("--no-serve", is_flag=True, help="Do not start the web app afterwards.")
 @click.option("--firms", type=int, default=4000, show_default=True)
-@click.option("--host", default="127.0.0.1", show_default=True, help="网页应用监听地址")
-@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--host", default=SERVE_HOST, show_default=True, help="网页应用监听地址")
+@click.option("--port", default=SERVE_PORT, show_default=True, type=int)
 def demo(folder: str, no_serve: bool, firms: int, host: str, port: int) -> None:
     """Synthetic Linyi end to end: synth → import → evaluate every year → summary → publicity list."""
     from mujun.demo import run_demo

@@ -8,9 +8,10 @@ import click
 
 from mujun.cli.format import tr
 from mujun.errors import WorkspaceError
+from mujun.settings import SERVE_HOST, SERVE_PORT
 
 
-def serve_workspace(workspace: str | Path, host: str = "127.0.0.1", port: int = 8000, echo=click.echo) -> None:
+def serve_workspace(workspace: str | Path, host: str = SERVE_HOST, port: int = SERVE_PORT, echo=click.echo) -> None:
     """Serve ``workspace`` until interrupted (Ctrl+C)."""
     import uvicorn
 
@@ -29,8 +30,8 @@ def serve_workspace(workspace: str | Path, host: str = "127.0.0.1", port: int = 
 
 @click.command("serve")
 @click.option("--workspace", "workspace", required=True, type=click.Path(file_okay=False), help=tr("cli.opt.workspace"))
-@click.option("--host", default="127.0.0.1", show_default=True, help=tr("cli.opt.host"))
-@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--host", default=SERVE_HOST, show_default=True, help=tr("cli.opt.host"))
+@click.option("--port", default=SERVE_PORT, show_default=True, type=int)
 def serve(workspace: str, host: str, port: int) -> None:
     """Serve the web app for a workspace (Chinese by default; works with no network)."""
     serve_workspace(workspace, host, port)

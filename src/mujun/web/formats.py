@@ -10,6 +10,8 @@ import datetime as dt
 import math
 from typing import Any
 
+from mujun.settings import DEFAULT_LANG
+
 DASH = "—"
 
 
@@ -23,7 +25,7 @@ def num(v: Any, digits: int = 0) -> str:
     return f"{float(v):,.{digits}f}" if digits else f"{round(float(v)):,}"
 
 
-def money(v: Any, lang: str = "zh") -> str:
+def money(v: Any, lang: str = DEFAULT_LANG) -> str:
     """``v`` in 万元 → '1,234.5 万元' or '1.23 亿元'; English: million yuan (1 万元 = 0.01 m)."""
     if _missing(v):
         return DASH
@@ -37,7 +39,7 @@ def pct(v: Any, digits: int = 1) -> str:
     return DASH if _missing(v) else f"{float(v) * 100:.{digits}f}%"
 
 
-def date_zh(value: Any, lang: str = "zh", with_time: bool = True) -> str:
+def date_zh(value: Any, lang: str = DEFAULT_LANG, with_time: bool = True) -> str:
     """ISO text or datetime → '2026年11月26日 20:58' (English: '2026-11-26 20:58')."""
     if _missing(value) or value == "":
         return DASH

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from mujun.catalog import catalog
 from mujun.schemes import LoadedScheme
+from mujun.settings import DEFAULT_LANG
 from mujun.web.i18n import translate
 
 DERIVED = {
@@ -15,7 +16,7 @@ DERIVED = {
 }
 
 
-def column_label(name: str, loaded: LoadedScheme | None, lang: str = "zh") -> str:
+def column_label(name: str, loaded: LoadedScheme | None, lang: str = DEFAULT_LANG) -> str:
     if name in DERIVED:
         return translate(DERIVED[name], lang)
     if loaded is not None:
