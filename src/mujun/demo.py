@@ -16,6 +16,7 @@ from typing import Any
 import pyarrow.compute as pc
 
 from mujun import api
+from mujun.reports.atomic import atomic_path
 from mujun.reports.health import write_health_xlsx
 from mujun.reports.publicity import write_publicity_xlsx
 from mujun.runs.intake import import_files
@@ -78,7 +79,8 @@ def run_demo(
         files = [p for year in years for p in sorted((data / str(year)).iterdir()) if p.suffix in DEPARTMENT_SUFFIXES]
         report = import_files(ws, files)
         health = write_health_xlsx(report, root / "数据体检报告.xlsx")
-        (root / "数据体检报告.json").write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+        with atomic_path(root / "数据体检报告.json") as tmp:
+            tmp.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
         out["health_report"] = str(health)
         for year in years:
             mine = [f for f in report["files"] if f"{year}" in Path(f["file"]).parent.name]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from mujun.reports.atomic import atomic_path
 from mujun.reports.health import summary_text, write_health_xlsx
 from mujun.settings import SERVE_HOST, SERVE_PORT
 
@@ -63,8 +64,8 @@ def import_cmd(
     else:
         click.echo(summary_text(report))
     if report_json:
-        Path(report_json).parent.mkdir(parents=True, exist_ok=True)
-        Path(report_json).write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
+        with atomic_path(report_json) as tmp:
+            tmp.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
         click.echo(f"体检报告 JSON：{report_json}", err=as_json)
     xlsx = report_xlsx or str(Path(workspace) / "reports" / f"{report['import_id']}.xlsx")
     click.echo(f"体检报告 xlsx：{write_health_xlsx(report, xlsx)}", err=as_json)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from mujun.catalog.catalog import severity_label, sheet_headers
+from mujun.reports.atomic import atomic_path
 from mujun.reports.safe_cells import workbook, write_cell
 from mujun.reports.writers import FIXED_TIME
 
@@ -32,9 +33,16 @@ def summary_text(report: dict[str, Any]) -> str:
 
 
 def write_health_xlsx(report: dict[str, Any], path: str | Path) -> Path:
-    """Sheets: 概况 (per file), 检查项 (per check), 问题明细 (every issue with file/sheet/row/column/value)."""
+    """Sheets: 概况 (per file), 检查项 (per check), 问题明细 (every issue with file/sheet/row/column/value).
+
+    The file appears whole or not at all (:mod:`mujun.reports.atomic`)."""
     p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(p) as tmp:
+        _health_workbook(report, tmp)
+    return p
+
+
+def _health_workbook(report: dict[str, Any], p: Path) -> None:
     wb = workbook(p)
     wb.set_properties({"title": f"数据体检 {report['import_id']}", "created": FIXED_TIME, "author": "mujun"})
     head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
@@ -66,4 +74,3 @@ def write_health_xlsx(report: dict[str, Any], path: str | Path) -> Path:
     ws.autofilter(0, 0, max(len(issues), 1), len(keys) - 1)
     ws.set_column(7, 7, 100)
     wb.close()
-    return p

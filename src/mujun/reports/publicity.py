@@ -21,14 +21,21 @@ import pyarrow as pa
 import yaml
 
 from mujun.catalog.catalog import sheet_headers
+from mujun.reports.atomic import atomic_path
 from mujun.reports.safe_cells import merge_text, workbook, write_cell
 from mujun.reports.writers import FIXED_TIME
 from mujun.runs.result import Evaluation
 
 
 def write_publicity_xlsx(ev: Evaluation, path: str | Path) -> Path:
+    """The 公示 list of ``ev`` at ``path``, whole or not at all (:mod:`mujun.reports.atomic`)."""
     p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(p) as tmp:
+        _publicity_workbook(ev, tmp)
+    return p
+
+
+def _publicity_workbook(ev: Evaluation, p: Path) -> None:
     rows = ev.to_arrow().to_pylist()
     wb = workbook(p)
     wb.set_properties({"title": f"{ev.year}年度亩产效益评价结果公示", "created": FIXED_TIME, "author": "mujun"})
@@ -61,7 +68,6 @@ def write_publicity_xlsx(ev: Evaluation, path: str | Path) -> Path:
         ws.set_landscape()
         ws.fit_to_pages(1, 0)
     wb.close()
-    return p
 
 
 # -- the list from a table of rows (web app): one titled section per group, texts from publicity.yaml ----------

@@ -19,6 +19,7 @@ import xlsxwriter
 
 from mujun.catalog import catalog
 from mujun.errors import InputError
+from mujun.reports.atomic import atomic_path
 from mujun.reports.safe_cells import csv_table, workbook, write_cell
 from mujun.runs.result import CUTOFF_COLUMNS, Evaluation
 
@@ -27,21 +28,22 @@ BOM = b"\xef\xbb\xbf"
 
 
 def write_result(ev: Evaluation, path: str | Path) -> Path:
-    """Write ``ev`` to ``path``; the format follows the extension."""
+    """Write ``ev`` to ``path``; the format follows the extension. The file appears whole or not at all
+    (:mod:`mujun.reports.atomic`): a crash never leaves a truncated result where one is expected."""
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix not in (".csv", ".parquet", ".xlsx"):
         raise InputError("INPUT-FORMAT", file=str(p))
-    p.parent.mkdir(parents=True, exist_ok=True)
     table = ev.to_arrow()
-    if suffix == ".csv":
-        with p.open("wb") as fh:
-            fh.write(BOM)
-            pacsv.write_csv(csv_table(table), fh, pacsv.WriteOptions(quoting_style="needed"))
-    elif suffix == ".parquet":
-        pq.write_table(table, p, compression="zstd")
-    else:
-        write_xlsx(ev, p)
+    with atomic_path(p) as tmp:
+        if suffix == ".csv":
+            with tmp.open("wb") as fh:
+                fh.write(BOM)
+                pacsv.write_csv(csv_table(table), fh, pacsv.WriteOptions(quoting_style="needed"))
+        elif suffix == ".parquet":
+            pq.write_table(table, tmp, compression="zstd")
+        else:
+            write_xlsx(ev, tmp)
     return p
 
 
