@@ -5,6 +5,9 @@ that is what the benchmark itself reports.
 
 from __future__ import annotations
 
+import re
+
+import pytest
 from click.testing import CliRunner
 
 from mujun.bench.web import SORTABLE, format_web_report, run_web_bench
@@ -37,7 +40,7 @@ KEYS = {
 STATS = {"n", "p50_ms", "p95_ms", "p99_ms", "max_ms", "mean_ms", "rps"}
 
 
-def test_bench_web_small() -> None:
+def test_bench_web_small(monkeypatch: pytest.MonkeyPatch) -> None:
     r = run_web_bench(firms=2000, clients=4, requests=100, seed=3)
     assert set(r) >= KEYS
     assert r["errors"] == 0, r["error_examples"]
@@ -55,9 +58,15 @@ def test_bench_web_small() -> None:
     assert r["facets"]["county"] == 15 and r["facets"]["town"] > 15 and r["facets"]["class"] >= 4
     assert set(r["targets"]) == {"results_p95_ms", "overview_p95_ms"}
     assert set(r["meets"]) == {"results_p95_ms", "overview_p95_ms", "errors"}
-    text = format_web_report(r)
-    for label in ("SYNTHETIC", "results", "overview", "p95", "cold", "errors", "loopback", "达标"):
+    monkeypatch.setenv("MUJUN_LANG", "zh")
+    text = format_web_report(r)  # each line in one language, the process language
+    for label in ("SYNTHETIC", "评价结果", "总览", "p95", "首次请求", "错误", "回环地址", "达标"):
         assert label in text
+    monkeypatch.setenv("MUJUN_LANG", "en")
+    english = format_web_report(r)
+    for label in ("SYNTHETIC", "results", "overview", "p95", "Cold", "errors", "loopback", "met"):
+        assert label in english
+    assert not re.search(r"[\u3400-\u9fff\uff01-\uff5e]", english)
 
 
 def test_bench_web_plan_covers_sorts_and_pages() -> None:

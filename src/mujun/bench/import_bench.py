@@ -18,9 +18,11 @@ import numpy as np
 import xlsxwriter
 
 from mujun.catalog import uscc
+from mujun.catalog.text import translate
 from mujun.ingest.readers import read_file
 from mujun.ingest.spec import load_spec
 from mujun.runs.intake import _flag_duplicates, read_one
+from mujun.synth.samples import TAX_FIRM, TAX_HEADER, TAX_SHEET, TAX_TITLE, TAX_UNIT_ROW
 
 TARGET_S = 3.0
 
@@ -28,10 +30,10 @@ TARGET_S = 3.0
 def write_workbook(path: Path, rows: int, seed: int = 1) -> None:
     rng = np.random.default_rng(seed)
     wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})
-    ws = wb.add_worksheet("税收（合成）")
-    ws.write_row(0, 0, ["2023年度工业企业税收情况表（合成数据 SYNTHETIC）"])
-    ws.write_row(1, 0, ["单位：元"])
-    ws.write_row(2, 0, ["序号", "纳税人识别号（统一社会信用代码）", "纳税人名称", "所属年度", "税收合计（元）"])
+    ws = wb.add_worksheet(TAX_SHEET)
+    ws.write_row(0, 0, [TAX_TITLE])
+    ws.write_row(1, 0, [TAX_UNIT_ROW])
+    ws.write_row(2, 0, list(TAX_HEADER))
     taxes = np.round(np.exp(rng.normal(13, 1.5, rows)), 2)
     for i in range(rows):
         body = f"9137130{i % 10}MA{i:07d}"[:17]
@@ -43,7 +45,7 @@ def write_workbook(path: Path, rows: int, seed: int = 1) -> None:
             tax = f"{taxes[i]:,.2f}"  # a number stored as text with separators
         elif i % 71 == 0:
             tax = "—"
-        ws.write_row(i + 3, 0, [i + 1, code, f"临沂合成企业{i:06d}有限公司（合成）", 2023, tax])
+        ws.write_row(i + 3, 0, [i + 1, code, TAX_FIRM.format(i=i), 2023, tax])
     wb.close()
 
 
@@ -82,14 +84,16 @@ def run_import_bench(rows: int = 100_000, repeat: int = 3) -> dict[str, Any]:
 
 
 def format_import_report(r: dict[str, Any]) -> str:
-    ok = "达标" if r["import_s"] <= TARGET_S else "未达标"
-    runs = ", ".join(f"{t:.3f}" for t in r["runs"])
+    t = translate  # the process language (MUJUN_LANG)
+    ok = t("bench.ok" if r["import_s"] <= TARGET_S else "bench.not_ok")
+    runs = ", ".join(f"{x:.3f}" for x in r["runs"])
+    codes = t("bench.comma").join(f"{k} {v}" for k, v in sorted(r["codes"].items()))
     lines = [
-        f"导入基准测试（合成数据 SYNTHETIC，{r['rows']:,} 行税务局 xlsx）",
-        f"  生成文件 [write, not timed]      {r['write_s']:.2f} s",
-        f"  原始读取 [raw read]              {r['raw_read_s']:.3f} s",
-        f"  读取+映射+校验 [read+map+validate] {r['import_s']:.3f} s （各次：{runs}）  目标 ≤ {TARGET_S} s：{ok}",
-        f"  行数：读取 {r['rows_read']}，接受 {r['rows_accepted']}，隔离 {r['rows_quarantined']}",
-        "  问题：" + "，".join(f"{k} {v}" for k, v in sorted(r["codes"].items())),
+        t("bench.im.title", rows=f"{r['rows']:,}"),
+        t("bench.im.write", s=f"{r['write_s']:.2f}"),
+        t("bench.im.raw", s=f"{r['raw_read_s']:.3f}"),
+        t("bench.im.full", s=f"{r['import_s']:.3f}", runs=runs, target=TARGET_S, ok=ok),
+        t("bench.im.rows", read=r["rows_read"], accepted=r["rows_accepted"], quarantined=r["rows_quarantined"]),
+        t("bench.im.codes", codes=codes),
     ]
     return "\n".join(lines)

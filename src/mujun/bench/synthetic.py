@@ -25,24 +25,8 @@ import numpy as np
 import pyarrow as pa
 
 from mujun.catalog.uscc import CHARSET, WEIGHTS
+from mujun.synth.samples import FIRM_PREFIX, FIRM_SUFFIX, LINYI_UNITS, TOWN_WORD
 
-LINYI_UNITS: tuple[tuple[str, str], ...] = (
-    ("兰山区", "371302"),
-    ("罗庄区", "371311"),
-    ("河东区", "371312"),
-    ("沂南县", "371321"),
-    ("郯城县", "371322"),
-    ("沂水县", "371323"),
-    ("兰陵县", "371324"),
-    ("费县", "371325"),
-    ("平邑县", "371326"),
-    ("莒南县", "371327"),
-    ("蒙阴县", "371328"),
-    ("临沭县", "371329"),
-    ("沂河新区", "371371"),
-    ("高新区", "371372"),
-    ("临港区", "371373"),
-)
 TOWNS_PER_COUNTY = 12
 MISSING_SHARE = 0.02
 _CHARS = np.frombuffer(CHARSET.encode("ascii"), dtype=np.uint8)
@@ -80,8 +64,8 @@ def uscc_codes(index: np.ndarray, division: np.ndarray) -> pa.Array:
 
 def _names(n: int) -> pa.Array:
     width = max(6, len(str(max(n - 1, 0))))
-    pre = np.frombuffer("合成企业".encode(), dtype=np.uint8)
-    post = np.frombuffer("（示例）".encode(), dtype=np.uint8)
+    pre = np.frombuffer(FIRM_PREFIX.encode(), dtype=np.uint8)
+    post = np.frombuffer(FIRM_SUFFIX.encode(), dtype=np.uint8)
     mat = np.concatenate(
         [np.broadcast_to(pre, (n, pre.size)), _digits(np.arange(n), width), np.broadcast_to(post, (n, post.size))],
         axis=1,
@@ -132,7 +116,7 @@ def synthetic_firms(n: int, years: tuple[int, ...] = (2022, 2023), seed: int = 4
 
     county_names = pa.array([c for c, _ in LINYI_UNITS], pa.string())
     town_names = pa.array(
-        [f"{c}示例镇{t + 1:02d}" for c, _ in LINYI_UNITS for t in range(TOWNS_PER_COUNTY)], pa.string()
+        [f"{c}{TOWN_WORD}{t + 1:02d}" for c, _ in LINYI_UNITS for t in range(TOWNS_PER_COUNTY)], pa.string()
     )
     codes = pa.array([f"{i:04d}" for i in range(10_000)], pa.string())
     for k, year in enumerate(years):

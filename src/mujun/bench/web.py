@@ -42,8 +42,10 @@ import psutil
 
 from mujun import api
 from mujun.bench.synthetic import synthetic_firms
+from mujun.catalog.text import translate
 from mujun.runs.workspace import Workspace
 from mujun.settings import DEFAULT_SCHEME
+from mujun.synth.samples import NO_SUCH_FIRM
 from mujun.views import Reader, attach_cache
 from mujun.views import results as res
 
@@ -109,7 +111,7 @@ def _results_query(rng: random.Random, facets: dict[str, list[str]], firms: int)
     elif roll < 0.12:
         params["q"] = "9137" + str(rng.randint(10, 99))  # a USCC prefix
     elif roll < 0.14:
-        params["q"] = "不存在的企业"
+        params["q"] = NO_SUCH_FIRM
     if rng.random() < 0.1:
         params["low"] = 1
     if rng.random() < 0.8:
@@ -263,32 +265,57 @@ def run_web_bench(firms: int = 100_000, clients: int = 20, requests: int = 2000,
     return report
 
 
+def _pad(text: str, width: int) -> str:
+    """``text`` padded to ``width`` terminal columns (CJK characters take two)."""
+    return text + " " * max(0, width - sum(2 if ord(ch) > 0x2E80 else 1 for ch in text))
+
+
 def format_web_report(r: dict[str, Any]) -> str:
-    """A short plain-text report (Chinese labels, English keys in brackets)."""
-    ok = {True: "达标", False: "未达标"}
+    """A short plain-text report in the process language (MUJUN_LANG)."""
+    t = translate
+    ok = {True: t("bench.ok"), False: t("bench.not_ok")}
+    cols = r["columns"]
     lines = [
-        f"网页应用延迟基准测试（合成数据 SYNTHETIC，{r['firms']:,} 家企业 × {len(r['years'])} 个年度，"
-        f"方案 {r['scheme']}，{r['clients']} 个并发客户端，回环地址 loopback，{r['cpu_count']} 核，"
-        f"1 分钟负载 {r['load_average']:.2f} → {r['load_average_after']:.2f}）",
-        "  服务端 [server]：mujun serve（uvicorn，独立进程，1 worker）；客户端（同机另一进程的线程）与服务端争用 CPU",
-        f"  建工作区 [build workspace, untimed for latency] {r['build_s']:.1f} s；"
-        f"快照含 {', '.join(r['columns']['present'])}；缺 {', '.join(r['columns']['absent']) or '无'}（显示为 —）",
-        "  筛选项取值数 [facets]：" + "，".join(f"{k} {v}" for k, v in r["facets"].items()),
-        "  首次请求 [cold]：" + "；".join(f"{c['path']} {c['ms']:.0f} ms" for c in r["cold"]),
-        f"  混合负载 [load]：{r['requests']:,} 个请求，{r['wall_s']:.1f} s，{r['rps']:.1f} 请求/s；"
-        f"CPU：服务端 {r['server_cpu_s']:.1f} s，客户端 {r['client_cpu_s']:.1f} s",
-        "  页面 [kind]          请求数      p50      p95      p99      max    请求/s",
+        t(
+            "bench.web.title",
+            firms=f"{r['firms']:,}",
+            years=len(r["years"]),
+            scheme=r["scheme"],
+            clients=r["clients"],
+            cpus=r["cpu_count"],
+            load=f"{r['load_average']:.2f}",
+            load_after=f"{r['load_average_after']:.2f}",
+        ),
+        t("bench.web.server"),
+        t(
+            "bench.web.build",
+            s=f"{r['build_s']:.1f}",
+            present=", ".join(cols["present"]),
+            absent=", ".join(cols["absent"]) or t("bench.none"),
+        ),
+        t("bench.web.facets", facets=t("bench.comma").join(f"{k} {v}" for k, v in r["facets"].items())),
+        t("bench.web.cold", cold=t("bench.semi").join(f"{c['path']} {c['ms']:.0f} ms" for c in r["cold"])),
+        t(
+            "bench.web.load",
+            requests=f"{r['requests']:,}",
+            wall=f"{r['wall_s']:.1f}",
+            rps=f"{r['rps']:.1f}",
+            server=f"{r['server_cpu_s']:.1f}",
+            client=f"{r['client_cpu_s']:.1f}",
+        ),
+        t("bench.web.head"),
     ]
-    names = {"results": "评价结果 [results]", "overview": "总览 [overview]  "}
     for kind, s in r["kinds"].items():
         key = f"{kind}_p95_ms"
         lines.append(
-            f"  {names[kind]} {s['n']:>7} {s['p50_ms']:>8.1f} {s['p95_ms']:>8.1f} {s['p99_ms']:>8.1f}"
-            f" {s['max_ms']:>8.1f} {s['rps']:>8.1f}   目标 p95 ≤ {r['targets'][key]:.0f} ms：{ok[r['meets'][key]]}"
+            f"  {_pad(t('bench.web.kind.' + kind), 16)} {s['n']:>8} {s['p50_ms']:>8.1f} {s['p95_ms']:>8.1f}"
+            f" {s['p99_ms']:>8.1f} {s['max_ms']:>8.1f} {s['rps']:>8.1f}"
+            + t("bench.web.target", target=f"{r['targets'][key]:.0f}", ok=ok[r["meets"][key]])
         )
+    examples = t("bench.web.examples", examples=t("bench.semi").join(r["error_examples"]))
     lines.append(
-        f"  错误 [errors]                {r['errors']:>5}     "
-        + ("全部 200" if not r["errors"] else "例如 " + "；".join(r["error_examples"]))
-        + f"   服务端内存 [server RSS] {r['server_rss_mib']:.0f} MiB"
+        f"  {_pad(t('bench.web.errors'), 16)} {r['errors']:>8}     "
+        + (t("bench.web.all_200") if not r["errors"] else examples)
+        + t("bench.web.rss", rss=f"{r['server_rss_mib']:.0f}")
     )
     return "\n".join(lines)
