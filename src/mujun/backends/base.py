@@ -9,6 +9,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from mujun.catalog.text import Text
 from mujun.errors import EngineError
 
 ENGINES = ("duckdb", "spark")
@@ -67,4 +68,4 @@ def connect(engine: str = "duckdb", spark_master: str | None = None, duckdb_conn
         from mujun.backends.spark import SparkBackend
 
         return SparkBackend(spark_master or "local[*]")
-    raise EngineError("ENGINE-UNAVAILABLE", engine=engine, detail=f"可选：{', '.join(ENGINES)}")
+    raise EngineError("ENGINE-UNAVAILABLE", engine=engine, detail=Text("eng.choices", engines=", ".join(ENGINES)))

@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from mujun.backends.base import conform, version_of
+from mujun.catalog.text import Text
 from mujun.errors import EngineError
 
 _counter = itertools.count()
@@ -29,11 +30,9 @@ def _session(master: str, warehouse: str) -> Any:
     try:
         from pyspark.sql import SparkSession
     except ImportError:
-        raise EngineError(
-            "ENGINE-UNAVAILABLE", engine="spark", detail="未安装 pyspark：pip install 'mujun[spark]'"
-        ) from None
+        raise EngineError("ENGINE-UNAVAILABLE", engine="spark", detail=Text("eng.no_pyspark")) from None
     if shutil.which("java") is None:
-        raise EngineError("ENGINE-UNAVAILABLE", engine="spark", detail="找不到 Java（需要 JDK 17 或 21）")
+        raise EngineError("ENGINE-UNAVAILABLE", engine="spark", detail=Text("eng.no_java"))
     builder = (
         SparkSession.builder.master(master)
         .appName("mujun")

@@ -24,8 +24,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from mujun.catalog import catalog, uscc
+from mujun.catalog.text import Text
 from mujun.data.parse import PARSERS
-from mujun.errors import InputError, Problem
+from mujun.errors import InputError, Problem, language
 
 MAX_PROBLEMS = 10_000
 
@@ -68,7 +69,7 @@ def read_input(path: str | Path) -> tuple[pa.Table | pd.DataFrame, list[int] | i
         if suffix == ".parquet":
             return pq.read_table(p), 1
     except UnicodeDecodeError:
-        raise InputError("INPUT-UNREADABLE", file=str(p), detail="不是 UTF-8 编码（GBK 文件请另存为 UTF-8）") from None
+        raise InputError("INPUT-UNREADABLE", file=str(p), detail=Text("rd.not_utf8")) from None
     except (csv.Error, pa.ArrowInvalid, OSError) as exc:
         raise InputError("INPUT-UNREADABLE", file=str(p), detail=str(exc).splitlines()[0][:200]) from None
     raise InputError("INPUT-FORMAT", file=str(p))
@@ -123,7 +124,7 @@ def canonicalise(
     for raw_name, name in frame_cols.items():
         f = catalog.field(name)
         if f is None:
-            warnings.append(f"忽略未知列 `{raw_name}`")
+            warnings.append(Text("rd.ignored_column", name=raw_name))
             continue
         col = data[raw_name]
         arr, bad = _typed(col, f.dtype)
@@ -146,7 +147,7 @@ def canonicalise(
         f = catalog.field(name)
         if f is not None and f.dtype == "bool" and not f.required:
             columns[name] = pa.nulls(n, pa.bool_())
-            warnings.append(f"输入没有列 `{name}`（{f.zh}），按全部未知处理")
+            warnings.append(Text("rd.no_bool_column", name=name, label=catalog.label(name, language())))
             continue
         derivable = {"land_mu": ("land_own_mu",), "emission_t": ("cod_t", "ammonia_t", "so2_t", "nox_t")}
         if any(d in columns for d in derivable.get(name, ())):
@@ -158,9 +159,9 @@ def canonicalise(
                 file=source,
                 column=name,
                 details={
-                    "label": catalog.label(name),
+                    "label": catalog.label(name, language()),
                     "scheme": scheme_id,
-                    "suggestion": f"（文件中有相近的列 `{close}`）" if close else "",
+                    "suggestion": Text("rd.close_column", name=close) if close else "",
                 },
             )
         )
@@ -265,7 +266,7 @@ def _check_identity(columns: dict[str, pa.Array], source: str, line: Callable[[i
         if codes[i] is None:
             continue
         fixes = uscc.suggest(codes[i])
-        hint = f"可能应为 {fixes[0]}。" if fixes else ""
+        hint = Text("rd.maybe_uscc", code=fixes[0]) if fixes else ""
         problems.append(
             Problem(
                 code="USCC-INVALID",

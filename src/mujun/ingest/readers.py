@@ -48,8 +48,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
+from typing import Any
 
 from mujun import settings
+from mujun.catalog.text import Text
 from mujun.errors import InputError, MujunError
 
 EXCEL_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"})
@@ -89,14 +91,14 @@ def read_file(path: str | Path) -> list[RawSheet]:
     if suffix not in SUFFIXES:
         raise InputError("INPUT-FORMAT", file=name)
     if p.is_dir():
-        raise InputError("FILE-UNREADABLE", file=name, detail="这是一个文件夹，不是文件")
+        raise InputError("FILE-UNREADABLE", file=name, detail=Text("rd.folder"))
     try:
         size = p.stat().st_size
         if size > settings.MAX_FILE_BYTES:
             raise InputError("FILE-TOO-BIG", file=name, size=_mb(size), limit=_mb(settings.MAX_FILE_BYTES))
         data = p.read_bytes()
     except PermissionError:
-        raise InputError("FILE-UNREADABLE", file=name, detail="没有读取权限，或文件正被其他程序占用") from None
+        raise InputError("FILE-UNREADABLE", file=name, detail=Text("rd.no_permission")) from None
     except OSError as exc:
         raise InputError("FILE-UNREADABLE", file=name, detail=exc.strerror or type(exc).__name__) from None
     if not data or data.isspace():
@@ -149,24 +151,29 @@ def _sniff(data: bytes) -> str:
     return "text" if _decode(data[:65536], partial=True) is not None else "undecodable"
 
 
-_KIND_ZH = {
-    "pdf": "它实际是 PDF 文件",
-    "html": "它实际是网页（HTML）格式，常见于业务系统“导出 Excel”功能",
-    "xml": "它实际是 XML 文件（可能是 Excel 2003 XML 表格）",
-    "text": "它是纯文本文件",
-    "binary": "无法识别的文件内容",
-    "undecodable": "无法识别的文件内容",
-    "zip": "它是 ZIP 压缩包",
-    "cfb": "它是 Office 97-2003 格式的其他文档",
-    "parquet": "它实际是 Parquet 文件",
-    "utf16-broken": "它看起来是没有 BOM 的 UTF-16 文本，但其中有无法解码的字节（文件可能被截断或损坏）",
+# What a file that is not a spreadsheet really is, by its sniffed kind (catalog/ui/reading.yaml).
+_KIND_TEXT = {
+    "pdf": "rd.kind.pdf",
+    "html": "rd.kind.html",
+    "xml": "rd.kind.xml",
+    "text": "rd.kind.text",
+    "binary": "rd.kind.unknown",
+    "undecodable": "rd.kind.unknown",
+    "zip": "rd.kind.zip",
+    "cfb": "rd.kind.cfb",
+    "parquet": "rd.kind.parquet",
+    "utf16-broken": "rd.kind.utf16_broken",
 }
 
 
+def _kind_text(kind: str) -> str:
+    return Text(_KIND_TEXT[kind]) if kind in _KIND_TEXT else kind
+
+
 def _not_spreadsheet(name: str, kind: str) -> list[RawSheet]:
-    detail = _KIND_ZH.get(kind, kind)
+    detail = _kind_text(kind)
     if Path(name).name.startswith("~$"):
-        detail = "这是 Excel/WPS 打开文件时生成的临时文件（文件名以 ~$ 开头），请选择不带 ~$ 的原文件"
+        detail = Text("rd.lock_file")
     raise InputError("FILE-NOT-SPREADSHEET", file=name, detail=detail)
 
 
@@ -177,19 +184,19 @@ def _read_workbook(data: bytes, name: str, suffix: str, kind: str) -> list[RawSh
         if any(s in data for s in _ENCRYPTED_STREAMS):
             raise InputError("FILE-ENCRYPTED", file=name)
         if _WORD_STREAM in data:
-            raise InputError("FILE-NOT-SPREADSHEET", file=name, detail="它实际是 Word 文档")
+            raise InputError("FILE-NOT-SPREADSHEET", file=name, detail=Text("rd.really", what=Text("rd.doc.word")))
     errors: dict[str, SheetErrors] = {}
     if kind == "zip":
         try:
             archive = zipfile.ZipFile(io.BytesIO(data))
             names = set(archive.namelist())
         except (zipfile.BadZipFile, OSError, ValueError):
-            detail = "文件已损坏或不完整（可能下载或拷贝未完成）"
+            detail: str = Text("rd.damaged")
             raise InputError("FILE-UNREADABLE", file=name, detail=detail) from None
         if not names & {"xl/workbook.xml", "xl/workbook.bin", "content.xml"}:
-            what = {"word/document.xml": "Word 文档", "ppt/presentation.xml": "PowerPoint 文档"}
-            found = [zh for part, zh in what.items() if part in names]
-            detail = f"它实际是 {found[0]}" if found else _KIND_ZH["zip"]
+            what = {"word/document.xml": "rd.doc.word", "ppt/presentation.xml": "rd.doc.ppt"}
+            found = [key for part, key in what.items() if part in names]
+            detail = Text("rd.really", what=Text(found[0])) if found else _kind_text("zip")
             raise InputError("FILE-NOT-SPREADSHEET", file=name, detail=detail)
         errors = check_workbook(archive, name)
     try:
@@ -211,8 +218,10 @@ def _read_workbook(data: bytes, name: str, suffix: str, kind: str) -> list[RawSh
         except pc.PasswordError:
             raise InputError("FILE-ENCRYPTED", file=name) from None
         except Exception as exc:
-            raise InputError("FILE-UNREADABLE", file=name, detail=f"工作表“{meta.name}”：{_first_line(exc)}") from None
-        rows = [[None if v == "" else v for v in r] for r in cells]
+            raise InputError(
+                "FILE-UNREADABLE", file=name, detail=Text("rd.sheet_error", sheet=meta.name, error=_first_line(exc))
+            ) from None
+        rows: list[list[object]] = [[None if v == "" else v for v in r] for r in cells]
         if meta.name in errors:
             errors[meta.name].put_into(rows)
         while rows and all(v is None for v in rows[-1]):
@@ -305,13 +314,13 @@ def sniff_delimiter(text: str) -> str:
 def _read_text(data: bytes, name: str) -> RawSheet | None:
     decoded = _decode(data)
     if decoded is None and _utf16_without_bom(data) is not None:
-        raise InputError("FILE-UNREADABLE", file=name, detail=_KIND_ZH["utf16-broken"])
+        raise InputError("FILE-UNREADABLE", file=name, detail=_kind_text("utf16-broken"))
     if decoded is None:
-        detail = "无法识别文字编码（既不是 UTF-8，也不是 GBK/GB18030）"
+        detail = Text("rd.encoding")
         raise InputError("FILE-UNREADABLE", file=name, detail=detail)
     text, encoding = decoded
     if "\x00" in text:
-        raise InputError("FILE-NOT-SPREADSHEET", file=name, detail=_KIND_ZH["binary"])
+        raise InputError("FILE-NOT-SPREADSHEET", file=name, detail=_kind_text("binary"))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))
     rows: list[list[object]] = []
     numbers: list[int] = []
@@ -331,7 +340,7 @@ def _read_text(data: bytes, name: str) -> RawSheet | None:
             rows.append([c or None for c in record])
             numbers.append(start)
     except csv.Error as exc:
-        detail = f"第 {previous + 1} 行附近格式有误（{exc}），常见原因是英文双引号不配对"
+        detail = Text("rd.csv_line", line=previous + 1, error=str(exc))
         raise InputError("FILE-UNREADABLE", file=name, detail=detail) from None
     if not rows:
         return None
@@ -388,7 +397,7 @@ def _column_number(letters: bytes) -> int:
 
 def _check_area(file: str, sheet: str, rows: int, columns: int) -> None:
     """Refuse a sheet whose rows, columns or rows × columns pass the limits of :mod:`mujun.settings`."""
-    common = {"file": file, "sheet": sheet, "last_cell": f"{column_letters(columns)}{rows}"}
+    common: dict[str, Any] = {"file": file, "sheet": sheet, "last_cell": f"{column_letters(columns)}{rows}"}
     if rows > settings.MAX_ROWS:
         raise InputError("SHEET-TOO-MANY-ROWS", rows=f"{rows:,}", limit=f"{settings.MAX_ROWS:,}", **common)
     if columns > settings.MAX_COLUMNS:
@@ -524,7 +533,7 @@ def _scan_sheet(stream: io.BufferedIOBase, file: str, sheet: str) -> _Scan:
             cut = len(data)
         block, pending = data[:cut], data[cut:]
         if len(pending) > _MAX_PENDING:
-            raise InputError("FILE-UNREADABLE", file=file, detail=f"工作表“{sheet}”的 XML 结构异常")
+            raise InputError("FILE-UNREADABLE", file=file, detail=Text("rd.sheet_xml", sheet=sheet))
         # a cell's r attribute places it whatever its row says, so rows matter only to the exact tokeniser
         regular = b":c" not in block and b't="e"' not in block and b"t='e'" not in block
         if not (regular and scan.fast(block)):
@@ -595,7 +604,7 @@ def check_workbook(archive: zipfile.ZipFile, file: str) -> dict[str, SheetErrors
         except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError) as exc:
             if isinstance(exc, InputError):
                 raise
-            detail = f"工作表“{sheet}”：{_first_line(exc)}（文件可能已损坏）"
+            detail = Text("rd.sheet_damaged", sheet=sheet, error=_first_line(exc))
             raise InputError("FILE-UNREADABLE", file=file, detail=detail) from None
         if scan.errors.at:
             out[sheet] = scan.errors
@@ -605,9 +614,9 @@ def check_workbook(archive: zipfile.ZipFile, file: str) -> dict[str, SheetErrors
 # ---- a child process that reads under a memory and time limit (the web upload) --------------------------------
 
 _PACKAGE = Path(__file__).resolve().parents[1]
-# The child imports only this module (and mujun.errors, mujun.settings): ``mujun`` is registered as a bare
-# package first, so ``mujun/__init__`` (the whole façade, pyarrow, DuckDB: seconds and gigabytes of address
-# space) is not run.
+# The child imports only this module (and mujun.errors, mujun.settings, mujun.catalog.text): ``mujun`` is
+# registered as a bare package first, so ``mujun/__init__`` (the whole façade, pyarrow, DuckDB: seconds and
+# gigabytes of address space) is not run.
 _CHILD = """
 import importlib.util, sys
 root = sys.argv[1]
@@ -627,13 +636,26 @@ def _child_main(argv: list[str]) -> None:
     try:
         read_file(path)
     except InputError as exc:
-        fields = {k: v for k, v in exc.fields.items() if k != "count"}
+        fields = {k: _portable(v) for k, v in exc.fields.items() if k != "count"}
         sys.stdout.write(json.dumps({"code": exc.code, "fields": fields}, ensure_ascii=False, default=str))
         sys.stdout.flush()
         sys.exit(2)
     except MemoryError:
         sys.exit(3)
     sys.exit(0)
+
+
+def _portable(value: object) -> object:
+    """A message field as JSON: a catalogue text travels as its key and values, to be shown in any language."""
+    if isinstance(value, Text):
+        return {"text": value.key, "values": {k: _portable(v) for k, v in value.values.items()}}
+    return value
+
+
+def _unportable(value: object) -> object:
+    if isinstance(value, dict) and set(value) == {"text", "values"}:
+        return Text(str(value["text"]), **{k: _unportable(v) for k, v in dict(value["values"]).items()})
+    return value
 
 
 def read_file_isolated(path: str | Path, memory_bytes: int | None = None, seconds: int | None = None) -> None:
@@ -655,9 +677,10 @@ def read_file_isolated(path: str | Path, memory_bytes: int | None = None, second
     if done.returncode == 0:
         return
     if done.returncode == 2:
+        fields: dict[str, Any]
         try:
             got = json.loads(done.stdout.decode("utf-8"))
-            code, fields = str(got["code"]), dict(got["fields"])
+            code, fields = str(got["code"]), {k: _unportable(v) for k, v in dict(got["fields"]).items()}
         except (ValueError, KeyError, TypeError):
             code, fields = "", {}
         if code:

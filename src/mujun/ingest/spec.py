@@ -24,6 +24,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from mujun.catalog import catalog
+from mujun.catalog.text import Text
 from mujun.errors import SchemeError, render
 
 IDENTITY = ("uscc", "name", "year")  # who and when; every other canonical column is a measure or attribute
@@ -127,7 +128,7 @@ def load_spec(ref: str | Path) -> SourceSpec:
     path = Path(ref)
     if not path.is_file():
         close = catalog.suggest_name(str(ref), builtin_spec_ids())
-        hint = f"您是否要找 “{close}”？ " if close else ""
+        hint = Text("rd.did_you_mean_spec", name=close) if close else ""
         raise SchemeError("SPEC-NOT-FOUND", spec=str(ref), suggestion=hint)
     return parse_spec(path.read_text(encoding="utf-8"), str(path))
 
@@ -145,8 +146,8 @@ def parse_spec(text: str, origin: str) -> SourceSpec:
     for cid in spec.columns:
         if catalog.field(cid) is None:
             close = catalog.suggest_name(cid, list(catalog.fields()))
-            hint = f"，您是否要写 “{close}”？" if close else ""
-            raise SchemeError("SPEC-INVALID", file=origin, detail=f"`{cid}` 不是标准字段{hint}")
+            detail = Text("rd.not_field_close", name=cid, close=close) if close else Text("rd.not_field", name=cid)
+            raise SchemeError("SPEC-INVALID", file=origin, detail=detail)
     return spec
 
 

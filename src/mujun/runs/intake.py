@@ -31,7 +31,7 @@ from typing import Any
 import pyarrow as pa
 
 from mujun.catalog import catalog
-from mujun.catalog.text import translate
+from mujun.catalog.text import Text, translate
 from mujun.errors import InputError, Problem, language
 from mujun.ingest.mapping import Layout, MappedRow, map_rows, recognise
 from mujun.ingest.readers import RawSheet, read_file
@@ -113,7 +113,7 @@ def read_one(path: Path, specs: list[SourceSpec], year: int | None) -> FileResul
                     sheet=name,
                     column=label,
                     severity="info",
-                    details={"suggestion": f"您是否指 `{hint}`？" if hint else ""},
+                    details={"suggestion": Text("rd.did_you_mean_field", name=hint) if hint else ""},
                 )
             )
         result.rows += [(name, r) for r in map_rows(by_name[name], lay, result.year)]
