@@ -42,3 +42,16 @@ def booleans() -> tuple[frozenset[str], frozenset[str]]:
 def totals() -> tuple[str, ...]:
     """Words of a totals row (合计, 总计, 小计)."""
     return tuple(str(w) for w in _raw()["totals"])
+
+
+@cache
+def amounts() -> tuple[str, tuple[tuple[str, float], ...]]:
+    """(the unit register amounts are stored in, (suffix a cell may carry, factor into that unit) in order)."""
+    table = _raw()["amounts"]
+    return str(table["unit"]), tuple((str(k), float(v)) for k, v in table["suffixes"].items())
+
+
+@cache
+def legal_forms() -> tuple[tuple[str, str], ...]:
+    """(legal-form word, what it becomes) in the order they are replaced (longest first)."""
+    return tuple((str(k), str(v)) for k, v in _raw()["legal_forms"].items())

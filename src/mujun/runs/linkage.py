@@ -12,16 +12,16 @@ import difflib
 import re
 import unicodedata
 
+from mujun.catalog.text import Text, translate
+from mujun.catalog.vocabulary import legal_forms
 from mujun.errors import Problem
-
-LEGAL_FORMS = (("股份有限公司", "公司"), ("有限责任公司", "公司"), ("有限公司", "公司"), ("股份", ""))
 
 
 def normalise_name(name: str) -> str:
     s = unicodedata.normalize("NFKC", name)
     s = re.sub(r"[()\[\]（）【】]", "", s)
     s = re.sub(r"\s+", "", s)
-    for old, new in LEGAL_FORMS:
+    for old, new in legal_forms():  # catalog/vocabulary.yaml
         s = s.replace(old, new)
     return s
 
@@ -74,7 +74,9 @@ def candidates(name: str, roster: dict[str, str], limit: int = 3, cutoff: float 
     return NameIndex(roster).candidates(name, limit, cutoff)
 
 
-def duplicate_problem(file: str, row: int, code: str, year: int, other_row: int, sheet: str | None = None) -> Problem:
+def duplicate_problem(
+    file: str, row: int, code: str, year: int | None, other_row: int, sheet: str | None = None
+) -> Problem:
     """USCC-DUPLICATE: a second row for one firm and year in one source."""
     return Problem(
         code="USCC-DUPLICATE",
@@ -91,7 +93,10 @@ def unmatched_problem(
     file: str, row: int, code: str, found: list[tuple[str, str, float]], sheet: str | None = None
 ) -> Problem:
     """UNMATCHED-USCC with the name-similarity candidates in the message and as data."""
-    hint = "可能是：" + "；".join(f"{c}（{n}，相似度 {s:.2f}）" for c, n, s in found) + "。" if found else ""
+    shown = translate("lib.semi").join(
+        translate("rec.candidate", code=c, name=n, score=f"{s:.2f}") for c, n, s in found
+    )
+    hint = Text("rec.maybe", candidates=shown) if found else ""
     return Problem(
         code="UNMATCHED-USCC",
         file=file,

@@ -17,6 +17,7 @@ from typing import Any
 import pyarrow as pa
 
 from mujun.catalog import catalog
+from mujun.catalog.text import Text, translate
 from mujun.errors import Problem
 from mujun.ingest.spec import all_specs
 from mujun.runs.workspace import Workspace
@@ -118,7 +119,7 @@ def cross_checks(ws: Workspace, years: list[int], merged: dict[tuple[int, str], 
         if land is None and rec.get("land_own_mu") is not None:
             land = rec["land_own_mu"] + (rec.get("land_rented_in_mu") or 0) - (rec.get("land_rented_out_mu") or 0)
         tax, revenue, power = rec.get("tax_10k_yuan"), rec.get("revenue_10k_yuan"), rec.get("electricity_10k_kwh")
-        if land == 0 and (tax or 0) > 0:
+        if land == 0 and tax is not None and tax > 0:
             out.append(_problem("ZERO-LAND-WITH-TAX", rec, prov.get("land", first), tax=round(tax, 2)))
         if tax is not None and revenue is not None and tax > revenue > 0:
             out.append(
@@ -126,7 +127,7 @@ def cross_checks(ws: Workspace, years: list[int], merged: dict[tuple[int, str], 
                     "INCONSISTENT",
                     rec,
                     prov.get("tax", first),
-                    detail=f"税收 {tax:.2f} 万元高于营业收入 {revenue:.2f} 万元",
+                    detail=Text("rec.tax_over_revenue", tax=f"{tax:.2f}", revenue=f"{revenue:.2f}"),
                 )
             )
         if power is not None and revenue is not None and power * PRICE_10K_YUAN_PER_10K_KWH > revenue > 0:
@@ -135,13 +136,13 @@ def cross_checks(ws: Workspace, years: list[int], merged: dict[tuple[int, str], 
                     "INCONSISTENT",
                     rec,
                     prov.get("power", first),
-                    detail=f"按 0.6 元/千瓦时估算电费 {power * 0.6:.2f} 万元高于营业收入 {revenue:.2f} 万元",
+                    detail=Text("rec.power_cost", cost=f"{power * 0.6:.2f}", revenue=f"{revenue:.2f}"),
                 )
             )
         if power == 0 and (tax or 0) > 0:
-            detail = f"用电量为 0，但有税收 {tax:.2f} 万元（生产企业不用电不合常理）"
+            detail = Text("rec.no_power", tax=f"{tax:.2f}")
             out.append(_problem("INCONSISTENT", rec, prov.get("power", first), detail=detail))
-        before = merged.get((year - 1, rec.get("uscc")))
+        before = merged.get((year - 1, str(rec.get("uscc"))))
         if before is not None:
             for name in YOY_FIELDS:
                 a, b = before[0].get(name), rec.get(name)
@@ -152,9 +153,8 @@ def cross_checks(ws: Workspace, years: list[int], merged: dict[tuple[int, str], 
         if rec.get("above_scale") and in_roster:
             missing = [spec for spec in EXPECTED if (spec, year) in imported and spec not in prov]
             if missing:
+                sep = translate("lib.sep")
                 out.append(
-                    _problem(
-                        "MISSING-IN-SOURCE", rec, first, present="、".join(sorted(prov)), missing="、".join(missing)
-                    )
+                    _problem("MISSING-IN-SOURCE", rec, first, present=sep.join(sorted(prov)), missing=sep.join(missing))
                 )
     return out

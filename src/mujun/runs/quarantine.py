@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from mujun.catalog.text import Text, translate
 from mujun.errors import InputError, WorkspaceError
 from mujun.ingest.mapping import MappedColumn, MappedRow, map_values
 from mujun.ingest.spec import load_spec
@@ -38,7 +39,7 @@ def quarantined(ws: Workspace, code: str | None = None) -> list[dict[str, Any]]:
 def _row(ws: Workspace, row_id: int) -> dict[str, Any]:
     found = ws.con.execute(f"SELECT {COLUMNS} FROM intake_rows WHERE row_id = ?", [row_id]).fetchone()
     if found is None:
-        raise WorkspaceError("WORKSPACE", path=str(ws.path), detail=f"没有编号为 {row_id} 的导入行")
+        raise WorkspaceError("WORKSPACE", path=str(ws.path), detail=Text("rec.no_row", row_id=row_id))
     d = dict(zip([c.strip().strip('"') for c in COLUMNS.split(",")], found, strict=True))
     d["raw"] = json.loads(d["raw"])
     return d
@@ -110,8 +111,8 @@ def correct(
     cols = _columns(ws, row)
     target = next((c.field for c in cols if field in (c.field, c.label)), None)
     if target is None:
-        labels = ", ".join(f"{c.label}（{c.field}）" for c in cols)
-        raise WorkspaceError("WORKSPACE", path=str(ws.path), detail=f"该行没有列 `{field}`；可用：{labels}")
+        labels = ", ".join(translate("lib.choice", name=c.label, label=c.field) for c in cols)
+        raise WorkspaceError("WORKSPACE", path=str(ws.path), detail=Text("rec.no_column", field=field, labels=labels))
     with ws.change("correction", f"row {row_id} {target}", actor) as ch:
         mapped = set_cell(ws, row_id, target, value)
         old = row["raw"].get(target)

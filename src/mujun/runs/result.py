@@ -11,7 +11,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from mujun import engine
-from mujun.errors import InputError
+from mujun.catalog.text import translate
+from mujun.errors import InputError, language
 from mujun.schemes import LoadedScheme
 
 
@@ -83,18 +84,31 @@ def check_benchmarks(table: pa.Table, loaded: LoadedScheme, year: int) -> None:
             cols = ["industry_code" if k == "industry" else k for k in b.scope if k != "group"]
             for r in hit.select(cols).to_pylist() if cols else [{}]:
                 scope = "/".join(str(r.get(c) or "—") for c in cols)
-                items = missing.setdefault((year + b.year_offset, g.label, scope), [])
-                label = loaded.scheme.indicators[it.indicator].label
+                group = (g.label_en or g.label) if language() == "en" else g.label
+                items = missing.setdefault((year + b.year_offset, group, scope), [])
+                ind = loaded.scheme.indicators[it.indicator]
+                label = (ind.label_en or ind.label) if language() == "en" else ind.label
                 if label not in items:
                     items.append(label)
     if missing:
+        sep = translate("lib.sep")
         parts = [
-            f"{y} {group}{f'（{scope}）' if scope else ''}：{'、'.join(items)}"
+            translate(
+                "rec.bench_where_scope" if scope else "rec.bench_where",
+                year=y,
+                group=group,
+                scope=scope,
+                items=sep.join(items),
+            )
             for (y, group, scope), items in sorted(missing.items())
         ]
         more = f" …(+{len(parts) - 12})" if len(parts) > 12 else ""
         raise InputError(
-            "BENCHMARK-UNAVAILABLE", scheme=loaded.id, year=year, firms=len(firms), where="；".join(parts[:12]) + more
+            "BENCHMARK-UNAVAILABLE",
+            scheme=loaded.id,
+            year=year,
+            firms=len(firms),
+            where=translate("lib.semi").join(parts[:12]) + more,
         )
 
 

@@ -21,6 +21,7 @@ import duckdb
 import pyarrow as pa
 
 from mujun.data import Canonical
+from mujun.catalog.text import Text
 from mujun.errors import WorkspaceError
 from mujun.runs import manifest as mf
 from mujun.runs import schema
@@ -49,7 +50,7 @@ class Workspace:
         self.read_only = read_only
         self.actor = actor or default_actor()
         if read_only and not (self.path / DB_FILE).is_file():
-            raise WorkspaceError("WORKSPACE", path=str(self.path), detail="不是 mujun 工作区（没有 mujun.duckdb）")
+            raise WorkspaceError("WORKSPACE", path=str(self.path), detail=Text("rec.not_workspace"))
         try:
             if not read_only:
                 self.path.mkdir(parents=True, exist_ok=True)
