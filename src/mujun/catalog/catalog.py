@@ -10,6 +10,8 @@ from typing import Any
 
 import yaml
 
+from mujun.errors import language
+
 DTYPES = ("text", "int", "float", "bool", "date")
 
 
@@ -126,10 +128,24 @@ def suggest_name(name: str, candidates: list[str] | tuple[str, ...]) -> str | No
     return match[0] if match else None
 
 
-def sheet_headers(kind: str) -> list[str]:
-    """Column headers of a spreadsheet mujun writes (``sheets`` in fields.yaml)."""
-    return list(_raw()["sheets"][kind])
+def sheet_headers(kind: str, lang: str | None = None) -> list[str]:
+    """Column headers of a spreadsheet mujun writes (``sheets`` in fields.yaml), in ``lang`` (default: the
+    process language, ``MUJUN_LANG``)."""
+    table = _raw()["sheets"][kind]
+    return list(table.get(lang or language()) or table["zh"])
 
 
-def severity_label(severity: str) -> str:
-    return str(_raw()["sheets"]["severity"].get(severity, severity))
+@cache
+def _unit_names() -> dict[str, str]:
+    text = resources.files("mujun").joinpath("catalog/units.yaml").read_text(encoding="utf-8")
+    return {str(k): str(v) for k, v in (yaml.safe_load(text).get("english") or {}).items()}
+
+
+def unit_label(unit: str, lang: str | None = None) -> str:
+    """``unit`` (as the catalogue or a scheme writes it) in ``lang``: English from units.yaml ``english``."""
+    return _unit_names().get(unit, unit) if (lang or language()) == "en" else unit
+
+
+def severity_label(severity: str, lang: str | None = None) -> str:
+    table = _raw()["sheets"]["severity"]
+    return str((table.get(lang or language()) or table["zh"]).get(severity, severity))

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from mujun.catalog.catalog import severity_label, sheet_headers
+from mujun.catalog.text import translate
 from mujun.reports.atomic import atomic_path
 from mujun.reports.safe_cells import workbook, write_cell
 from mujun.reports.writers import FIXED_TIME
@@ -16,24 +17,27 @@ from mujun.reports.writers import FIXED_TIME
 
 def summary_text(report: dict[str, Any]) -> str:
     """A few lines for the terminal: per file counts, then per check counts with one example."""
-    lines = [f"导入批次 {report['import_id']}"]
+    lines = [translate("rep.hl.import", id=report["import_id"])]
     for f in report["files"]:
-        lines.append(
-            f"  {Path(f['file']).name}（{f['spec']}）：读取 {f['rows_read']} 行，接受 {f['rows_accepted']}，"
-            f"隔离 {f['rows_quarantined']}"
-        )
+        counts = {"read": f["rows_read"], "accepted": f["rows_accepted"], "quarantined": f["rows_quarantined"]}
+        lines.append(translate("rep.hl.file", file=Path(f["file"]).name, spec=f["spec"], **counts))
     t = report["summary"]["totals"]
-    lines.append(f"合计：读取 {t['rows_read']}，接受 {t['rows_accepted']}，隔离 {t['rows_quarantined']}")
+    counts = {"read": t["rows_read"], "accepted": t["rows_accepted"], "quarantined": t["rows_quarantined"]}
+    lines.append(translate("rep.hl.total", **counts))
     checks = report["summary"]["checks"]
     if checks:
-        lines.append("数据体检：")
+        lines.append(translate("rep.hl.checks"))
         for code, c in checks.items():
-            lines.append(f"  [{code}] {severity_label(c['severity'])} {c['count']} 处，例：{c['examples'][0]}")
+            severity = severity_label(c["severity"])
+            lines.append(
+                translate("rep.hl.check", code=code, severity=severity, count=c["count"], example=c["examples"][0])
+            )
     return "\n".join(lines)
 
 
 def write_health_xlsx(report: dict[str, Any], path: str | Path) -> Path:
-    """Sheets: 概况 (per file), 检查项 (per check), 问题明细 (every issue with file/sheet/row/column/value).
+    """Sheets: 概况 (per file), 检查项 (per check), 问题明细 (every issue with file/sheet/row/column/value);
+    names and headers in the process language (``MUJUN_LANG``).
 
     The file appears whole or not at all (:mod:`mujun.reports.atomic`)."""
     p = Path(path)
@@ -44,9 +48,10 @@ def write_health_xlsx(report: dict[str, Any], path: str | Path) -> Path:
 
 def _health_workbook(report: dict[str, Any], p: Path) -> None:
     wb = workbook(p)
-    wb.set_properties({"title": f"数据体检 {report['import_id']}", "created": FIXED_TIME, "author": "mujun"})
+    title = translate("rep.hl.title", id=report["import_id"])
+    wb.set_properties({"title": title, "created": FIXED_TIME, "author": "mujun"})
     head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
-    ws = wb.add_worksheet("概况")
+    ws = wb.add_worksheet(translate("rep.hl.sheet.files"))
     for j, h in enumerate(sheet_headers("health_files")):
         write_cell(ws, 0, j, h, head)
     for i, f in enumerate(report["files"], start=1):
@@ -54,14 +59,14 @@ def _health_workbook(report: dict[str, Any], p: Path) -> None:
         for j, v in enumerate(row):
             write_cell(ws, i, j, v)
     ws.set_column(0, 0, 50)
-    ws = wb.add_worksheet("检查项")
+    ws = wb.add_worksheet(translate("rep.hl.sheet.checks"))
     for j, h in enumerate(sheet_headers("health_checks")):
         write_cell(ws, 0, j, h, head)
     for i, (code, c) in enumerate(report["summary"]["checks"].items(), start=1):
         for j, v in enumerate([code, severity_label(c["severity"]), c["count"], "\n".join(c["examples"])]):
             write_cell(ws, i, j, v)
     ws.set_column(3, 3, 100)
-    ws = wb.add_worksheet("问题明细")
+    ws = wb.add_worksheet(translate("rep.hl.sheet.issues"))
     keys = ["code", "severity", "file", "sheet", "row", "column", "value", "message"]
     for j, h in enumerate(sheet_headers("health_issues")):
         write_cell(ws, 0, j, h, head)

@@ -7,6 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from mujun.catalog.text import translate
+
 PDF_FONT = "'Noto Sans CJK SC', 'Noto Serif CJK SC', sans-serif"
 
 
@@ -20,7 +22,7 @@ def _fetcher(root: Path) -> Any:
                 target = Path(url.removeprefix("file://").split("?")[0]).resolve()
                 if target == root or root in target.parents:
                     return super().fetch(url, headers)
-            raise ValueError(f"PDF 生成不访问网络或工作目录以外的文件：{url}")
+            raise ValueError(translate("rep.pdf_local", url=url))
 
     return LocalOnly(allowed_protocols=("file",))
 

@@ -21,6 +21,8 @@ import pyarrow as pa
 import yaml
 
 from mujun.catalog.catalog import sheet_headers
+from mujun.catalog.text import translate
+from mujun.errors import language
 from mujun.reports.atomic import atomic_path
 from mujun.reports.safe_cells import merge_text, workbook, write_cell
 from mujun.reports.writers import FIXED_TIME
@@ -36,19 +38,24 @@ def write_publicity_xlsx(ev: Evaluation, path: str | Path) -> Path:
 
 
 def _publicity_workbook(ev: Evaluation, p: Path) -> None:
+    lang = language()  # this list (mujun demo) follows MUJUN_LANG; the published one (build_list) is Chinese
     rows = ev.to_arrow().to_pylist()
     wb = workbook(p)
-    wb.set_properties({"title": f"{ev.year}年度亩产效益评价结果公示", "created": FIXED_TIME, "author": "mujun"})
+    wb.set_properties(
+        {"title": translate("rep.pub.title", lang, year=ev.year), "created": FIXED_TIME, "author": "mujun"}
+    )
     title = wb.add_format({"bold": True, "font_size": 14, "align": "center"})
     head = wb.add_format({"bold": True, "border": 1, "align": "center", "bg_color": "#DDEBF7"})
     cell = wb.add_format({"border": 1})
     score = wb.add_format({"border": 1, "num_format": "0.00"})
-    headers = sheet_headers("publicity")
+    headers = sheet_headers("publicity", lang)
     for g in ev.scheme.scheme.groups:
         part = [r for r in rows if r["group"] == g.id and r["class"] is not None]
         part.sort(key=lambda r: (r["rank"] is None, r["rank"] or 0, r["uscc"]))
-        ws = wb.add_worksheet(g.label[:31])
-        merge_text(ws, 0, 0, 0, len(headers) - 1, f"{ev.year}年度工业企业亩产效益评价结果（{g.label}）", title)
+        label = g.label if lang == "zh" else (g.label_en or g.id)
+        ws = wb.add_worksheet(label[:31])
+        heading = translate("rep.pub.group_title", lang, year=ev.year, group=label)
+        merge_text(ws, 0, 0, 0, len(headers) - 1, heading, title)
         for j, h in enumerate(headers):
             write_cell(ws, 1, j, h, head)
         for i, r in enumerate(part, start=1):
@@ -73,6 +80,11 @@ def _publicity_workbook(ev: Evaluation, p: Path) -> None:
 # -- the list from a table of rows (web app): one titled section per group, texts from publicity.yaml ----------
 
 
+# The published list is a Chinese document: its wording comes from catalog/publicity.yaml (configuration, in
+# Chinese), so its headers, date, sheet name and page footer are Chinese whatever the interface language.
+DOC_LANG = "zh"
+
+
 @cache
 def settings() -> dict[str, Any]:
     """The publicity CONFIGURATION (``catalog/publicity.yaml``): city, title patterns, notes, objection text."""
@@ -82,7 +94,7 @@ def settings() -> dict[str, Any]:
 
 def date_zh(day: dt.date) -> str:
     """2026-11-26 → 2026年11月26日 (the style of published notices)."""
-    return f"{day.year}年{day.month}月{day.day}日"
+    return translate("rep.pub.date", DOC_LANG, year=day.year, month=day.month, day=day.day)
 
 
 @dataclass(frozen=True)
@@ -166,7 +178,7 @@ def build_list(
     synthetic = any(marker in str(r["name"] or "") for r in records)
     return PublicityList(
         title=sections[0].title if len(sections) == 1 else str(cfg["document_title"]).format(**values),
-        headers=sheet_headers("publicity"),
+        headers=sheet_headers("publicity", DOC_LANG),
         sections=sections,
         run_note=str(cfg["run_note"]).format(**values),
         synthetic_note=str(cfg["synthetic_note"]) if synthetic else "",
@@ -195,7 +207,7 @@ def publicity_list_xlsx(doc: PublicityList) -> bytes:
     last = len(doc.headers) - 1
     sections = doc.sections or [Section("", "", doc.title, [])]
     for sec in sections:
-        ws = wb.add_worksheet((sec.label or "公示名单")[:31])
+        ws = wb.add_worksheet((sec.label or translate("rep.pub.sheet", DOC_LANG))[:31])
         ws.set_row(0, 36)
         merge_text(ws, 0, 0, 0, last, sec.title, title)
         row = 1
@@ -227,6 +239,6 @@ def publicity_list_xlsx(doc: PublicityList) -> bytes:
             ws.set_column(j, j, width)
         ws.set_paper(9)  # A4
         ws.fit_to_pages(1, 0)
-        ws.set_footer("&C第 &P 页 / 共 &N 页")
+        ws.set_footer(translate("rep.pub.footer", DOC_LANG))
     wb.close()
     return buf.getvalue()

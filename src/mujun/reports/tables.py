@@ -1,8 +1,8 @@
 """Any table a person is looking at, as a spreadsheet they can open: xlsx or CSV (UTF-8 with BOM).
 
 Headers are given by the caller (Chinese by default); missing values stay empty cells (never 0);
-booleans read 是/否; numbers stay numbers. xlsx files carry a fixed creation time so the same view gives
-the same bytes; a first row can carry a note (e.g. which run, which filters, SYNTHETIC). Text is never a
+booleans read 是/否 (yes/no in English); numbers stay numbers. xlsx files carry a fixed creation time so the
+same view gives the same bytes; a first row can carry a note (e.g. which run, which filters, SYNTHETIC). Text is never a
 formula: string cells in xlsx, a leading quote on = + - @ tab CR text in CSV (:mod:`mujun.reports.safe_cells`).
 """
 
@@ -16,20 +16,25 @@ from typing import Any
 
 import pyarrow as pa
 
+from mujun.catalog.text import translate
 from mujun.reports.safe_cells import csv_text, workbook, write_cell
 
 FIXED_TIME = dt.datetime(2000, 1, 1)
 
 
-def _cell(v: Any) -> Any:
+def _cell(v: Any, lang: str | None = None) -> Any:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return None
     if isinstance(v, bool):
-        return "是" if v else "否"
+        return translate("rep.yes" if v else "rep.no", lang)
     return v
 
 
-def xlsx_bytes(table: pa.Table, headers: list[str], sheet: str = "结果", note: str = "") -> bytes:
+def xlsx_bytes(
+    table: pa.Table, headers: list[str], sheet: str | None = None, note: str = "", lang: str | None = None
+) -> bytes:
+    """``table`` as xlsx under ``headers``; ``sheet`` defaults to 结果 (Results), ``lang`` to the process language."""
+    sheet = sheet or translate("rep.sheet.results", lang)
     buf = io.BytesIO()
     wb = workbook(buf, {"in_memory": True, "nan_inf_to_errors": True})
     wb.set_properties({"created": FIXED_TIME})
@@ -44,7 +49,7 @@ def xlsx_bytes(table: pa.Table, headers: list[str], sheet: str = "结果", note:
         ws.set_column(j, j, max(8, min(40, len(h) * 2 + 2)))
     for i, rec in enumerate(table.to_pylist(), start=row0 + 1):
         for j, v in enumerate(rec.values()):
-            c = _cell(v)
+            c = _cell(v, lang)
             if c is not None:
                 write_cell(ws, i, j, c)
     ws.freeze_panes(row0 + 1, 0)
@@ -53,10 +58,10 @@ def xlsx_bytes(table: pa.Table, headers: list[str], sheet: str = "结果", note:
     return buf.getvalue()
 
 
-def csv_bytes(table: pa.Table, headers: list[str]) -> bytes:
+def csv_bytes(table: pa.Table, headers: list[str], lang: str | None = None) -> bytes:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow([csv_text(h) for h in headers])
     for rec in table.to_pylist():
-        w.writerow(["" if (c := _cell(v)) is None else csv_text(c) for v in rec.values()])
+        w.writerow(["" if (c := _cell(v, lang)) is None else csv_text(c) for v in rec.values()])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")

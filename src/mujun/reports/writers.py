@@ -1,4 +1,5 @@
-"""Write an evaluation to .csv (UTF-8 with BOM, for Excel), .parquet, or .xlsx (Chinese headers).
+"""Write an evaluation to .csv (UTF-8 with BOM, for Excel), .parquet, or .xlsx (headers and sheet names in the
+process language, ``MUJUN_LANG``: Chinese by default).
 
 Text is never a formula: xlsx text cells are strings and CSV text starting with = + - @ tab or CR is
 quoted (:mod:`mujun.reports.safe_cells`); the Parquet file holds the data as it is.
@@ -18,7 +19,8 @@ import pyarrow.parquet as pq
 import xlsxwriter
 
 from mujun.catalog import catalog
-from mujun.errors import InputError
+from mujun.catalog.text import translate
+from mujun.errors import InputError, language
 from mujun.reports.atomic import atomic_path
 from mujun.reports.safe_cells import csv_table, workbook, write_cell
 from mujun.runs.result import CUTOFF_COLUMNS, Evaluation
@@ -47,15 +49,24 @@ def write_result(ev: Evaluation, path: str | Path) -> Path:
     return p
 
 
-def column_label(ev: Evaluation, name: str) -> str:
-    """Chinese header of a result column; indicator columns take the scheme's label and unit."""
+def column_label(ev: Evaluation, name: str, lang: str | None = None) -> str:
+    """Header of a result column in ``lang`` (default: the process language); indicator columns take the
+    scheme's label (``label_en`` in English, else the indicator id) and unit."""
+    lang = lang or language()
     s = ev.scheme.scheme
-    for prefix, suffix in (("value_", ""), ("points_", "得分")):
-        if name.startswith(prefix) and name[len(prefix) :] in s.indicators:
-            ind = s.indicators[name[len(prefix) :]]
-            unit = f"（{ind.unit}）" if ind.unit and not suffix else ""
-            return f"{ind.label}{suffix}{unit}"
-    return catalog.result_label(name)
+    for prefix, key in (("value_", "col.value"), ("points_", "col.points")):
+        iid = name[len(prefix) :]
+        if name.startswith(prefix) and iid in s.indicators:
+            ind = s.indicators[iid]
+            text = translate(key, lang, label=ind.label if lang == "zh" else (ind.label_en or iid))
+            if ind.unit and key == "col.value":
+                return translate("lib.with_unit", lang, label=text, unit=catalog.unit_label(ind.unit, lang))
+            return text
+    return catalog.result_label(name, lang)
+
+
+def _group_label(label: str, label_en: str | None, gid: str, lang: str) -> str:
+    return label if lang == "zh" else (label_en or gid)
 
 
 def _sheet_name(text: str, used: set[str]) -> str:
@@ -77,8 +88,10 @@ def _group_columns(ev: Evaluation, names: list[str], gid: str | None) -> list[st
     return [n for n in names if not n.startswith(("value_", "points_")) or n.split("_", 1)[1] in own]
 
 
-def write_xlsx(ev: Evaluation, path: Path) -> None:
-    """One sheet per group (firms in no group on their own sheet), then cut-offs and the run facts."""
+def write_xlsx(ev: Evaluation, path: Path, lang: str | None = None) -> None:
+    """One sheet per group (firms in no group on their own sheet), then cut-offs and the run facts; headers
+    and sheet names in ``lang`` (default: the process language)."""
+    lang = lang or language()
     table = ev.to_arrow()
     rows = table.to_pylist()
     wb = workbook(path, {"nan_inf_to_errors": True})
@@ -86,7 +99,10 @@ def write_xlsx(ev: Evaluation, path: Path) -> None:
     head = wb.add_format({"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#DDEBF7", "border": 1})
     num = wb.add_format({"num_format": "0.00"})
     used: set[str] = set()
-    groups = [(g.id, g.label) for g in ev.scheme.scheme.groups] + [(None, "未分组（不参评）")]
+    groups: list[tuple[str | None, str]] = [
+        (g.id, _group_label(g.label, g.label_en, g.id, lang)) for g in ev.scheme.scheme.groups
+    ]
+    groups.append((None, translate("rep.no_group", lang)))
     for gid, label in groups:
         part = [r for r in rows if r["group"] == gid]
         if not part:
@@ -95,13 +111,13 @@ def write_xlsx(ev: Evaluation, path: Path) -> None:
         ws = wb.add_worksheet(_sheet_name(label, used))
         ws.freeze_panes(1, 2)
         for j, col in enumerate(cols):
-            write_cell(ws, 0, j, column_label(ev, col), head)
+            write_cell(ws, 0, j, column_label(ev, col, lang), head)
             ws.set_column(j, j, 22 if col in ("uscc", "name") else 12)
         for i, r in enumerate(part, start=1):
             for j, col in enumerate(cols):
                 v = r[col]
                 if col == "status" and v is not None:
-                    v = catalog.status_label(v)
+                    v = catalog.status_label(v, lang)
                 if v is None:
                     continue
                 if isinstance(v, float):
@@ -109,14 +125,14 @@ def write_xlsx(ev: Evaluation, path: Path) -> None:
                 else:
                     write_cell(ws, i, j, v)
         ws.autofilter(0, 0, len(part), len(cols) - 1)
-    _cutoffs_sheet(wb, ev, head, used)
-    _facts_sheet(wb, ev, used)
+    _cutoffs_sheet(wb, ev, head, used, lang)
+    _facts_sheet(wb, ev, used, lang)
     wb.close()
 
 
-def _cutoffs_sheet(wb: xlsxwriter.Workbook, ev: Evaluation, head: object, used: set[str]) -> None:
-    ws = wb.add_worksheet(_sheet_name("分档分数线", used))
-    labels = catalog.sheet_headers("cutoffs")
+def _cutoffs_sheet(wb: xlsxwriter.Workbook, ev: Evaluation, head: object, used: set[str], lang: str) -> None:
+    ws = wb.add_worksheet(_sheet_name(translate("rep.sheet.cutoffs", lang), used))
+    labels = catalog.sheet_headers("cutoffs", lang)
     for j, text in enumerate(labels):
         write_cell(ws, 0, j, text, head)
     for i, r in enumerate(ev.cutoffs.to_pylist(), start=1):
@@ -125,11 +141,11 @@ def _cutoffs_sheet(wb: xlsxwriter.Workbook, ev: Evaluation, head: object, used: 
     ws.set_column(1, 1, 40)
 
 
-def _facts_sheet(wb: xlsxwriter.Workbook, ev: Evaluation, used: set[str]) -> None:
+def _facts_sheet(wb: xlsxwriter.Workbook, ev: Evaluation, used: set[str], lang: str) -> None:
     s = ev.scheme
-    ws = wb.add_worksheet(_sheet_name("评价说明", used))
+    ws = wb.add_worksheet(_sheet_name(translate("rep.sheet.facts", lang), used))
     values = [
-        f"{s.scheme.title}（{s.id}）",
+        translate("rep.scheme_title", lang, title=s.scheme.title, id=s.id),
         f"{s.scheme.source.document or ''} {s.scheme.source.title}",
         s.scheme.source.url,
         s.sha256,
@@ -138,7 +154,7 @@ def _facts_sheet(wb: xlsxwriter.Workbook, ev: Evaluation, used: set[str]) -> Non
         ev.engine,
         str(len(s.scheme.assumptions)),
     ]
-    facts = list(zip(catalog.sheet_headers("run_facts"), values, strict=True))
+    facts = list(zip(catalog.sheet_headers("run_facts", lang), values, strict=True))
     for i, (k, v) in enumerate(facts):
         write_cell(ws, i, 0, k)
         if isinstance(v, str) and v.startswith(("http://", "https://")):
