@@ -28,7 +28,7 @@ def firm_notes(ex: Explanation | dict[str, Any], lang: str = "zh", blocked: list
     out = [translate(f"ex.firm.{n['code']}", lang, **_args(n)) for n in _get(ex, "notes")]
     codes = blocked if blocked is not None else _get(ex, "blocked_by")
     if codes:
-        out.append(translate("ex.firm.blocked", lang, codes="、".join(codes)))
+        out.append(translate("ex.firm.blocked", lang, codes=translate("lib.sep", lang).join(codes)))
     return out
 
 

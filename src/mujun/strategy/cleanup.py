@@ -26,7 +26,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from mujun.errors import InputError, WorkspaceError
+from mujun.catalog.text import translate
+from mujun.errors import InputError, WorkspaceError, language
 from mujun.strategy.cleanup_config import load_config
 from mujun.strategy.cleanup_line import Line, flagged_target, line_of
 from mujun.strategy.metrics import data_years
@@ -192,11 +193,12 @@ def advance(
     case = current(reader, cid)
     if case is None:
         raise WorkspaceError("CLEANUP-CASE-NOT-FOUND", case_id=cid)
-    lang_labels = cfg.labels("zh")
+    lang_labels = cfg.labels(language())
     stages, outcomes = lang_labels["stages"], lang_labels["outcomes"]
-    choices = ", ".join(f"{k}（{v}）" for k, v in outcomes.items())
+    choices = ", ".join(translate("lib.choice", name=k, label=v) for k, v in outcomes.items())
     if cfg.stage(to) is None:
-        raise InputError("CLEANUP-STAGE-UNKNOWN", stage=to, choices=", ".join(f"{k}（{v}）" for k, v in stages.items()))
+        shown = ", ".join(translate("lib.choice", name=k, label=v) for k, v in stages.items())
+        raise InputError("CLEANUP-STAGE-UNKNOWN", stage=to, choices=shown)
     if outcome and cfg.outcome(outcome) is None:
         raise InputError("CLEANUP-OUTCOME-UNKNOWN", outcome=outcome, choices=choices)
     now = case["stage"]
@@ -216,7 +218,7 @@ def advance(
         if not (note or evidence or owner or (due_date and due_date != case["due"])):
             raise InputError("CLEANUP-EMPTY-UPDATE", **fields)
     elif to not in allowed:
-        shown = ", ".join(f"{s}（{stages[s]}）" for s in allowed) or "—"
+        shown = ", ".join(translate("lib.choice", name=s, label=stages[s]) for s in allowed) or "—"
         raise InputError("CLEANUP-TRANSITION", allowed=shown, **fields)
     if to == cfg.closed and not outcome:
         raise InputError("CLEANUP-OUTCOME-REQUIRED", case_id=cid, choices=choices)

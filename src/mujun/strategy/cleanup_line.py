@@ -20,6 +20,7 @@ from pathlib import Path
 
 from mujun.catalog import policy
 from mujun.errors import SchemeError
+from mujun.catalog.text import Text
 from mujun.schemes import LoadedScheme, load
 from mujun.schemes.model import Override
 from mujun.strategy.cleanup_config import CleanupConfig, load_config
@@ -96,8 +97,7 @@ def flagged_target(workspace: str | Path, cfg: CleanupConfig | None = None) -> T
             "TARGETS-INVALID",
             file=_origin(workspace),
             key_path=f"targets.{i}.metric.kind",
-            detail=f"清理整治使用的目标 {target.id} 须为 {{kind: flagged, code: <原因代码>}}"
-            f"（由评价方案的标记规则认定），而不是 {target.metric.kind}",
+            detail=Text("stc.cleanup_target", target=target.id, kind=target.metric.kind),
         )
     return target
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from mujun.catalog.text import Text
 from mujun.strategy import registers as rg
 from mujun.views import Reader
 
@@ -41,7 +42,7 @@ def import_listings(ws: Any, path: str | Path) -> dict[str, Any]:
             r.add("REG-LISTED-YEAR-MISSING", label, None, "warning")
         elif listed is not None and stage not in (None, "listed"):
             r.add("REG-LISTED-YEAR-STAGE", label, listed, "warning", stage=spec.stages[stage]["zh"])
-    rg.reject_duplicates(read, spec, "企业同一年度")
+    rg.reject_duplicates(read, spec, Text("stc.firm_year"))
     _gaps(read)
     rg.check_firms(read, rg.known_firms(ws.con))
     return rg.store(ws, spec, read, COLUMNS)

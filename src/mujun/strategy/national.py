@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 from mujun.catalog import policy
 from mujun.catalog.catalog import fields
 from mujun.catalog.industries import chains
+from mujun.catalog.text import Text
 from mujun.errors import SchemeError
 from mujun.strategy.metrics import firm_table
 from mujun.strategy.registry import Metric
@@ -137,7 +138,7 @@ def _check(table: Table, origin: str) -> None:
     for mid, m in table.measures.items():
         for side in ("numerator", "denominator"):
             if getattr(m, side) not in numeric:
-                detail = f"{getattr(m, side)} 不是数据字段（catalog/fields.yaml 中的数值字段）"
+                detail = Text("stc.not_measure_field", name=getattr(m, side))
                 raise SchemeError("NATIONAL-INVALID", file=origin, key_path=f"measures.{mid}.{side}", detail=detail)
     for cid, entry in table.chains.items():
         for name in ("labour_productivity", "revenue_per_energy"):
@@ -151,11 +152,11 @@ def _check_row(row: Row, measure: Measure, divisions: list[str], origin: str, wh
     if not row.parts:
         return
     if sorted(row.parts) != sorted(divisions):
-        detail = f"parts 须恰好覆盖本产业的大类 {divisions}，现为 {sorted(row.parts)}"
+        detail = Text("stc.parts_cover", divisions=divisions, parts=sorted(row.parts))
         raise SchemeError("NATIONAL-INVALID", file=origin, key_path=f"{where}.parts", detail=detail)
     derived = row_value(row, measure)
     if row.value is not None and derived is not None and abs(row.value - derived) > 0.05 + 1e-3 * abs(derived):
-        detail = f"value {row.value} 与 parts 推算值 {derived:.2f} 不符"
+        detail = Text("stc.parts_value", value=row.value, derived=f"{derived:.2f}")
         raise SchemeError("NATIONAL-INVALID", file=origin, key_path=f"{where}.value", detail=detail)
 
 

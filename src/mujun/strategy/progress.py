@@ -29,6 +29,7 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from mujun.catalog.text import translate
 from mujun.strategy.registry import Target
 
 # two-sided 80 % interval: t quantile 0.90 for 1..30 degrees of freedom (then the normal 1.2816)
@@ -89,7 +90,7 @@ def progress(target: Target, actual: dict[int, float | None], baseline_value: fl
     notes: list[str] = []
     if base is None and known:  # the baseline year has no data: the first year with data stands in
         base_year, base = known[0]
-        notes.append(f"基期 {b.year} 年无数据，以 {base_year} 年为基期")
+        notes.append(translate("stc.baseline_moved", year=b.year, used=base_year))
     latest = known[-1][0] if known else None
     path: dict[int, float] = {}
     if target.kind == "level" and base is not None and target.deadline > base_year:
@@ -97,7 +98,11 @@ def progress(target: Target, actual: dict[int, float | None], baseline_value: fl
             path[y] = base + (target.target_value - base) * (y - base_year) / (target.deadline - base_year)
     elif target.kind == "per_year":
         path = {y: target.target_value for y in range(b.year, target.deadline + 1)}
-    baseline = {"year": base_year, "value": base, "source": b.source or ("数据计算" if base is not None else "")}
+    baseline = {
+        "year": base_year,
+        "value": base,
+        "source": b.source or (translate("stc.from_data") if base is not None else ""),
+    }
     if not known:
         empty = {"value": None, "low": None, "high": None}
         return Progress(baseline, dict(sorted(actual.items())), path, empty, "no_data", None, "none", notes)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from mujun.catalog.text import Text
 from mujun.strategy import registers as rg
 from mujun.views import Reader
 
@@ -34,7 +35,7 @@ def import_projects(ws: Any, path: str | Path) -> dict[str, Any]:
         r.values["year"] = start.year if start is not None else None
         if start is not None and end is not None and end < start:
             r.add("REG-END-BEFORE-START", read.labels.get("end_date"), end.isoformat(), start=start.isoformat())
-    rg.reject_duplicates(read, spec, "项目编号")
+    rg.reject_duplicates(read, spec, Text("stc.project_id"))
     rg.check_firms(read, rg.known_firms(ws.con))
     return rg.store(ws, spec, read, COLUMNS)
 

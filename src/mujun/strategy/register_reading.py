@@ -25,6 +25,8 @@ import yaml
 
 from mujun.catalog import policy
 from mujun.catalog import uscc as uscc_rules
+from mujun.catalog.text import Text, translate
+from mujun.catalog.vocabulary import amounts
 from mujun.errors import InputError, Problem, language
 from mujun.ingest import cells, readers
 from mujun.ingest.spec import normalise_label
@@ -42,6 +44,10 @@ class Column:
     required: bool = False
     unit: str | None = None
     blank: dict[str, str] | None = None
+
+    def name(self, lang: str | None = None) -> str:
+        """The column's name in ``lang`` (default: the process language)."""
+        return self.en if (lang or language()) == "en" else self.zh
 
 
 @dataclass(frozen=True)
@@ -136,26 +142,26 @@ def read_rows(path: str | Path, spec: Spec) -> Read:
             mult = 1.0
             if col.kind == "amount":
                 unit = label_unit(match.label, col.unit)
-                got = factor(unit, "万元")
+                got = factor(unit, amounts()[0])
                 if got is None:
                     out.notes.append(_note("REG-UNIT", name, sheet.sheet, column=match.label, value=unit))
                     continue
                 mult = got
             where[match.id] = (match.index, match.label, mult)
             out.labels.setdefault(match.id, match.label)
-        missing = [c.zh for c in spec.columns.values() if c.required and c.id not in where]
+        missing = [c.name() for c in spec.columns.values() if c.required and c.id not in where]
         if missing:
             raise InputError(
                 "REG-COLUMNS-MISSING",
                 file=name,
                 sheet=sheet.sheet or "-",
                 register=spec.label(),
-                columns="、".join(missing),
+                columns=translate("lib.sep").join(missing),
             )
         for number, cells_row in table.data_rows():
             out.rows.append(_parse(spec, where, cells_row, name, sheet.sheet, number))
     if not found:
-        expected = "、".join(c.zh for c in spec.columns.values() if c.required)
+        expected = translate("lib.sep").join(c.name() for c in spec.columns.values() if c.required)
         raise InputError("REG-LAYOUT", file=name, register=spec.label(), expected=expected)
     return out
 
@@ -174,10 +180,10 @@ def _parse(
         raw = row[i] if i < len(row) else None
         value, code, extra = _cell(spec, col, raw, mult)
         if code is not None:
-            details = {"unit": "万元"} if col.kind == "amount" else {}
+            details = {"unit": amounts()[0]} if col.kind == "amount" else {}
             if code == "USCC-INVALID":
                 fixes = uscc_rules.suggest(uscc_rules.normalise(str(raw)))
-                details = {"detail": extra, "suggestion": f"可能应为 {fixes[0]}。" if fixes else ""}
+                details = {"detail": extra, "suggestion": Text("rd.maybe_uscc", code=fixes[0]) if fixes else ""}
             out.add(code, label, raw, **details)
             value = None
         elif extra is True:
@@ -222,9 +228,6 @@ def _cell(spec: Spec, col: Column, raw: Any, mult: float) -> tuple[Any, str | No
     return value, code, None
 
 
-_OWN_UNITS = (("亿元", 10_000.0), ("万元", 1.0), ("元", 0.0001), ("亿", 10_000.0), ("万", 1.0))
-
-
 def _amount(raw: Any, mult: float) -> tuple[float | None, str | None, bool]:
     """An amount in 万元 (see the module doc); negative amounts and percentages are refused."""
     own = None
@@ -232,7 +235,7 @@ def _amount(raw: Any, mult: float) -> tuple[float | None, str | None, bool]:
         text = unicodedata.normalize("NFKC", raw).strip().replace(" ", "")
         if "%" in text:
             return None, "NOT-A-NUMBER", False
-        for suffix, f in _OWN_UNITS:
+        for suffix, f in amounts()[1]:  # units a cell may carry (catalog/vocabulary.yaml)
             if text.endswith(suffix) and len(text) > len(suffix):
                 raw, own = text[: -len(suffix)], f
                 break

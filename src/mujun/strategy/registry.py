@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from mujun.catalog import policy
+from mujun.catalog import text as catalog_text
 from mujun.errors import SchemeError
 
 FILE = "targets.yaml"
@@ -132,4 +133,6 @@ def _check(reg: Registry, origin: str) -> None:
     ids = [t.id for t in reg.targets]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
-        raise SchemeError("TARGETS-INVALID", file=origin, key_path="targets", detail=f"重复的 id：{dupes}")
+        raise SchemeError(
+            "TARGETS-INVALID", file=origin, key_path="targets", detail=catalog_text.Text("stc.duplicate_ids", ids=dupes)
+        )

@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from mujun.catalog.text import translate
 from mujun.strategy.metrics import actuals
 from mujun.strategy.progress import progress
 from mujun.strategy.registry import Registry, Target, load_registry
@@ -34,7 +35,7 @@ def _no_run_notes(t: Target, values: dict[int, float | None]) -> list[str]:
     missing = [str(y) for y, v in values.items() if v is None]
     if not missing:
         return []
-    return [f"{'、'.join(missing)} 年无带 {t.metric.code} 标记的已存储评价结果，无数据（先评价该年度）"]
+    return [translate("stc.no_flag_runs", years=translate("lib.sep").join(missing), code=t.metric.code)]
 
 
 def one(

@@ -22,6 +22,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from mujun.catalog.text import translate
 from mujun.strategy.tiers_rules import Component, Rules
 
 
@@ -151,4 +152,4 @@ def reasons(components: dict[str, dict[str, Any]], rules: Rules, lang: str = "zh
         shown = format_value(comp.id, got["value"]) or sel.missing.get(lang)
         pts = sel.missing_points if got["points"] is None else got["points"]
         parts.append(sel.reason.get(lang).format(label=comp.label.get(lang), value=shown, points=f"{pts:.1f}"))
-    return ("；" if lang == "zh" else "; ").join(parts)
+    return translate("lib.semi", lang).join(parts)

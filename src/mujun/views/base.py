@@ -27,6 +27,7 @@ import ibis.expr.types as ir
 from ibis.backends.sql.datatypes import DuckDBType
 
 from mujun.catalog.industries import chain_cases_sql
+from mujun.catalog.text import translate
 from mujun.engine.prepare import derive_fields
 from mujun.errors import WorkspaceError
 from mujun.runs.workspace import Workspace, _table_name
@@ -70,7 +71,7 @@ class Scope:
 
     counties: tuple[str, ...] | None = None
     uscc: str | None = None
-    label: str = "全市"
+    label: str = field(default_factory=lambda: translate("lib.city"))
 
     def where(self, alias: str = "v") -> tuple[str, list[Any]]:
         """An SQL condition (``TRUE`` when unrestricted) and its parameters."""
