@@ -2,7 +2,8 @@
 
 No route loads anything from the network: FastAPI's /docs, /redoc and /openapi.json are off, and
 JavaScript (htmx, ECharts) is vendored under ``static/vendor`` (see VENDOR.json). Run one worker
-process: the app holds the workspace's DuckDB file open for writing.
+process: the app holds the workspace's DuckDB file open read-only, and read-write only while it writes
+(:mod:`mujun.web.access`), so CLI commands that read work beside it.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
+from mujun.catalog.text import translate
 from mujun.errors import MujunError, WorkspaceError
 from mujun.web import security
-from mujun.web.render import render, to_json
+from mujun.web.render import lang_of, render, to_json
 from mujun.web.routes import ROUTERS
 from mujun.web.state import AppState
 
@@ -39,7 +41,7 @@ def create_app(workspace: str | Path, max_upload_bytes: int | None = None) -> Fa
         yield
         state.close()
 
-    app = FastAPI(title="mujun 亩均", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
+    app = FastAPI(title="mujun", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.state.mujun = state
     app.middleware("http")(security.middleware)
     static = resources.files("mujun").joinpath("web/static")
@@ -61,25 +63,32 @@ def _error(request: Request, status: int, message: str, hint: str = "") -> Respo
 def _errors(app: FastAPI) -> None:
     @app.exception_handler(WorkspaceError)
     async def workspace_error(request: Request, exc: WorkspaceError) -> Response:
-        return _error(request, 404, str(exc), "请先导入数据并评价（mujun import / mujun evaluate），或换一个年度。")
+        if exc.code in ("WORKSPACE-IN-USE", "WORKSPACE-BUSY"):  # another program has the file: try again shortly
+            return _error(request, 503, str(exc))
+        lang = lang_of(request)
+        return _error(request, 404, exc.message(lang), translate("web.err.no_data_hint", lang))
 
     @app.exception_handler(MujunError)
     async def mujun_error(request: Request, exc: MujunError) -> Response:
-        return _error(request, 400, str(exc))
+        return _error(request, 400, exc.message(lang_of(request)))
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
-        text = exc.detail if isinstance(exc.detail, str) else "请求有误"
+        lang = lang_of(request)
+        text = exc.detail if isinstance(exc.detail, str) else translate("web.err.bad_request", lang)
         if text in ("Not Found", "Method Not Allowed"):  # Starlette's own English defaults
-            text = "页面不存在" if exc.status_code == 404 else "不支持这种请求方式"
+            text = translate("web.err.not_found" if exc.status_code == 404 else "web.err.method", lang)
         return _error(request, exc.status_code, text)
 
     @app.exception_handler(RequestValidationError)
     async def bad_params(request: Request, exc: RequestValidationError) -> Response:
-        where = "；".join(f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in exc.errors())
-        return _error(request, 400, f"参数有误：{where}")
+        lang = lang_of(request)
+        where = translate("web.err.params_sep", lang).join(
+            f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in exc.errors()
+        )
+        return _error(request, 400, translate("web.err.params", lang, where=where))
 
     @app.exception_handler(Exception)
     async def crash(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s", request.url.path)
-        return _error(request, 500, "服务器内部错误，已记录日志。", type(exc).__name__)
+        return _error(request, 500, translate("web.err.internal", lang_of(request)), type(exc).__name__)

@@ -10,6 +10,7 @@ import datetime as dt
 import math
 from typing import Any
 
+from mujun.catalog.text import translate
 from mujun.settings import DEFAULT_LANG
 
 DASH = "—"
@@ -32,7 +33,11 @@ def money(v: Any, lang: str = DEFAULT_LANG) -> str:
     x = float(v)
     if lang != "zh":
         return f"{x / 100:,.2f} m yuan"
-    return f"{x / 10_000:,.2f} 亿元" if abs(x) >= 10_000 else f"{x:,.1f} 万元"
+    return (
+        translate("web.fmt.yi", "zh", v=f"{x / 10_000:,.2f}")
+        if abs(x) >= 10_000
+        else translate("web.fmt.wan", "zh", v=f"{x:,.1f}")
+    )
 
 
 def pct(v: Any, digits: int = 1) -> str:
@@ -52,8 +57,12 @@ def date_zh(value: Any, lang: str = DEFAULT_LANG, with_time: bool = True) -> str
     if isinstance(value, dt.datetime):
         if lang != "zh":
             return value.strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")
-        day = f"{value.year}年{value.month}月{value.day}日"
+        day = translate("web.fmt.date", "zh", y=value.year, m=value.month, d=value.day)
         return f"{day} {value:%H:%M}" if with_time else day
     if isinstance(value, dt.date):
-        return f"{value.year}年{value.month}月{value.day}日" if lang == "zh" else value.isoformat()
+        return (
+            translate("web.fmt.date", "zh", y=value.year, m=value.month, d=value.day)
+            if lang == "zh"
+            else value.isoformat()
+        )
     return str(value)

@@ -25,7 +25,7 @@ def column_label(name: str, loaded: LoadedScheme | None, lang: str = DEFAULT_LAN
             if name.startswith(prefix) and name[len(prefix) :] in inds:
                 ind = inds[name[len(prefix) :]]
                 text = ind.label if lang == "zh" else (ind.label_en or name[len(prefix) :])
-                unit = f"（{ind.unit}）" if ind.unit and prefix == "value_" else ""
+                unit = translate("web.unit_suffix", lang, unit=ind.unit) if ind.unit and prefix == "value_" else ""
                 return translate(key, lang, label=text) + unit
     if catalog.field(name) is not None and name not in ("uscc", "name", "year", "county"):
         return catalog.label(name, lang)

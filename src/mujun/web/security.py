@@ -19,6 +19,9 @@ from urllib.parse import urlsplit
 from fastapi import HTTPException, Request
 from starlette.responses import PlainTextResponse, Response
 
+from mujun.catalog.text import translate
+from mujun.web.render import lang_of
+
 COOKIE = "mujun_csrf"
 HEADER = "X-CSRF-Token"
 FIELD = "csrf_token"
@@ -45,7 +48,7 @@ async def check_csrf(request: Request) -> None:
     origin = request.headers.get("origin")
     # some browsers send "Origin: null" on plain form posts (privacy settings); the signed token still decides
     if origin and origin != "null" and urlsplit(origin).netloc != request.headers.get("host"):
-        raise HTTPException(403, "跨站请求被拒绝（Origin 不符）")
+        raise HTTPException(403, translate("web.csrf.origin", lang_of(request)))
     cookie = request.cookies.get(COOKIE)
     sent = request.headers.get(HEADER)
     if sent is None and request.headers.get("content-type", "").startswith(
@@ -55,7 +58,7 @@ async def check_csrf(request: Request) -> None:
         value = form.get(FIELD)
         sent = value if isinstance(value, str) else None
     if not cookie or not sent or not hmac.compare_digest(sent, token_for(request.app.state.mujun.secret, cookie)):
-        raise HTTPException(403, "表单已过期或来源不明（CSRF 校验失败），请刷新页面后重试")
+        raise HTTPException(403, translate("web.csrf.token", lang_of(request)))
 
 
 async def middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -63,7 +66,7 @@ async def middleware(request: Request, call_next: Callable[[Request], Awaitable[
     limit = request.app.state.mujun.max_upload_bytes
     length = request.headers.get("content-length")
     if length and length.isdigit() and int(length) > limit:
-        return PlainTextResponse(f"上传内容超过上限 {limit // 2**20} MB", status_code=413)
+        return PlainTextResponse(translate("web.upload.too_big", lang_of(request), mb=limit // 2**20), status_code=413)
     request.state.new_csrf_cookie = None if request.cookies.get(COOKIE) else secrets.token_urlsafe(32)
     response = await call_next(request)
     if request.state.new_csrf_cookie:

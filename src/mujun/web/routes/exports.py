@@ -16,6 +16,7 @@ memory is returned when it ends.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import subprocess
 import sys
 import threading
@@ -29,6 +30,7 @@ from fastapi.responses import Response
 from mujun.reports import publicity as pub
 from mujun.reports.pdf import html_to_pdf
 from mujun.views import publicity as vp
+from mujun.web.i18n import translate
 from mujun.web.render import ENV, lang_of, page, selection
 
 router = APIRouter()
@@ -114,7 +116,8 @@ def _document(request: Request) -> tuple[pub.PublicityList, dict[str, Any], vp.F
         run_id=sel["run_id"],
         scheme_id=sel["scheme"],
         scheme_title=scheme.title,
-        source=f"《{scheme.source.title}》" + (f"（{scheme.source.document}）" if scheme.source.document else ""),
+        source=translate("web.pub.source", "zh", title=scheme.source.title)
+        + (translate("web.pub.document", "zh", document=scheme.source.document) if scheme.source.document else ""),
         groups=[(g.id, g.label) for g in scheme.groups],
         county=flt.county,
         day=day,
@@ -123,7 +126,7 @@ def _document(request: Request) -> tuple[pub.PublicityList, dict[str, Any], vp.F
 
 
 def _download(body: bytes, media: str, sel: dict[str, Any], flt: vp.Filter, kind: str) -> Response:
-    stem = "_".join(["公示名单", str(sel["year"]), str(sel["scheme"]), *flt.values().values()])
+    stem = "_".join([translate("web.pub.file", "zh"), str(sel["year"]), str(sel["scheme"]), *flt.values().values()])
     disposition = f"attachment; filename=\"publicity.{kind}\"; filename*=UTF-8''{quote(stem)}.{kind}"
     return Response(body, media_type=media, headers={"Content-Disposition": disposition})
 
@@ -136,7 +139,8 @@ def publicity_xlsx(request: Request) -> Response:
 
 def publicity_html(doc: pub.PublicityList) -> str:
     """The A4 layout of the list (``publicity_pdf.html``): header repeated on every page, 第 N 页 / 共 M 页."""
-    return ENV.get_template("publicity_pdf.html").render(doc=doc)
+    t = functools.partial(translate, lang="zh")  # the published document is Chinese whatever the page language
+    return ENV.get_template("publicity_pdf.html").render(doc=doc, t=t)
 
 
 @router.get("/exports/publicity.pdf", include_in_schema=False)

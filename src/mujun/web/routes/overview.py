@@ -51,7 +51,7 @@ def overview(request: Request) -> dict[str, Any]:
         **data,
         "goal": goal,
         "charts": {
-            "classes": charts.classes_pie(data["summary"]["classes"], label),
+            "classes": charts.classes_pie(data["summary"]["classes"], label, t),
             "trend": charts.trend(data["trend"], t, goal),
             "units": charts.bars(
                 [str(u["unit"]) for u in units], [u["tax_per_mu"] for u in units], t("common.tax_per_mu")

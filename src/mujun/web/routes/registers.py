@@ -162,10 +162,10 @@ async def _save(request: Request) -> Path:
     form = await request.form()
     f = form.get("file")
     if not isinstance(f, UploadFile) or not f.filename:
-        raise HTTPException(400, "请选择要上传的台账文件（.xlsx、.xls 或 .csv）")
+        raise HTTPException(400, translate("web.upload.none_register", lang_of(request)))
     name = safe_name(f.filename)
     if Path(name).suffix.lower() not in SUFFIXES:
-        raise HTTPException(400, f"只接受 .xlsx、.xls、.csv 文件：{name}")
+        raise HTTPException(400, translate("web.upload.suffix", lang_of(request), name=name))
     folder = state.workspace_path / "uploads" / dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
     folder.mkdir(parents=True, exist_ok=False)
     target, total = folder / name, 0
@@ -174,7 +174,8 @@ async def _save(request: Request) -> Path:
             while chunk := await f.read(CHUNK):
                 total += len(chunk)
                 if total > state.max_upload_bytes:
-                    raise HTTPException(413, f"上传内容超过上限 {state.max_upload_bytes / 2**20:.1f} MB")
+                    mb = f"{state.max_upload_bytes / 2**20:.1f}"
+                    raise HTTPException(413, translate("web.upload.too_big", lang_of(request), mb=mb))
                 out.write(chunk)
     except HTTPException:
         shutil.rmtree(folder, ignore_errors=True)

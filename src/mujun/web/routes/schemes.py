@@ -57,7 +57,8 @@ def compare(request: Request) -> dict[str, Any]:
         year_text = q.get("year") or ""
         year = int(year_text) if year_text.isdigit() else (years[-1] if years else 0)
         if year not in years:
-            raise HTTPException(400, f"数据中没有 {year} 年度（已有：{'、'.join(map(str, years))}）")
+            shown = translate("web.schemes.year_sep", lang).join(map(str, years))
+            raise HTTPException(400, translate("web.schemes.no_year", lang, year=year, years=shown))
         both = state.memoised(("compare", a.sha256, b.sha256, input_sha, year), lambda: vs.compare(table, a, b, year))
         page_text = q.get("page") or ""
         got = vs.transitions(

@@ -63,7 +63,7 @@ def unit(request: Request, unit: str) -> dict[str, Any]:
         "selection": sel,
         **data,
         "charts": {
-            "classes": charts.classes_pie(data["summary"]["classes"], label),
+            "classes": charts.classes_pie(data["summary"]["classes"], label, t),
             "trend": charts_units.slice_trend(data["trend"], t),
             "towns": charts.bars(
                 [str(x["key"]) for x in towns], [x["tax_per_mu"] for x in towns], t("common.tax_per_mu")
@@ -115,7 +115,7 @@ def industry(request: Request, chain_id: str) -> dict[str, Any]:
         "selection": sel,
         **data,
         "charts": {
-            "classes": charts.classes_pie(data["summary"]["classes"], label),
+            "classes": charts.classes_pie(data["summary"]["classes"], label, t),
             "trend": charts_units.slice_trend(data["trend"], t),
             "units": charts.bars(
                 [str(u["key"]) for u in units], [u["tax_per_mu"] for u in units], t("common.tax_per_mu")
