@@ -4,13 +4,18 @@
 >>> result = mujun.evaluate("firms.csv", "linyi-2022", year=2023)      # doctest: +SKIP
 >>> result.to_pandas().head()                                          # doctest: +SKIP
 >>> mujun.explain(result, "91371300MA3C00000X").to_dict()              # doctest: +SKIP
+
+Workflows on a workspace have one owner each, here, and every shell (CLI, web routes, demo, bench) calls
+it: :func:`evaluate_and_store` (evaluate a year of the workspace's data, or of a given input, and store
+the run), :func:`explain_stored` (explain a firm from a stored run, reading only its row) and
+:func:`confirm_link` (a link and the re-check of the rows it affects, in one change).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pandas as pd
 import pyarrow as pa
@@ -19,12 +24,27 @@ from mujun.backends import connect
 from mujun.data import Canonical, canonicalise, read_input
 from mujun.engine import build as build_expression
 from mujun.engine.explain import Explanation, explain_row
-from mujun.errors import InputError
+from mujun.errors import InputError, WorkspaceError
 from mujun.runs.result import Evaluation, check_benchmarks, cutoffs, package_version
-from mujun.schemes import LoadedScheme, load
+from mujun.schemes import LoadedScheme, load, loads
 from mujun.settings import DEFAULT_SCHEME
 
-__all__ = ["Evaluation", "cutoffs", "evaluate", "explain", "load", "package_version", "prepare_data"]
+if TYPE_CHECKING:
+    from mujun.runs.workspace import Workspace
+
+__all__ = [
+    "Evaluation",
+    "StoredRun",
+    "confirm_link",
+    "cutoffs",
+    "evaluate",
+    "evaluate_and_store",
+    "explain",
+    "explain_stored",
+    "load",
+    "package_version",
+    "prepare_data",
+]
 
 DataLike = str | Path | pa.Table | pd.DataFrame | Canonical
 
@@ -93,3 +113,88 @@ def explain(result: Evaluation, uscc: str) -> Explanation:
     row = result.row(uscc_rules.normalise(uscc))
     cuts = [c for c in result.cutoffs.to_pylist() if c["scope"] == row.get("_scope")]
     return explain_row(result.scheme, row, cuts)
+
+
+class StoredRun(NamedTuple):
+    """What :func:`evaluate_and_store` made: the evaluation and the stored run's manifest."""
+
+    evaluation: Evaluation
+    manifest: dict[str, Any]
+
+    @property
+    def run_id(self) -> str:
+        return str(self.manifest["run_id"])
+
+
+def evaluate_and_store(
+    ws: Workspace,
+    scheme: str | Path | LoadedScheme = DEFAULT_SCHEME,
+    year: int | None = None,
+    *,
+    data: DataLike | None = None,
+    engine: str = "duckdb",
+    spark_master: str | None = None,
+) -> StoredRun:
+    """Evaluate ``year`` of the workspace's data (``enterprise_years``; or ``data`` when given) with
+    ``scheme``, computing inside the workspace file, and store the result as a new immutable run.
+
+    WORKSPACE-EMPTY when the workspace holds no firm data and no ``data`` is given.
+    """
+    loaded = scheme if isinstance(scheme, LoadedScheme) else load(scheme)
+    if data is None:
+        table = ws.data()
+        if table is None or table.num_rows == 0:
+            raise WorkspaceError("WORKSPACE-EMPTY", path=str(ws.path))
+        canon = prepare_data(table, loaded)
+        canon.source = f"{ws.path}:enterprise_years"
+    else:
+        canon = prepare_data(data, loaded)
+    ev = evaluate(canon, loaded, year=year, engine=engine, spark_master=spark_master, duckdb_connection=ws.con)
+    return StoredRun(ev, ws.store_run(ev, canon))
+
+
+def explain_stored(
+    source: Any, uscc: str, run_id: str | None = None, loaded: LoadedScheme | None = None
+) -> Explanation:
+    """Explain firm ``uscc`` from stored run ``run_id`` (default: the newest run): nothing is recomputed.
+
+    ``source`` is a :class:`~mujun.runs.workspace.Workspace` or a ``views.Reader`` (anything holding a DuckDB
+    ``con``); only the firm's row and its scope's cut-offs are read, by bound parameters. ``loaded`` (the
+    run's scheme, when the caller holds it already) saves reading it again. Equals :func:`explain` on the
+    evaluation that made the run.
+    """
+    from mujun.catalog import uscc as uscc_rules
+    from mujun.runs import stored
+
+    con = source.con
+    rid = run_id or stored.latest_run_id(con)
+    if rid is None:
+        raise WorkspaceError("NO-RUNS", path=str(getattr(source, "ws", source).path))
+    row = stored.result_row(con, rid, uscc_rules.normalise(uscc))
+    if row is None:
+        raise InputError("FIRM-NOT-FOUND", uscc=uscc)
+    scheme = loaded or loads(stored.scheme_json(con, rid), f"run:{rid}")
+    return explain_row(scheme, row, stored.scope_cutoffs(con, rid, row.get("_scope")))
+
+
+def confirm_link(ws: Workspace, source: str, target: str, actor: str | None = None) -> dict[str, Any]:
+    """Confirm that ``source`` (a code a department used) means roster firm ``target``, then re-check the
+    quarantined rows carrying ``source`` and rebuild ``enterprise_years`` — in one change (kind ``link``),
+    so evaluations see the linked rows and undoing the link puts them back. The link keeps the firm name
+    the first of those rows was written with. Returns the change's summary (source, target, name, previous,
+    checked, accepted); the link is remembered for every later import.
+    """
+    from mujun.runs import quarantine as q
+    from mujun.runs.merge import rebuild_enterprise_years
+
+    src, tgt = source.strip().upper(), target.strip().upper()
+    with ws.change("link", src, actor) as ch:
+        rows = q.quarantined_with(ws, src)
+        q.write_link(ws, ch, src, tgt, rows[0][1] if rows else "")
+        ids = [row_id for row_id, _ in rows]
+        accepted = sum(1 for row_id in ids if q.revalidate_row(ws, row_id).ok)
+        rebuild_enterprise_years(ws)
+        ch.summary.update(checked=len(ids), accepted=accepted)
+        if ch.undo is not None:
+            ch.undo["rows"] = ids
+    return dict(ch.summary)

@@ -93,13 +93,9 @@ def run_demo(
             out["health"][year] = {"totals": totals, "checks": dict(sorted(checks.items()))}
             counts = f"读取 {totals['rows_read']} 行，接受 {totals['rows_accepted']}，隔离 {totals['rows_quarantined']}"
             echo(f"② 导入 {year} 年 {len(mine)} 个部门文件：{counts}")
-        data_table = ws.data()
-        assert data_table is not None
-        canon = None
+        loaded = api.load(SCHEME)
         for year in years:
-            canon = api.prepare_data(data_table, api.load(SCHEME)) if canon is None else canon
-            ev = api.evaluate(canon, SCHEME, year=year, duckdb_connection=ws.con)
-            ws.store_run(ev, canon)
+            ev = api.evaluate_and_store(ws, loaded, year).evaluation
             table = ev.to_arrow()
             classes = {k: 0 for k in "ABCDT"}
             for c in table["class"].to_pylist():

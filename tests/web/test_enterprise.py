@@ -11,7 +11,7 @@ import duckdb
 import pytest
 from pypdf import PdfReader
 
-from mujun.runs.workspace import _table_name
+from mujun.runs.workspace import results_table
 
 
 def _stored(client: Any, year: int | None = None) -> tuple[str, list[dict[str, Any]]]:
@@ -129,7 +129,7 @@ def test_names_are_escaped(workspace_copy):
     evil = '<script>alert("x")</script>公司（合成）'
     con = duckdb.connect(str(workspace_copy / "mujun.duckdb"))
     run_id = con.execute("SELECT run_id FROM runs ORDER BY started_at DESC LIMIT 1").fetchone()[0]
-    table = f'"results_{_table_name(run_id)}"'
+    table = f'"{results_table(run_id)}"'
     uscc = con.execute(f"SELECT uscc FROM {table} WHERE status = 'graded' LIMIT 1").fetchone()[0]
     con.execute(f"UPDATE {table} SET name = ? WHERE uscc = ?", [evil, uscc])
     con.close()

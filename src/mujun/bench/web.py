@@ -64,7 +64,7 @@ def build_workspace(path: Path, firms: int, seed: int) -> dict[str, Any]:
     canon = api.prepare_data(data, api.load(SCHEME))
     with Workspace(path) as ws:
         for year in YEARS:
-            ws.store_run(api.evaluate(canon, SCHEME, year=year, duckdb_connection=ws.con), canon)
+            api.evaluate_and_store(ws, SCHEME, year, data=canon)
     return {"present": [c for c in FACT_COLUMNS if c in data.column_names],
             "absent": [c for c in FACT_COLUMNS if c not in data.column_names]}  # fmt: skip
 

@@ -11,8 +11,8 @@ import click
 
 from mujun import api
 from mujun.cli.format import print_evaluation, print_explanation, print_scheme, print_schemes
-from mujun.errors import MujunError, WorkspaceError
-from mujun.schemes import builtin_ids, load, loads
+from mujun.errors import MujunError
+from mujun.schemes import builtin_ids, load
 from mujun.settings import DEFAULT_SCHEME
 
 ENGINE = click.Choice(["duckdb", "spark"])
@@ -79,25 +79,15 @@ def evaluate(
     if not out and not workspace:
         raise click.UsageError("需要 --out 或 --workspace（或两者）/ give --out and/or --workspace")
     loaded = load(scheme)
-    ws = Workspace(workspace) if workspace else None
-    try:
-        if input_path:
-            canon = api.prepare_data(input_path, loaded)
-        else:
-            if ws is None:
-                raise click.UsageError("需要 --input / --input is required without --workspace")
-            data = ws.data()
-            if data is None:
-                raise WorkspaceError("WORKSPACE-EMPTY", path=workspace)
-            canon = api.prepare_data(data, loaded)
-            canon.source = f"{workspace}:enterprise_years"
-        ev = api.evaluate(
-            canon, loaded, year=year, engine=engine, spark_master=spark_master, duckdb_connection=ws.con if ws else None
-        )
-        doc = ws.store_run(ev, canon) if ws else None
-    finally:
-        if ws is not None:
-            ws.close()
+    doc = None
+    if workspace:
+        with Workspace(workspace) as ws:
+            stored = api.evaluate_and_store(ws, loaded, year, data=input_path, engine=engine, spark_master=spark_master)
+        ev, doc = stored
+    elif input_path:
+        ev = api.evaluate(input_path, loaded, year=year, engine=engine, spark_master=spark_master)
+    else:
+        raise click.UsageError("需要 --input / --input is required without --workspace")
     print_evaluation(ev)
     if out:
         click.echo(f"结果已写入 written: {write_result(ev, out)}")
@@ -123,22 +113,11 @@ def explain(
     as_json: bool,
 ) -> None:
     """Why a firm has its class, and what single change would lift it."""
-    from mujun.engine.explain import explain_row
     from mujun.runs.workspace import Workspace
 
     if workspace:
         with Workspace(workspace, read_only=True) as ws:
-            runs = ws.runs()
-            if not runs:
-                raise WorkspaceError("RUN-NOT-FOUND", run_id=run_id or "(最新)")
-            rid = run_id or runs[-1]["run_id"]
-            table, cuts = ws.results(rid), ws.cutoffs(rid).to_pylist()
-            scheme_json = ws.con.execute("SELECT scheme_json FROM run_schemes WHERE run_id = ?", [rid]).fetchone()
-        loaded = loads(scheme_json[0], f"run:{rid}")  # type: ignore[index]
-        rows = [r for r in table.to_pylist() if r["uscc"] == uscc.strip().upper()]
-        if not rows:
-            raise MujunError("FIRM-NOT-FOUND", uscc=uscc)
-        ex = explain_row(loaded, rows[0], [c for c in cuts if c["scope"] == rows[0].get("_scope")])
+            ex = api.explain_stored(ws, uscc, run_id)
     else:
         if not input_path:
             raise click.UsageError("需要 --workspace 或 --input")
@@ -159,12 +138,11 @@ def runs() -> None:
 @click.option("--json", "as_json", is_flag=True)
 def runs_list(workspace: str, as_json: bool) -> None:
     """List the runs stored in a workspace."""
-    from mujun.runs.changes import stale_runs
     from mujun.runs.workspace import Workspace
 
     with Workspace(workspace, read_only=True) as ws:
         docs = ws.runs()
-        stale = stale_runs(ws.con)
+        stale = ws.stale_runs()
     if as_json:
         click.echo(
             json.dumps([{**d, "stale_by_undo": stale.get(d["run_id"])} for d in docs], ensure_ascii=False, indent=2)

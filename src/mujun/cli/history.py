@@ -19,11 +19,10 @@ def _t(key: str, **values: object) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Every entry as JSON.")
 def history(workspace: str, as_json: bool) -> None:
     """Every change to the workspace: id, time, who, what, and whether it was undone."""
-    from mujun.runs.changes import history as entries
     from mujun.runs.workspace import Workspace
 
     with Workspace(workspace, read_only=True) as ws:
-        rows = entries(ws.con)
+        rows = ws.history()
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return

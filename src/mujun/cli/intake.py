@@ -255,13 +255,12 @@ def link() -> None:
 @click.argument("target_uscc")
 @click.option("--workspace", required=True, type=click.Path(file_okay=False))
 def link_confirm(source_uscc: str, target_uscc: str, workspace: str) -> None:
-    """Confirm a link and re-validate the quarantine with it (remembered for later years)."""
-    from mujun.runs.quarantine import confirm_link, revalidate_all
+    """Confirm a link and re-check the quarantined rows using the code (remembered for later years)."""
+    from mujun import api
     from mujun.runs.workspace import Workspace
 
     with Workspace(workspace) as ws:
-        confirm_link(ws, source_uscc, target_uscc)
-        r = revalidate_all(ws)
+        r = api.confirm_link(ws, source_uscc, target_uscc)
     click.echo(f"已关联 {source_uscc} → {target_uscc}；复核后接受 {r['accepted']} 行")
 
 
@@ -269,10 +268,11 @@ def link_confirm(source_uscc: str, target_uscc: str, workspace: str) -> None:
 @click.option("--workspace", required=True, type=click.Path(file_okay=False))
 def link_list(workspace: str) -> None:
     """List confirmed links."""
+    from mujun.runs.quarantine import links
     from mujun.runs.workspace import Workspace
 
     with Workspace(workspace) as ws:
-        for row in ws.con.execute("SELECT source_uscc, target_uscc, confirmed_at FROM links ORDER BY 1").fetchall():
+        for row in links(ws):
             click.echo(f"{row[0]} → {row[1]}  {row[2]}")
 
 

@@ -15,6 +15,7 @@ from mujun.errors import InputError, WorkspaceError
 from mujun.ingest.mapping import MappedColumn, MappedRow, map_values
 from mujun.ingest.spec import load_spec
 from mujun.runs import intake_store as st
+from mujun.runs.changes import Change
 from mujun.runs.linkage import candidates, duplicate_problem, unmatched_problem
 from mujun.runs.merge import rebuild_enterprise_years, stored_roster
 from mujun.runs.workspace import Workspace
@@ -160,8 +161,29 @@ def confirm_link(ws: Workspace, source: str, target: str, name: str = "", actor:
     """Remember that ``source`` (a code a department used) means roster firm ``target`` (undoable)."""
     src, tgt = source.strip().upper(), target.strip().upper()
     with ws.change("link", src, actor) as ch:
-        before = ws.con.execute("SELECT target_uscc, source_name, confirmed_at FROM links WHERE source_uscc = ?", [src])
-        prev = before.fetchone()
-        ws.con.execute("INSERT OR REPLACE INTO links VALUES (?, ?, ?, ?)", [src, tgt, name, st.now()])
-        ch.summary = {"source": src, "target": tgt, "name": name, "previous": None if prev is None else prev[0]}
-        ch.undo = {"source": src, "previous": None if prev is None else list(prev)}
+        write_link(ws, ch, src, tgt, name)
+
+
+def write_link(ws: Workspace, ch: Change, src: str, tgt: str, name: str = "") -> None:
+    """Inside a change: store the link ``src`` → ``tgt`` (replacing one held), with what undoing it needs."""
+    before = ws.con.execute("SELECT target_uscc, source_name, confirmed_at FROM links WHERE source_uscc = ?", [src])
+    prev = before.fetchone()
+    ws.con.execute("INSERT OR REPLACE INTO links VALUES (?, ?, ?, ?)", [src, tgt, name, st.now()])
+    ch.summary = {"source": src, "target": tgt, "name": name, "previous": None if prev is None else prev[0]}
+    ch.undo = {"source": src, "previous": None if prev is None else list(prev)}
+
+
+def quarantined_with(ws: Workspace, uscc: str) -> list[tuple[int, str]]:
+    """(row id, firm name as written) of the quarantined rows (not superseded) that carry ``uscc``."""
+    got = ws.con.execute(
+        "SELECT row_id, vals->>'name' FROM intake_rows WHERE uscc = ? AND status = 'quarantined' AND NOT superseded "
+        "ORDER BY row_id",
+        [uscc],
+    ).fetchall()
+    return [(int(r[0]), r[1] or "") for r in got]
+
+
+def links(ws: Workspace) -> list[tuple[str, str, str]]:
+    """Confirmed links: (source USCC, target USCC, confirmed at), by source."""
+    rows = ws.con.execute("SELECT source_uscc, target_uscc, confirmed_at FROM links ORDER BY 1").fetchall()
+    return [(str(a), str(b), c) for a, b, c in rows]

@@ -2,7 +2,7 @@
 
     import       the batch's rows and files are superseded; the rows it superseded come back
     correction   the cell gets its old value back (itself kept in ``corrections``), the row re-validated
-    link         the link is removed, or put back as it was before
+    link         the link is removed, or put back as it was before; the rows it re-checked are checked again
 
 Each undo is itself a change (kind ``undo``, ``undoes`` = the id) written in one transaction with its
 effect, so it shows in the history and cannot be applied twice. Runs are immutable: a run made after the
@@ -79,6 +79,8 @@ def _undo_link(ws: Workspace, info: dict[str, Any]) -> None:
     prev = info.get("previous")
     if prev:
         ws.con.execute("INSERT INTO links VALUES (?, ?, ?, ?)", [info["source"], *prev])
+    for row_id in info.get("rows", []):  # the rows the link re-checked are checked again without it
+        revalidate_row(ws, int(row_id))
 
 
 def _stale(ws: Workspace, since: str, years: list[int]) -> list[str]:

@@ -20,12 +20,12 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from mujun.data import Canonical
 from mujun.catalog.text import Text
+from mujun.data import Canonical
 from mujun.errors import WorkspaceError
 from mujun.runs import manifest as mf
 from mujun.runs import schema
-from mujun.runs.changes import Change, default_actor, record
+from mujun.runs.changes import Change, default_actor, history, record, stale_runs
 from mujun.runs.result import Evaluation
 from mujun.schemes import canonical_json
 
@@ -35,6 +35,16 @@ CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": Fa
 
 def _table_name(run_id: str) -> str:
     return run_id.replace("-", "_").lower()
+
+
+def results_table(run_id: str) -> str:
+    """The name of a run's results table (``results_<run id>``); check the run exists before using it in SQL."""
+    return f"results_{_table_name(run_id)}"
+
+
+def cutoffs_table(run_id: str) -> str:
+    """The name of a run's cut-offs table (``cutoffs_<run id>``), stored with the run."""
+    return f"cutoffs_{_table_name(run_id)}"
 
 
 class Workspace:
@@ -120,10 +130,10 @@ class Workspace:
                 self.con.execute(f'CREATE TABLE "{snap}" AS SELECT * FROM _snap')
                 self.con.unregister("_snap")
             self.con.register("_res", ev.table)
-            self.con.execute(f'CREATE TABLE "results_{_table_name(rid)}" AS SELECT * FROM _res')
+            self.con.execute(f'CREATE TABLE "{results_table(rid)}" AS SELECT * FROM _res')
             self.con.unregister("_res")
             self.con.register("_cut", ev.cutoffs)
-            self.con.execute(f'CREATE TABLE "cutoffs_{_table_name(rid)}" AS SELECT * FROM _cut')
+            self.con.execute(f'CREATE TABLE "{cutoffs_table(rid)}" AS SELECT * FROM _cut')
             self.con.unregister("_cut")
             self.con.execute(
                 "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -151,6 +161,14 @@ class Workspace:
         rows = self.con.execute("SELECT manifest FROM runs ORDER BY started_at, run_id").fetchall()
         return [json.loads(r[0]) for r in rows]
 
+    def history(self) -> list[dict[str, Any]]:
+        """The change log, oldest first (:func:`mujun.runs.changes.history`)."""
+        return history(self.con)
+
+    def stale_runs(self) -> dict[str, int]:
+        """Runs made from data a later undo reversed: run id → the undo's id."""
+        return stale_runs(self.con)
+
     def manifest(self, run_id: str) -> dict[str, Any]:
         row = self.con.execute("SELECT manifest FROM runs WHERE run_id = ?", [run_id]).fetchone()
         if row is None:
@@ -159,8 +177,8 @@ class Workspace:
 
     def results(self, run_id: str) -> pa.Table:
         self.manifest(run_id)
-        return self.con.execute(f'SELECT * FROM "results_{_table_name(run_id)}"').to_arrow_table()
+        return self.con.execute(f'SELECT * FROM "{results_table(run_id)}"').to_arrow_table()
 
     def cutoffs(self, run_id: str) -> pa.Table:
         self.manifest(run_id)
-        return self.con.execute(f'SELECT * FROM "cutoffs_{_table_name(run_id)}"').to_arrow_table()
+        return self.con.execute(f'SELECT * FROM "{cutoffs_table(run_id)}"').to_arrow_table()

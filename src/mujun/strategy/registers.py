@@ -145,8 +145,10 @@ def _report(spec: Spec, read: Read, at: str, replaced: int, superseded: int) -> 
     }
 
 
-def imports(con: Any, register: str, limit: int = 20) -> list[dict[str, Any]]:
-    """The newest imports of a register (reports without their problem lists); [] before the first."""
+def imports(reader: Any, register: str, limit: int = 20) -> list[dict[str, Any]]:
+    """The newest imports of a register (reports without their problem lists); [] before the first.
+    ``reader``: a views Reader or a Workspace (read through its ``con``)."""
+    con = reader.con
     if not con.execute("SELECT 1 FROM information_schema.tables WHERE table_name = 'register_imports'").fetchall():
         return []
     cur = con.execute(
@@ -158,7 +160,9 @@ def imports(con: Any, register: str, limit: int = 20) -> list[dict[str, Any]]:
     return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
 
-def import_report(con: Any, import_id: str) -> dict[str, Any] | None:
+def import_report(reader: Any, import_id: str) -> dict[str, Any] | None:
+    """One import's report (problems included), or None; ``reader`` as for :func:`imports`."""
+    con = reader.con
     if not con.execute("SELECT 1 FROM information_schema.tables WHERE table_name = 'register_imports'").fetchall():
         return None
     got = con.execute("SELECT report FROM register_imports WHERE import_id = ?", [import_id]).fetchone()

@@ -161,10 +161,10 @@ def _selected_before(reader: Reader, year: int) -> set[str]:
     return {r["uscc"] for r in got}
 
 
-def stored_years(con: Any) -> list[int]:
+def stored_years(ws: Workspace) -> list[int]:
     """Years that have a stored selection (none when the table does not exist yet)."""
     try:
-        return [int(r[0]) for r in con.execute(f"SELECT DISTINCT year FROM {TABLE} ORDER BY year").fetchall()]
+        return [int(r[0]) for r in ws.con.execute(f"SELECT DISTINCT year FROM {TABLE} ORDER BY year").fetchall()]
     except duckdb.CatalogException:
         return []
 
@@ -172,7 +172,7 @@ def stored_years(con: Any) -> list[int]:
 def store(ws: Workspace, result: dict[str, Any], replace: bool = False) -> dict[str, Any]:
     """Write ``result`` into ``tier_selections`` (replacing the year only when ``replace``)."""
     year = int(result["year"])
-    if year in stored_years(ws.con) and not replace:
+    if year in stored_years(ws) and not replace:
         raise InputError("TIERS-EXISTS", year=year)
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     result["selected_at"] = now
@@ -222,7 +222,7 @@ def select_and_store(
 ) -> dict[str, Any]:
     """Compute and store the selection of ``year`` for the whole city (the CLI's and the web form's door)."""
     rules = load_rules(ws.path)
-    if not replace and int(year) in stored_years(ws.con):
+    if not replace and int(year) in stored_years(ws):
         raise InputError("TIERS-EXISTS", year=year)
     attach_cache(ws)
     with Reader(ws, CITY) as reader:

@@ -30,7 +30,7 @@ from mujun.catalog.industries import chain_cases_sql
 from mujun.catalog.text import translate
 from mujun.engine.prepare import derive_fields
 from mujun.errors import WorkspaceError
-from mujun.runs.workspace import Workspace, _table_name
+from mujun.runs.workspace import Workspace, results_table
 from mujun.schemes import LoadedScheme, loads
 
 CACHE_DB = "cache"
@@ -180,7 +180,7 @@ class Reader:
 
     def view(self, run_id: str) -> str:
         """The qualified name of the run's view table (built on first use)."""
-        name = f"{CACHE_DB}.v_{_table_name(run_id)}"
+        name = f"{CACHE_DB}.v_{results_table(run_id)}"
         known = self._known()
         if name in known:
             return name
@@ -210,7 +210,7 @@ class Reader:
         run = self.one("SELECT input_sha256 FROM runs WHERE run_id = ?", [run_id])
         if not run:
             raise WorkspaceError("RUN-NOT-FOUND", run_id=run_id)
-        results = f'"results_{_table_name(run_id)}"'
+        results = f'"{results_table(run_id)}"'
         snap = f'"snapshot_{str(run["input_sha256"])[:16]}"'
         described = self.rows(f"SELECT column_name, column_type FROM (DESCRIBE {snap})")
         snap_sql = _derived_snapshot_sql(snap.strip('"'), {r["column_name"]: r["column_type"] for r in described})

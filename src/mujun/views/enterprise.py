@@ -2,9 +2,10 @@
 behind its class, and its history over every year the workspace holds a run of the same scheme.
 
 Nothing is recomputed: scores, ranks and classes are the run's stored values. The explanation comes from
-:func:`mujun.engine.explain.explain_row` on the firm's stored row (public and internal columns) and the
-cut-offs of the firm's scope (``cutoffs_<run>`` where ``scope = row._scope``), so for a scheme that rounds
-the total, ``total_score = round_half_up(Σ item points + bonus − penalty, decimals)``.
+:func:`mujun.api.explain_stored` (the one owner of "explain a stored firm", also behind ``mujun explain
+--workspace``): the firm's stored row (public and internal columns) and the cut-offs of the firm's scope
+(``cutoffs_<run>`` where ``scope = row._scope``), so for a scheme that rounds the total,
+``total_score = round_half_up(Σ item points + bonus − penalty, decimals)``.
 
 Reason codes are read back against the run's own scheme: status, bonus, penalty and override codes carry
 the scheme's label; the engine's own codes are ``NO-GROUP`` and, per indicator, ``MISSING(x)``,
@@ -18,8 +19,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from mujun.engine.explain import explain_row
-from mujun.runs.workspace import _table_name
+from mujun import api
+from mujun.runs import stored
 from mujun.schemes import LoadedScheme
 from mujun.views.base import Reader
 
@@ -57,8 +58,7 @@ def cutoffs(reader: Reader, run_id: str, scope_key: str | None) -> list[dict[str
     """The run's class cut-offs for one scope (best class first)."""
     if scope_key is None:
         return []
-    table = f'"cutoffs_{_table_name(run_id)}"'  # stored with every run (Workspace.store_run)
-    return reader.rows(f'SELECT * FROM {table} WHERE scope = ? ORDER BY "class"', [scope_key])
+    return stored.scope_cutoffs(reader.con, run_id, scope_key)  # stored with every run (Workspace.store_run)
 
 
 def reasons(loaded: LoadedScheme, codes: list[str]) -> list[dict[str, Any]]:
@@ -146,8 +146,7 @@ def profile(reader: Reader, run_id: str, scheme_id: str, uscc: str) -> dict[str,
         return None
     loaded = reader.scheme(run_id)
     s = loaded.scheme
-    cuts = cutoffs(reader, run_id, row.get("_scope"))
-    explanation = explain_row(loaded, row, cuts).to_dict()
+    explanation = api.explain_stored(reader, row["uscc"], run_id, loaded).to_dict()
     group = next((g for g in s.groups if g.id == row.get("group")), None)
     shown = [it.indicator for it in group.items] if group else list(s.items_by_indicator())
     indicators = [

@@ -39,11 +39,10 @@ from starlette.datastructures import UploadFile
 
 from mujun import api
 from mujun.catalog.text import translate
-from mujun.errors import MujunError
+from mujun.errors import MujunError, WorkspaceError
 from mujun.ingest.readers import read_file_isolated
 from mujun.runs.intake import import_files, preview_import
-from mujun.runs.merge import rebuild_enterprise_years
-from mujun.runs.quarantine import confirm_link, correct, revalidate_all, revalidate_row
+from mujun.runs.quarantine import correct, revalidate_all
 from mujun.schemes.loader import builtin_ids
 from mujun.settings import DEFAULT_SCHEME
 from mujun.views import health as hv
@@ -153,14 +152,7 @@ async def link_row(request: Request, row_id: int) -> Response:
 
     def work() -> None:
         with state.writing() as ws:
-            confirm_link(ws, row["uscc"], target, row["vals"].get("name") or "")
-            same = ws.con.execute(
-                "SELECT row_id FROM intake_rows WHERE uscc = ? AND status = 'quarantined' AND NOT superseded",
-                [row["uscc"]],
-            ).fetchall()
-            for (other,) in same:
-                revalidate_row(ws, int(other))
-            rebuild_enterprise_years(ws)
+            api.confirm_link(ws, row["uscc"], target)
 
     await run_in_threadpool(work)
     return _after(request, form, row_id)
@@ -175,7 +167,8 @@ def revalidate(request: Request) -> Response:
 
 @router.post("/runs", dependencies=[Depends(check_csrf)], include_in_schema=False)
 async def evaluate_again(request: Request) -> Response:
-    """Rebuild enterprise_years from the accepted rows, evaluate ``year`` with ``scheme``, store the run."""
+    """Evaluate ``year`` of the workspace's data with ``scheme`` and store the run (every write keeps
+    enterprise_years merged from the accepted rows)."""
     form = await request.form()
     year_text, scheme = _form_text(form, "year", 8), _form_text(form, "scheme", 100)
     state = request.app.state.mujun
@@ -187,14 +180,12 @@ async def evaluate_again(request: Request) -> Response:
 
     def work() -> None:
         with state.writing() as ws:
-            rebuild_enterprise_years(ws)
-            data = ws.data()
-            if data is None or data.num_rows == 0:
-                raise HTTPException(400, "工作区中还没有企业数据，请先上传部门文件")
-            loaded = api.load(scheme)
-            canon = api.prepare_data(data, loaded)
-            ev = api.evaluate(canon, loaded, year=year, duckdb_connection=ws.con)
-            ws.store_run(ev, canon)
+            try:
+                api.evaluate_and_store(ws, scheme, year)
+            except WorkspaceError as exc:
+                if exc.code != "WORKSPACE-EMPTY":
+                    raise
+                raise HTTPException(400, "工作区中还没有企业数据，请先上传部门文件") from None
 
     await run_in_threadpool(work)
     return RedirectResponse(f"/?year={year}&scheme={scheme}", status_code=303)

@@ -42,7 +42,7 @@ def _report(r: Any, import_id: str | None, lang: str) -> dict[str, Any] | None:
     """The import report asked for by ``?import=``, its problems rendered in the page language."""
     if not import_id or len(import_id) > 64:
         return None
-    got = rg.import_report(r.con, import_id)
+    got = rg.import_report(r, import_id)
     if got is None:
         return None
     shown = [{**p, "message": _problem(p).message(lang)} for p in got["problems"][:PROBLEMS_SHOWN]]
@@ -71,7 +71,7 @@ def projects(request: Request) -> dict[str, Any]:
         units = pv.by_unit(r, year)
         statuses = pv.by_status(r, year)
         unit_names = pv.units(r)
-        imports = rg.imports(r.con, "projects")
+        imports = rg.imports(r, "projects")
         report = _report(r, q.get("import"), lang)
     kp, rd = targets["key_projects"], targets["rd_coverage"]
     rd_years = sorted(rd["actual"])
@@ -129,7 +129,7 @@ def listings(request: Request) -> dict[str, Any]:
         year = year if year in {c["year"] for c in counts} else (counts[-1]["year"] if counts else None)
         firms = lv.firms(r, year, stage, unit) if year is not None else []
         unit_names = lv.units(r)
-        imports = rg.imports(r.con, "listings")
+        imports = rg.imports(r, "listings")
         report = _report(r, q.get("import"), lang)
     labels = {sid: (s.get(lang) or s["zh"]) for sid, s in spec.stages.items()}
     row = next((c for c in counts if c["year"] == year), None)

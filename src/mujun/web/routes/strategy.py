@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 
+from mujun.strategy.metrics import data_years
 from mujun.strategy.national import comparison
 from mujun.strategy.registry import load_registry
 from mujun.strategy.report import one, targets_report
@@ -28,11 +29,7 @@ def strategy(request: Request) -> dict[str, Any]:
     lang = lang_of(request)
     year = _as_of(request)
     with state.reader() as r:
-        years = (
-            sorted({int(x["year"]) for x in r.rows("SELECT DISTINCT year FROM enterprise_years")})
-            if (r.ws.has_table("enterprise_years"))
-            else []
-        )
+        years = data_years(r)
         key = ("strategy", year, r.scope, lang, _registry_stamp(state))
         report = state.memoised(key, lambda: targets_report(r, year=year, lang=lang))
 

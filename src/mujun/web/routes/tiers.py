@@ -105,7 +105,7 @@ async def run_selection(request: Request) -> Response:
     if n is not None and not 1 <= n <= MAX_N:
         return RedirectResponse(f"/tiers?year={year}&invalid=n", status_code=303)
     with state.writing() as ws:
-        if year in stored_years(ws.con) and not replace:
+        if year in stored_years(ws) and not replace:
             return RedirectResponse(f"/tiers?year={year}&exists={year}#run", status_code=303)
         select_and_store(ws, year, n, None, replace)
     return RedirectResponse(f"/tiers?year={year}&done={year}", status_code=303)
