@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias
 
 import pandas as pd
 import pyarrow as pa
@@ -46,7 +46,7 @@ __all__ = [
     "prepare_data",
 ]
 
-DataLike = str | Path | pa.Table | pd.DataFrame | Canonical
+DataLike: TypeAlias = str | Path | pa.Table | pd.DataFrame | Canonical
 
 
 def prepare_data(data: DataLike, loaded: LoadedScheme) -> Canonical:

@@ -37,8 +37,8 @@ def _strategy_inputs(ws: Workspace, data: Path, years: tuple[int, ...], echo: Ca
     from mujun.strategy.tiers import select_and_store
 
     got: dict[str, Any] = {}
-    for name, reader in (("projects", import_projects), ("listings", import_listings)):
-        report = reader(ws, data / f"{name}.xlsx")
+    for name, run in (("projects", import_projects), ("listings", import_listings)):
+        report = run(ws, data / f"{name}.xlsx")
         got[name] = {"read": report["rows_read"], "accepted": report["accepted"], "rejected": report["rejected"]}
     got["tiers"] = {year: len(select_and_store(ws, year, replace=True)["selected"]) for year in years}
     with Reader(ws) as reader:  # the latest year's low-efficiency firms become clean-up cases (stage 认定)
@@ -76,7 +76,9 @@ def run_demo(
     synth(data, firms=firms, years=years, seed=seed)
     out: dict[str, Any] = {"years": {}, "health": {}}
     with Workspace(ws_path) as ws:
-        files = [p for year in years for p in sorted((data / str(year)).iterdir()) if p.suffix in DEPARTMENT_SUFFIXES]
+        files: list[str | Path] = [
+            p for year in years for p in sorted((data / str(year)).iterdir()) if p.suffix in DEPARTMENT_SUFFIXES
+        ]
         report = import_files(ws, files)
         health = write_health_xlsx(report, root / "数据体检报告.xlsx")
         with atomic_path(root / "数据体检报告.json") as tmp:

@@ -46,7 +46,7 @@ class Text(str):
     values: dict[str, object]
 
     def __new__(cls, key: str, /, **values: object) -> Text:
-        self = super().__new__(cls, translate(key, **values))
+        self = super().__new__(cls, translate(key, None, **values))
         self.key, self.values = key, values
         return self
 

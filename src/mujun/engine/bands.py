@@ -41,11 +41,11 @@ def band(cur: ir.Table, ctx: c.Context) -> ir.Table:
 
 def _over(cur: ir.Table, cls: Classification, stat: ir.Value, graded: bool = True) -> ir.Value:
     """``stat`` over the firm's classing scope: its own, or the pool scope when it was pooled."""
-    own = stat.over(group_by=partition(cur, cls.scope, graded))  # type: ignore[attr-defined]
+    own = stat.over(group_by=partition(cur, cls.scope, graded))
     pool = cls.min_scope.pool_scope
     if pool is None:
         return own
-    return ibis.ifelse(cur[c.POOLED], stat.over(group_by=partition(cur, pool, graded)), own)  # type: ignore[attr-defined]
+    return ibis.ifelse(cur[c.POOLED], stat.over(group_by=partition(cur, pool, graded)), own)
 
 
 def _scope_counts(cur: ir.Table, clss: list[Classification]) -> ir.Table:
@@ -103,13 +103,13 @@ def _cuts(cur: ir.Table, cls: Classification) -> list[ir.IntegerValue]:
     top: ir.IntegerValue = ibis.literal(0)
     for k in range(r):
         if bands[k].within is None:
-            top = top + counts[k]  # type: ignore[operator]
+            top = top + counts[k]
         out[k] = ibis.least(top, n)
     tail: ir.IntegerValue = ibis.literal(0)
     for k in range(last, r - 1, -1):
         out[k] = ibis.greatest(n - tail, out[r - 1] if r > 0 else 0)
         if k > r and bands[k].within is None:
-            tail = tail + counts[k]  # type: ignore[operator]
+            tail = tail + counts[k]
     return out
 
 

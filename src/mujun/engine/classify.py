@@ -12,6 +12,8 @@ classification's classes), then floors, then caps, then forces, so a veto always
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import ibis
 import ibis.expr.types as ir
 
@@ -33,7 +35,7 @@ def rank_order(cur: ir.Table, s: Scheme) -> list[ir.Value]:
     return order
 
 
-def partition(cur: ir.Table, keys: list[str], graded: bool = True) -> list[ir.Value]:
+def partition(cur: ir.Table, keys: Sequence[str], graded: bool = True) -> list[ir.Value]:
     """Window partition of a classification's scope (the classification index first)."""
     head = [cur[c.CLS_ID], cur[c.GRADED]] if graded else [cur[c.CLS_ID]]
     return [*head, *(cur[k] for k in c.scope_columns(keys))]
@@ -87,7 +89,7 @@ def rank(cur: ir.Table, ctx: c.Context) -> ir.Table:
     return cur
 
 
-def _scope_label(cur: ir.Table, keys: list[str]) -> ir.StringValue:
+def _scope_label(cur: ir.Table, keys: Sequence[str]) -> ir.StringValue:
     """A readable scope key such as ``group=above_scale|county=兰山区`` (``all`` for the whole year)."""
     parts: list[ir.StringValue] = []
     for key in keys:
@@ -133,11 +135,11 @@ def overrides(cur: ir.Table, ctx: c.Context) -> ir.Table:
     # Forces go last, best class first, so that of two forces the worse class stands.
     forces = sorted(
         ((i, ov) for i, ov in enumerate(s.overrides) if ov.effect == "force"),
-        key=lambda pair: c.class_number(pair[1].klass),  # type: ignore[arg-type]
+        key=lambda pair: c.class_number(pair[1].klass),
     )
     ordered = [p for p in ordered if p[1].effect == "floor"] + [p for p in ordered if p[1].effect == "cap"] + forces
     for i, ov in ordered:
-        k = c.class_number(ov.klass)  # type: ignore[arg-type]
+        k = c.class_number(ov.klass)
         hit = cur[f"_ov_{i}"]
         if ov.effect == "floor":
             n = ibis.ifelse(hit & (n > k), k, n)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import ibis
@@ -67,7 +68,7 @@ class Context:
         return [k for k, _ in self.classification_keys()].index(key)
 
 
-def scope_columns(scope: list[str]) -> list[str]:
+def scope_columns(scope: Sequence[str]) -> list[str]:
     return [SCOPE_COLUMNS[k] for k in scope]
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable
+from typing import Any
 
 import ibis
 import ibis.expr.datatypes as dt
@@ -19,7 +20,7 @@ from mujun.schemes.conditions import Condition
 Resolver = Callable[[str], ir.Value]
 RAW = "\x00raw:"  # prefix asking a resolver for a column as stored, NULL booleans included
 
-_CMP = {
+_CMP: dict[type[ast.cmpop], Callable[[Any, Any], ir.Value]] = {
     ast.Eq: lambda a, b: a == b,
     ast.NotEq: lambda a, b: a != b,
     ast.Lt: lambda a, b: a < b,
@@ -27,7 +28,7 @@ _CMP = {
     ast.Gt: lambda a, b: a > b,
     ast.GtE: lambda a, b: a >= b,
 }
-_ARITH = {
+_ARITH: dict[type[ast.operator], Callable[[Any, Any], ir.Value]] = {
     ast.Add: lambda a, b: a + b,
     ast.Sub: lambda a, b: a - b,
     ast.Mult: lambda a, b: a * b,
@@ -57,7 +58,7 @@ def _real(x: ir.Value) -> ir.Value:
 
 
 def _bool(e: ir.Value) -> ir.BooleanValue:
-    return e.fill_null(False)  # type: ignore[union-attr,return-value]
+    return e.fill_null(False)
 
 
 def _name(node: ast.expr, resolve: Resolver) -> ir.Value:
@@ -74,14 +75,14 @@ def _compile(node: ast.expr, resolve: Resolver) -> ir.Value:
         return out
     if isinstance(node, ast.UnaryOp):
         inner = _compile(node.operand, resolve)
-        return ~_bool(inner) if isinstance(node.op, ast.Not) else -_real(inner)  # type: ignore[operator]
+        return ~_bool(inner) if isinstance(node.op, ast.Not) else -_real(inner)
     if isinstance(node, ast.Compare):
         left = _compile(node.left, resolve)
         out_parts = []
         for op, right_node in zip(node.ops, node.comparators, strict=True):
             if isinstance(op, ast.In | ast.NotIn):
                 values = _constants(right_node)
-                test = _bool(left.isin(values))  # type: ignore[attr-defined]
+                test = _bool(left.isin(values))
                 # a missing value is in no list and "not in" none either: comparisons with NULL are false
                 out_parts.append(test if isinstance(op, ast.In) else (left.notnull() & ~test))
                 continue
@@ -113,9 +114,9 @@ def _call(node: ast.Call, resolve: Resolver) -> ir.Value:
         prefixes = _constants(node.args[1])
         out = ibis.literal(False)
         for p in prefixes:
-            out = out | _bool(arg.startswith(str(p)))  # type: ignore[attr-defined]
+            out = out | _bool(arg.startswith(str(p)))
         return out
-    year = arg.year().cast("int64")  # type: ignore[attr-defined]
+    year = arg.year().cast("int64")
     if fn == "year_of":
         return year
     return resolve("year").cast("int64") - year  # years_since

@@ -16,6 +16,8 @@ Benchmarks, minimum, maximum and means are taken over the *graded* firms of the 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import ibis
 import ibis.expr.types as ir
 
@@ -26,7 +28,7 @@ from mujun.errors import SchemeError
 from mujun.schemes.model import Benchmark, Group, Item
 
 
-def _keys(scope: list[str]) -> list[str]:
+def _keys(scope: Sequence[str]) -> list[str]:
     return ["year", "group", *(k for k in c.scope_columns(scope) if k != "group")]
 
 

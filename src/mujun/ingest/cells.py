@@ -27,6 +27,7 @@ from functools import cache
 from mujun.catalog.vocabulary import booleans
 
 Result = tuple[object, str | None]
+NumberResult = tuple[float | None, str | None]
 
 #: Text meaning "no value" (compared after NFKC, strip and lower-casing).
 BLANKS = frozenset({"", "—", "——", "–", "-", "--", "/", "无", "空", "n/a", "na", "null", "none", "\\n"})
@@ -85,7 +86,7 @@ def is_blank(v: object) -> bool:
     return isinstance(v, str) and _norm(v).lower() in BLANKS
 
 
-def parse_number(v: object) -> Result:
+def parse_number(v: object) -> NumberResult:
     """A number in the column's own unit: ``"1,234.5"``, ``"１２３．４"``, ``"12.3万"``, ``"3.2%"`` → float."""
     t = type(v)
     if t is float or t is int:
@@ -95,7 +96,7 @@ def parse_number(v: object) -> Result:
         try:
             f = float(v)  # type: ignore[arg-type]
         except ValueError:
-            if "," in v and _GROUPED.fullmatch(v):  # type: ignore[operator,arg-type]  # "1,234.5"
+            if "," in v and _GROUPED.fullmatch(v):  # type: ignore[operator,call-overload]  # "1,234.5"
                 return float(v.replace(",", "")), None  # type: ignore[attr-defined]
             return _number_slow(v)  # type: ignore[arg-type]
         if "_" in v:  # type: ignore[operator]  # float() accepts "1_000"; people do not write that
@@ -111,7 +112,7 @@ def parse_number(v: object) -> Result:
     return (f, None) if math.isfinite(f) else (None, "NAN-VALUE")
 
 
-def _number_slow(raw: str) -> Result:
+def _number_slow(raw: str) -> NumberResult:
     s = _norm(raw)
     if _is_error(s):
         return None, "CELL-ERROR"

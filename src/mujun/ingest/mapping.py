@@ -200,15 +200,16 @@ def map_values(
         return MappedRow(number, values, raw, problems)
     # A spec's `required` columns must exist in the file; of the cells only the USCC must be filled
     # (any other cell may be missing: "—" or blank is a real missing value, reported in the results).
-    col = by_field.get("uscc")
-    if col is not None and code is None and not any(p.column == col.label for p in problems):
-        problem("REQUIRED-EMPTY", col, raw.get("uscc"))
+    uscc_col = by_field.get("uscc")
+    if uscc_col is not None and code is None and not any(p.column == uscc_col.label for p in problems):
+        problem("REQUIRED-EMPTY", uscc_col, raw.get("uscc"))
     return MappedRow(number, values, raw, problems)
 
 
 def _parse_cell(col: MappedColumn, v: Any, problem: Callable[..., None]) -> Any:
     f = catalog.field(col.field)
     dtype = f.dtype if f else "text"
+    value: Any  # as the column's parser gives it: text, float, int, bool or date
     if dtype == "text":
         parser = cells.parse_code if col.field in ("uscc", "industry_code") else cells.parse_text
         value, code = parser(v)

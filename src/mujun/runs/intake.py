@@ -198,9 +198,9 @@ def _match_roster(ws: Workspace | None, results: list[FileResult]) -> None:
             for _, r in res.rows:
                 if r.ok and r.values.get("uscc"):
                     roster.setdefault(r.values["year"], {})[r.values["uscc"]] = r.values.get("name") or ""
-    for year, names in (stored_roster(ws) if ws is not None and stored else {}).items():
-        for code, name in names.items():
-            roster.setdefault(year, {}).setdefault(code, name)
+    for y, names in (stored_roster(ws) if ws is not None and stored else {}).items():
+        for c, name in names.items():
+            roster.setdefault(y, {}).setdefault(c, name)
     links = dict(ws.con.execute("SELECT source_uscc, target_uscc FROM links").fetchall()) if ws and stored else {}
     indexes: dict[int, NameIndex] = {}
     for res in results:
@@ -310,7 +310,7 @@ def import_files(
     replace: bool = True,
     plan: ImportPlan | None = None,
     actor: str | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """Import department files into the workspace; returns the data-health report (also stored).
 
     ``replace`` (default True, as before for library callers): whether rows the workspace holds for a
@@ -335,7 +335,7 @@ def import_files(
         superseded = _store(ws, import_id, results)
         merged = rebuild_enterprise_years(ws)
         warnings = cross_checks(ws, years, merged)
-        report = {
+        report: dict[str, Any] = {
             "import_id": import_id,
             "at": st.now(),
             "files": [res.report() for res in results],

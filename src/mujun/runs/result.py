@@ -56,7 +56,7 @@ class Evaluation:
 
     def row(self, uscc_code: str) -> dict[str, Any]:
         mask = pc.equal(self.table["uscc"], uscc_code)
-        rows = self.table.filter(mask).to_pylist()
+        rows: list[dict[str, Any]] = self.table.filter(mask).to_pylist()
         if not rows:
             raise InputError("FIRM-NOT-FOUND", uscc=uscc_code)
         return rows[0]

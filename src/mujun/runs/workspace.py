@@ -30,7 +30,10 @@ from mujun.runs.result import Evaluation
 from mujun.schemes import canonical_json
 
 DB_FILE = "mujun.duckdb"
-CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+CONFIG: dict[str, str | bool | int | float | list[str]] = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+}
 
 
 def _table_name(run_id: str) -> str:

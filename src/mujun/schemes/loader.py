@@ -333,7 +333,10 @@ def _check_references(s: m.Scheme, origin: str) -> dict[str, Condition]:
             detail = Text("schk.undefined_indicator", name=name)
             raise _invalid(origin, f"tie_break[{i}]", detail, catalog.suggest_name(name, ids))
     _check_rank_keys(s, origin)
-    codes = [r.code for r in [*s.statuses, *s.bonus, *s.penalty, *s.overrides, *s.awards]]
+    rules: list[m.StatusRule | m.Adjustment | m.Override | m.Award] = [
+        *s.statuses, *s.bonus, *s.penalty, *s.overrides, *s.awards
+    ]  # fmt: skip
+    codes = [r.code for r in rules]
     dup = sorted({c for c in codes if codes.count(c) > 1})
     if dup:
         raise _invalid(origin, "", Text("schk.duplicate_codes", codes=", ".join(dup)))

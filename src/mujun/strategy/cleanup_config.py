@@ -59,7 +59,7 @@ class Reopen(_Model):
 
 
 class Progress(_Model):
-    at_risk_ratio: float = Field(0.5, ge=0, le=1)
+    at_risk_ratio: float = Field(default=0.5, ge=0, le=1)
 
 
 class CleanupConfig(_Model):

@@ -15,7 +15,8 @@ value per firm is the run's value of that indicator (``value_<indicator>``, as t
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 from pathlib import Path
 
 from mujun.catalog import policy
@@ -46,7 +47,7 @@ class Line:
     deadline: int
     target_value: float
     source: str
-    field_labels: dict[str, str] = field(default_factory=dict)  # {"zh": …, "en": …}
+    field_labels: dict[str, str] = dataclasses.field(default_factory=dict)  # {"zh": …, "en": …}
 
     def text(self) -> str:
         if not self.field or self.below is None:

@@ -104,7 +104,7 @@ def progress(target: Target, actual: dict[int, float | None], baseline_value: fl
         "source": b.source or (translate("stc.from_data") if base is not None else ""),
     }
     if not known:
-        empty = {"value": None, "low": None, "high": None}
+        empty: dict[str, float | None] = {"value": None, "low": None, "high": None}
         return Progress(baseline, dict(sorted(actual.items())), path, empty, "no_data", None, "none", notes)
     value, low, high, method = _project(target, known)
     projection = {"value": _clip(value, target), "low": _clip(low, target), "high": _clip(high, target)}

@@ -50,7 +50,7 @@ class Metric(_Model):
 
     @model_validator(mode="after")
     def _complete(self) -> Metric:
-        need: dict[str, tuple[str, ...]] = {
+        need: tuple[str, ...] = {
             "count": ("where",),
             "share": ("where", "of"),
             "sum": ("field",),

@@ -23,6 +23,7 @@ import io
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pyarrow as pa
@@ -136,7 +137,8 @@ def _extras_tables(
         "企业名称": names[firm].tolist(),
         "县区": [county[c] for c in p.f["county"][firm]],
         "项目名称": [
-            f"{extras.TEMPLATES[g]}（合成{i:06d}）" for g, i in zip(table["template"], table["pid"], strict=True)
+            f"{extras.TEMPLATES[cast(int, g)]}（合成{i:06d}）"
+            for g, i in zip(table["template"], table["pid"], strict=True)
         ],
         "总投资（万元）": table["inv"],
         "开工日期": np.array(table["start"], dtype="datetime64[D]").tolist(),

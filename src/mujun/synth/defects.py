@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 
@@ -160,7 +161,9 @@ class Injector:
         if spec == "stats":
             ok = {k: v if k in ROSTER_SAFE else none for k, v in ok.items()}
         kinds = [k for k in CODES if ok[k].any()]
-        counts = self.rng.multinomial(self.rng.binomial(n, self.rate), [1 / len(kinds)] * len(kinds)) if kinds else []
+        counts: Any = []
+        if kinds:
+            counts = self.rng.multinomial(self.rng.binomial(n, self.rate), [1 / len(kinds)] * len(kinds))
         free = ~self.used[rows]
         for kind, count in zip(kinds, counts, strict=True):
             cand = np.flatnonzero(ok[kind] & free)

@@ -206,7 +206,7 @@ def build_sheets(
                     fmt,
                     SHEET_NAMES.get(spec_id, "") if fmt == "xlsx" else "",
                     titles,
-                    spec.header_rows,
+                    spec.header_rows or 1,  # every built-in spec declares 1 or 2
                     rows,
                     cols,
                     dup=np.zeros(rows.size, bool),

@@ -96,7 +96,7 @@ def build(p: ly.Panel, years: tuple[int, ...], seed: int) -> tuple[FirmYears, np
     c["county"] = county[f["county"][firm]]
     c["town"] = towns[f["county"][firm] * 12 + f["town"][firm]]
     park = f["park"][firm]
-    c["park"] = np.where(park >= 0, parks[f["county"][firm] * 3 + np.maximum(park, 0)], None)
+    c["park"] = np.where(park >= 0, parks[f["county"][firm] * 3 + np.maximum(park, 0)], np.array(None, dtype=object))
     c["industry_code"] = np.array(cal.CODE_LIST, dtype=object)[f["code"][firm]]
     c["above_scale"] = (p.status[yi, firm] == 1).astype(np.int8)
     c["production_start"] = f["start"][firm]

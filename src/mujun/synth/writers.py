@@ -96,11 +96,11 @@ def write_xlsx(sheet: Sheet, path: Path) -> None:
     rows = list(zip(*cells, strict=True))
     first = top + sheet.header_rows
     pos = 0
-    for r, row in enumerate(rows):
-        ws.write_row(first + pos, 0, row)
+    for r, values in enumerate(rows):
+        ws.write_row(first + pos, 0, values)
         pos += 1
         if sheet.dup[r]:
-            ws.write_row(first + pos, 0, row)
+            ws.write_row(first + pos, 0, values)
             pos += 1
     ws.freeze_panes(first, 2 if sheet.spec != "tax" else 3)
     wb.close()

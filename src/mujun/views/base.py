@@ -75,7 +75,8 @@ class Scope:
 
     def where(self, alias: str = "v") -> tuple[str, list[Any]]:
         """An SQL condition (``TRUE`` when unrestricted) and its parameters."""
-        parts, params = ["TRUE"], []
+        parts: list[str] = ["TRUE"]
+        params: list[Any] = []
         if self.counties is not None:
             marks = ", ".join("?" for _ in self.counties) or "NULL"
             parts.append(f"{alias}.county IN ({marks})")

@@ -50,7 +50,7 @@ class TextSearch:
         lengths = pc.utf8_length(rows).to_numpy().astype(np.int64)
         wide = max(int(codes.max(initial=0)), int(low_codes.max(initial=0))) >= 2**16
         narrow, shift, key = (np.uint32, 21, np.int64) if wide else (np.uint16, 16, np.uint32)
-        bigram = (low_codes[:-1].astype(key) << shift) | low_codes[1:]
+        bigram = np.left_shift(low_codes[:-1].astype(key), shift) | low_codes[1:]
         by_bigram = np.argsort(bigram, kind="stable").astype(np.int32)  # stable: 3x faster on few bigrams
         keys, starts = np.unique(bigram[by_bigram], return_index=True)
         return (

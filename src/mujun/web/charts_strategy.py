@@ -36,7 +36,7 @@ def target_chart(t: dict[str, Any], tr: Callable[..., str], height_small: bool =
     ]
     latest = t.get("latest_year")
     if latest is not None and p["value"] is not None and str(t["deadline"]) in cats:
-        proj = [None] * len(cats)
+        proj: list[float | None] = [None] * len(cats)
         proj[cats.index(str(latest))] = _shown(t["actual"].get(str(latest)), unit)
         proj[cats.index(str(t["deadline"]))] = _shown(p["value"], unit)
         colour = STATUS_COLOUR[t["status"]]

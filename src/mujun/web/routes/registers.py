@@ -51,7 +51,8 @@ def _report(r: Any, import_id: str | None, lang: str) -> dict[str, Any] | None:
 
 def _problem(p: dict[str, Any]) -> Problem:
     fields = ("code", "file", "sheet", "row", "column", "value", "severity")
-    return Problem(**{k: p.get(k) for k in fields}, details=p.get("details") or {})
+    given: dict[str, Any] = {k: p.get(k) for k in fields}
+    return Problem(**given, details=p.get("details") or {})
 
 
 @page(router, "/projects", "projects.html")
