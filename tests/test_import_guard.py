@@ -200,7 +200,6 @@ def _token(client: TestClient) -> str:
 def test_web_upload_previews_then_imports_on_confirm(first: Path, files: dict[str, Path]) -> None:
     before = _state(first)
     with TestClient(create_app(first)) as client:
-        con = client.app.state.mujun.ws.con
         csrf = _token(client)
         bank = client.post(
             "/upload",
@@ -226,7 +225,7 @@ def test_web_upload_previews_then_imports_on_confirm(first: Path, files: dict[st
         assert token and 'action="/upload/confirm"' in r.text
         pending = first / "uploads" / ".pending" / token.group(1)
         assert (pending / "ecology_2025.xlsx").read_bytes() == files["second"].read_bytes()
-        assert _state_of(con) == before  # the preview wrote nothing
+        assert _state_of(client.app.state.mujun.ws.con) == before  # the preview wrote nothing
         assert client.post("/upload/confirm", data={"token": token.group(1)}).status_code == 403  # no CSRF token
         bad = client.post("/upload/confirm", data={"csrf_token": csrf, "token": "0" * 64})
         assert bad.status_code == 404 and "找不到这次上传" in bad.text
@@ -236,7 +235,7 @@ def test_web_upload_previews_then_imports_on_confirm(first: Path, files: dict[st
         assert done.status_code == 303 and done.headers["location"].startswith("/health?import=imp-")
         assert "导入完成" in client.get(done.headers["location"]).text
         assert not pending.exists()
-        after = _state_of(con)
+        after = _state_of(client.app.state.mujun.ws.con)  # a write reopens the workspace (web/access.py)
         assert after["imports"] == before["imports"] + 1 and after["ecology"] == before["ecology"] - 2
         again = client.post(
             "/upload",

@@ -36,6 +36,10 @@ SERVE_HOST = "127.0.0.1"
 SERVE_PORT = 8000
 # Who the change log names for a change made through the web app, until accounts exist (issue 11).
 WEB_ACTOR = "web"
+# Sharing a workspace with a running `mujun serve` (runs/access.py, web/access.py): a web write waits this long for
+# CLI readers to let go of the file, and a CLI read waits this long for the server's write to finish.
+SERVE_WRITE_WAIT_SECONDS = 10.0
+SERVE_READ_WAIT_SECONDS = 30.0
 
 MAX_UPLOAD_BYTES = 50 * 2**20
 MAX_FILE_BYTES = 256 * 2**20

@@ -164,6 +164,7 @@ def test_revalidate_all_and_evaluate_again(workspace_copy):
             "/runs", data={"year": "2024", "scheme": "linyi-2022", "csrf_token": token}, follow_redirects=False
         )
         assert r.status_code == 303 and r.headers["location"] == "/?year=2024&scheme=linyi-2022"
+        con = client.app.state.mujun.ws.con  # a write reopens the workspace (web/access.py)
         assert con.execute("SELECT count(*) FROM runs").fetchone()[0] == runs + 1
         newest = con.execute("SELECT run_id, year FROM runs ORDER BY started_at DESC LIMIT 1").fetchone()
         assert newest[1] == 2024

@@ -199,7 +199,7 @@ def quarantine_list(workspace: str, code: str | None, as_json: bool) -> None:
     from mujun.runs.quarantine import quarantined
     from mujun.runs.workspace import Workspace
 
-    with Workspace(workspace) as ws:
+    with Workspace(workspace, read_only=True) as ws:
         rows = quarantined(ws, code)
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
@@ -271,7 +271,7 @@ def link_list(workspace: str) -> None:
     from mujun.runs.quarantine import links
     from mujun.runs.workspace import Workspace
 
-    with Workspace(workspace) as ws:
+    with Workspace(workspace, read_only=True) as ws:
         for row in links(ws):
             click.echo(f"{row[0]} → {row[1]}  {row[2]}")
 

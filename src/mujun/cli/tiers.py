@@ -24,10 +24,10 @@ AS_JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 
 
 @contextmanager
-def _open(path: str) -> Iterator[Workspace]:
+def _open(path: str, read_only: bool = False) -> Iterator[Workspace]:
     if not (Path(path) / DB_FILE).is_file():
         raise WorkspaceError("WORKSPACE", path=path, detail=_t("cli.not_workspace"))
-    ws = Workspace(path)
+    ws = Workspace(path, read_only=read_only)
     try:
         yield ws
     finally:
@@ -113,7 +113,7 @@ def tiers_select(workspace: str, year: int, n: int | None, scheme: str | None, r
 @AS_JSON
 def tiers_list(workspace: str, year: int | None, as_json: bool) -> None:
     """Stored selections: per year the selected second-tier firms (and the first tier in JSON)."""
-    with _open(workspace) as ws, Reader(ws, CITY) as r:
+    with _open(workspace, read_only=True) as ws, Reader(ws, CITY) as r:
         summary = [s for s in tr.summary(r) if year in (None, s["year"])]
         rows = tr.rows(r, year=year)
     if as_json:
@@ -145,7 +145,7 @@ def tiers_list(workspace: str, year: int | None, as_json: bool) -> None:
 @AS_JSON
 def tiers_promotions(workspace: str, as_json: bool) -> None:
     """For each year's selected firms: in which later year (if any) they met the first-tier rule."""
-    with _open(workspace) as ws:
+    with _open(workspace, read_only=True) as ws:
         attach_cache(ws)
         with Reader(ws, CITY) as r:
             got = tr.promotions(r, load_rules(ws.path))

@@ -8,6 +8,7 @@ import click
 
 from mujun.cli.format import tr
 from mujun.errors import WorkspaceError
+from mujun.runs.access import note_serving
 from mujun.settings import SERVE_HOST, SERVE_PORT
 
 
@@ -25,7 +26,8 @@ def serve_workspace(workspace: str | Path, host: str = SERVE_HOST, port: int = S
     echo(tr("cli.serve.started", host=shown, port=port, path=path))
     if host not in ("127.0.0.1", "localhost", "::1"):
         echo(tr("cli.serve.exposed", host=host))
-    uvicorn.run(app, host=host, port=port, workers=1, log_level="warning", access_log=False)
+    with note_serving(path, f"http://{shown}:{port}/"):  # lets a refused CLI write name this server (runs/access.py)
+        uvicorn.run(app, host=host, port=port, workers=1, log_level="warning", access_log=False)
 
 
 @click.command("serve")

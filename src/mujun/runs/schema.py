@@ -101,6 +101,17 @@ def _to_2(con: Any) -> None:
 MIGRATIONS: dict[int, Callable[[Any], None]] = {1: _to_2}
 
 
+def missing(con: Any) -> frozenset[str]:
+    """The tables of the registry the workspace lacks (an older file; a writable open creates them)."""
+    have = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    return frozenset(set(TABLES) - have)
+
+
+def is_current(con: Any) -> bool:
+    """The workspace is at :data:`SCHEMA_VERSION` and holds every table of the registry (nothing to create)."""
+    return version(con) == SCHEMA_VERSION and not missing(con)
+
+
 def check_readable(con: Any, path: Path) -> int:
     """Refuse a workspace written by a newer release; return its version."""
     found = version(con)

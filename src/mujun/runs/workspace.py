@@ -4,14 +4,15 @@ Tables: ``enterprise_years`` (the canonical data, filled by import), ``snapshot_
 snapshot a run used, kept so the run can be reproduced from the workspace alone), ``runs`` (one row
 per run: manifest fields and the manifest JSON), ``run_schemes`` (the resolved scheme JSON), and per
 run ``results_<run_id>`` and ``cutoffs_<run_id>``. Runs are never updated or overwritten.
-DuckDB allows one writer process: open, work, close. With a workspace the DuckDB engine computes inside
-this same file (its connection is handed to the backend), so large inputs can spill to disk there.
+DuckDB allows one writer process, or any number of read-only ones (runs/access.py): open, work, close;
+commands that only read open the file read-only, so they work beside a running ``mujun serve``. With a
+workspace the DuckDB engine computes inside this same file (its connection is handed to the backend), so
+large inputs can spill to disk there.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,8 +24,8 @@ import pyarrow as pa
 from mujun.catalog.text import Text
 from mujun.data import Canonical
 from mujun.errors import WorkspaceError
+from mujun.runs import access, schema
 from mujun.runs import manifest as mf
-from mujun.runs import schema
 from mujun.runs.changes import Change, default_actor, history, record, stale_runs
 from mujun.runs.result import Evaluation
 from mujun.schemes import canonical_json
@@ -58,7 +59,12 @@ class Workspace:
     version and migrations) is :mod:`mujun.runs.schema`.
     """
 
-    def __init__(self, path: str | Path, read_only: bool = False, actor: str | None = None) -> None:
+    def __init__(
+        self, path: str | Path, read_only: bool = False, actor: str | None = None, wait: float | None = None
+    ) -> None:
+        """``read_only``: any number of processes may read at once (beside a running ``mujun serve``); a
+        writable open needs the file to itself. ``wait``: seconds to wait for another process holding the
+        file (default: see :func:`mujun.runs.access.connect`), then ``WORKSPACE-BUSY``."""
         self.path = Path(path)
         self.read_only = read_only
         self.actor = actor or default_actor()
@@ -67,15 +73,16 @@ class Workspace:
         try:
             if not read_only:
                 self.path.mkdir(parents=True, exist_ok=True)
-            self.con = self._connect()
+            self.con = access.connect(self.path, self._connect, writing=not read_only, wait=wait)
+            self.missing: frozenset[str] = frozenset()  # tables of the registry an older file lacks (read-only)
             if read_only:
-                schema.check_readable(self.con, self.path)
+                self.version = schema.check_readable(self.con, self.path)
+                if self.version < schema.SCHEMA_VERSION:
+                    self.missing = schema.missing(self.con)
             else:
                 self.con = schema.ensure(self.con, self.path, self._connect)
+                self.version = schema.SCHEMA_VERSION
         except duckdb.Error as exc:
-            if "Conflicting lock" in str(exc):  # another process (usually `mujun serve`) holds the file
-                pid = re.search(r"\(PID (\d+)\)", str(exc))
-                raise WorkspaceError("WORKSPACE-BUSY", path=str(self.path), pid=pid.group(1) if pid else "?") from None
             raise WorkspaceError("WORKSPACE", path=str(self.path), detail=str(exc).splitlines()[0]) from None
         except OSError as exc:
             raise WorkspaceError("WORKSPACE", path=str(self.path), detail=str(exc).splitlines()[0]) from None
@@ -106,8 +113,13 @@ class Workspace:
     def __enter__(self) -> Workspace:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
         self.close()
+        text = str(exc) if isinstance(exc, duckdb.Error) else ""
+        if any(f"name {t} " in text or f'"{t}"' in text for t in self.missing):
+            # a table this release expects is missing: the file is older, and a read-only open cannot migrate it
+            found, known = self.version, schema.SCHEMA_VERSION
+            raise WorkspaceError("WORKSPACE-OLDER", path=str(self.path), found=found, known=known) from None
 
     def close(self) -> None:
         self.con.close()

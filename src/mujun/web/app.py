@@ -64,7 +64,7 @@ def _errors(app: FastAPI) -> None:
     @app.exception_handler(WorkspaceError)
     async def workspace_error(request: Request, exc: WorkspaceError) -> Response:
         if exc.code in ("WORKSPACE-IN-USE", "WORKSPACE-BUSY"):  # another program has the file: try again shortly
-            return _error(request, 503, str(exc))
+            return _error(request, 503, exc.message(lang_of(request)))
         lang = lang_of(request)
         return _error(request, 404, exc.message(lang), translate("web.err.no_data_hint", lang))
 

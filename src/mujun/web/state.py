@@ -1,4 +1,5 @@
-"""What one running app holds: the open workspace, a write lock, the CSRF secret and settings."""
+"""What one running app holds: the workspace (read-only between writes, see web/access.py), the CSRF secret
+and settings."""
 
 from __future__ import annotations
 
@@ -15,49 +16,59 @@ from mujun.settings import (
     MAX_UPLOAD_BYTES,  # one web upload; larger uploads get 413
     WEB_ACTOR,
 )
-from mujun.views import CITY, Reader, Scope, attach_cache
+from mujun.views import CITY, Reader, Scope
+from mujun.web.access import SharedWorkspace, acquire, release
 
 
 @dataclass
 class AppState:
-    """Created by :func:`mujun.web.create_app`; one per process (DuckDB allows one writer)."""
+    """Created by :func:`mujun.web.create_app`; apps of one file in one process share its workspace."""
 
     workspace_path: Path
     secret: bytes = field(default_factory=lambda: secrets.token_bytes(32))
     max_upload_bytes: int = MAX_UPLOAD_BYTES
-    ws: Workspace = field(init=False)
-    write_lock: threading.Lock = field(default_factory=threading.Lock)
+    shared: SharedWorkspace = field(init=False)
     memo: dict[Any, Any] = field(default_factory=dict)  # results derived from immutable runs
     memo_lock: threading.Lock = field(default_factory=threading.Lock)
-    generation: int = 0  # counts finished writes; keys of figures that a write can change include it
 
     def __post_init__(self) -> None:
-        self.ws = Workspace(self.workspace_path, actor=WEB_ACTOR)
-        attach_cache(self.ws)
+        self.shared = acquire(self.workspace_path, WEB_ACTOR)
+
+    @property
+    def generation(self) -> int:
+        """Counts finished writes to the file (by any app of it in this process); keys of figures that a write
+        can change include it."""
+        return self.shared.writes
+
+    @property
+    def ws(self) -> Workspace:
+        """The workspace open now (read-only; a new object after every write): for a request use :meth:`reader`."""
+        return self.shared.current()
 
     def close(self) -> None:
-        self.ws.close()
+        release(self.shared)
 
     @contextmanager
     def reader(self, scope: Scope = CITY) -> Iterator[Reader]:
-        """A cursor for one request; every data query goes through it."""
-        r = Reader(self.ws, scope)
-        try:
-            # the list of runs changes only by a write: read it once per generation, not on every request
-            r.share_runs(self.memoised(("runs", self.generation), r.runs))
-            yield r
-        finally:
-            r.close()
+        """A cursor for one request; every data query goes through it (a write waits until it is closed)."""
+        with self.shared.reading() as ws:
+            r = Reader(ws, scope)
+            try:
+                # the list of runs changes only by a write: read it once per generation, not on every request
+                r.share_runs(self.memoised(("runs", self.generation), r.runs))
+                yield r
+            finally:
+                r.close()
 
     @contextmanager
     def writing(self) -> Iterator[Workspace]:
-        """Serialise writes (corrections, imports, new runs) and forget memoised figures afterwards."""
-        with self.write_lock:
+        """One write (correction, import, new run …) on the workspace opened read-write for it, exclusive of
+        every read and write; memoised figures are forgotten afterwards."""
+        with self.shared.writing() as ws:
             try:
-                yield self.ws
+                yield ws
             finally:
                 with self.memo_lock:
-                    self.generation += 1
                     self.memo.clear()
 
     def memoised(self, key: Any, build: Any) -> Any:
