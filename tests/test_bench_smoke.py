@@ -5,6 +5,8 @@ No timing is asserted; that is what the benchmark itself reports.
 
 from __future__ import annotations
 
+import re
+
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
@@ -39,7 +41,7 @@ FIELDS = {
 }
 
 
-def test_bench_agrees_and_reports() -> None:
+def test_bench_agrees_and_reports(monkeypatch: pytest.MonkeyPatch) -> None:
     report = run_bench(rows=5000, repeat=1)
     assert report["mismatches"] == 0, report["mismatch_examples"]
     assert set(report) >= FIELDS
@@ -48,9 +50,15 @@ def test_bench_agrees_and_reports() -> None:
     assert report["engine_s"] > 0 and report["sql_s"] > 0 and report["ratio"] > 0
     assert report["peak_rss_gib"] > 0
     assert set(report["meets"]) == set(report["targets"])
+    monkeypatch.setenv("MUJUN_LANG", "zh")  # each line in one language, the process language
     text = format_report(report)
-    for label in ("SYNTHETIC", "engine", "hand SQL", "ratio", "peak RSS", "mismatches"):
+    for label in ("SYNTHETIC", "引擎", "手写 SQL", "引擎/SQL", "峰值内存", "结果核对", "逐户一致"):
         assert label in text
+    monkeypatch.setenv("MUJUN_LANG", "en")
+    english = format_report(report)
+    for label in ("SYNTHETIC", "engine", "hand SQL", "ratio", "peak RSS", "mismatches", "agree"):
+        assert label in english
+    assert not re.search(r"[\u3400-\u9fff\uff01-\uff5e]", english)
 
 
 def test_synthetic_firms_are_valid_and_deterministic() -> None:

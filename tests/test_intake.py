@@ -89,7 +89,7 @@ def test_corrections_are_revalidated_and_kept(tmp_path: Path, tax_file: Path) ->
         "quarantine", "correct", str(ids[5]), "--workspace", str(ws), "--column", "纳税人识别号", "--value", code(2),
         "--reason", "营业执照核对",
     )  # fmt: skip
-    assert fixed.returncode == 0 and "accepted" in fixed.stdout
+    assert fixed.returncode == 0 and "已通过校验并接受" in fixed.stdout
     # "12.5万" in a column reported in 元 is 125,000 元 = 12.5 万元
     assert (
         mujun(

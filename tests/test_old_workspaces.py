@@ -63,7 +63,7 @@ def test_c1ae940_workspace_lists_explains_and_evaluates_again(old_workspace: Pat
 
     again = mujun("evaluate", "--workspace", str(old_workspace), "--year", "2024")
     assert again.returncode == 0, again.stderr
-    assert "stored run" in again.stdout
+    assert "已保存评价批次" in again.stdout
     after = mujun("runs", "list", "--workspace", str(old_workspace))
     assert len([line for line in after.stdout.splitlines() if "linyi-2022" in line]) == 3
 

@@ -16,6 +16,7 @@ from typing import Any
 import pyarrow.compute as pc
 
 from mujun import api
+from mujun.catalog.text import translate as t
 from mujun.reports.atomic import atomic_path
 from mujun.reports.health import write_health_xlsx
 from mujun.reports.publicity import write_publicity_xlsx
@@ -45,10 +46,18 @@ def _strategy_inputs(ws: Workspace, data: Path, years: tuple[int, ...], echo: Ca
         opened = open_cases(reader, years[-1], by="demo")
     got["cleanup"] = {"year": years[-1], "opened": sum(opened["opened"].values())}
     p, li = got["projects"], got["listings"]
+    tiers = ", ".join(f"{y}: {n}" for y, n in got["tiers"].items())
     echo(
-        f"⑥ 战略目标数据：技改项目 {p['accepted']}/{p['read']} 行、上市后备 {li['accepted']}/{li['read']} 行已导入；"
-        f"各年遴选第二梯队企业 {', '.join(f'{y}: {n}' for y, n in got['tiers'].items())}；"
-        f"{years[-1]} 年低效企业整治立案 {got['cleanup']['opened']} 家"
+        t(
+            "demo.strategy",
+            p_accepted=p["accepted"],
+            p_read=p["read"],
+            l_accepted=li["accepted"],
+            l_read=li["read"],
+            tiers=tiers,
+            year=years[-1],
+            opened=got["cleanup"]["opened"],
+        )
     )
     return got
 
@@ -72,7 +81,7 @@ def run_demo(
     if ws_path.exists():
         for p in sorted(ws_path.rglob("*"), reverse=True):
             p.unlink() if p.is_file() else p.rmdir()
-    echo(f"① 生成合成数据（SYNTHETIC）：{firms} 家规上企业基准，{years[0]}–{years[-1]} 年 → {data}")
+    echo(t("demo.synth", firms=firms, first=years[0], last=years[-1], path=data))
     synth(data, firms=firms, years=years, seed=seed)
     out: dict[str, Any] = {"years": {}, "health": {}}
     with Workspace(ws_path) as ws:
@@ -80,8 +89,8 @@ def run_demo(
             p for year in years for p in sorted((data / str(year)).iterdir()) if p.suffix in DEPARTMENT_SUFFIXES
         ]
         report = import_files(ws, files)
-        health = write_health_xlsx(report, root / "数据体检报告.xlsx")
-        with atomic_path(root / "数据体检报告.json") as tmp:
+        health = write_health_xlsx(report, root / f"{t('demo.file.health')}.xlsx")
+        with atomic_path(root / f"{t('demo.file.health')}.json") as tmp:
             tmp.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
         out["health_report"] = str(health)
         for year in years:
@@ -93,8 +102,8 @@ def run_demo(
             ]:
                 checks[issue["code"]] = checks.get(issue["code"], 0) + 1
             out["health"][year] = {"totals": totals, "checks": dict(sorted(checks.items()))}
-            counts = f"读取 {totals['rows_read']} 行，接受 {totals['rows_accepted']}，隔离 {totals['rows_quarantined']}"
-            echo(f"② 导入 {year} 年 {len(mine)} 个部门文件：{counts}")
+            read, accepted, quarantined = totals["rows_read"], totals["rows_accepted"], totals["rows_quarantined"]
+            echo(t("demo.import", year=year, n=len(mine), read=read, accepted=accepted, quarantined=quarantined))
         loaded = api.load(SCHEME)
         for year in years:
             ev = api.evaluate_and_store(ws, loaded, year).evaluation
@@ -109,22 +118,22 @@ def run_demo(
             last = ev
         if strategy:
             out["strategy"] = _strategy_inputs(ws, data, years, echo)
-    echo("③ 评价结果（方案 linyi-2022）：")
-    echo("   年度   企业数   参评定级      A      B      C      D      T   低效企业（亩均税收<3万元）")
+    echo(t("demo.results", scheme=SCHEME))
+    echo(t("demo.results_head"))
     for year, y in out["years"].items():
         c = y["classes"]
         echo(
             f"   {year} {y['firms']:>8} {y['graded']:>8} {c['A']:>6} {c['B']:>6} {c['C']:>6} {c['D']:>6} {c['T']:>6}"
             f" {y['low_efficiency']:>10}"
         )
-    echo("④ 数据体检（各年问题数）：")
+    echo(t("demo.health"))
     for year, h in out["health"].items():
-        echo(f"   {year}：" + "，".join(f"{k} {v}" for k, v in h["checks"].items()))
-    echo(f"   数据体检报告：{out['health_report']}（及同名 .json）")
-    publicity = write_publicity_xlsx(last, root / f"公示名单_{last.year}.xlsx")
-    echo(f"⑤ 公示名单：{publicity}")
+        echo(t("demo.health_year", year=year, checks=t("demo.sep").join(f"{k} {v}" for k, v in h["checks"].items())))
+    echo(t("demo.health_report", path=out["health_report"]))
+    publicity = write_publicity_xlsx(last, root / f"{t('demo.file.publicity', year=last.year)}.xlsx")
+    echo(t("demo.publicity", path=publicity))
     out["publicity"] = str(publicity)
     out["workspace"] = str(ws_path)
     out["seconds"] = round(time.perf_counter() - start, 1)
-    echo(f"完成，用时 {out['seconds']} 秒。工作区：{ws_path}")
+    echo(t("demo.done", s=out["seconds"], path=ws_path))
     return out

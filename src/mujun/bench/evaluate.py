@@ -40,6 +40,7 @@ from mujun.api import prepare_data
 from mujun.backends import connect
 from mujun.backends.duckdb import OFFLINE
 from mujun.bench.synthetic import synthetic_firms
+from mujun.catalog.text import translate
 from mujun.schemes import load
 
 SCHEME = "linyi-2022"
@@ -324,25 +325,45 @@ def run_bench(rows: int = 1_000_000, repeat: int = 3, seed: int = 42) -> dict[st
 
 
 def format_report(r: dict[str, Any]) -> str:
-    """A short plain-text report (Chinese labels, English keys in brackets)."""
-    ok = {True: "达标", False: "未达标"}
+    """A short plain-text report in the process language (MUJUN_LANG)."""
+    t = translate
+    ok = {True: t("bench.ok"), False: t("bench.not_ok")}
     runs = lambda xs: ", ".join(f"{x:.3f}" for x in xs)  # noqa: E731
+    meets, targets = r["meets"], r["targets"]
+    verdict = (
+        t("bench.ev.same") if r["mismatches"] == 0 else t("bench.ev.differ", examples=", ".join(r["mismatch_examples"]))
+    )
     lines = [
-        f"亩产效益评价基准测试（合成数据 SYNTHETIC，{r['rows']:,} 家企业，方案 {r['scheme']}，"
-        f"{r['year']} 年度，{r['cpu_count']} 核，1 分钟负载 {r['load_average']:.2f}，DuckDB {r['duckdb']}）",
-        f"  生成合成数据 [generate]            {r['generate_s']:8.3f} s",
-        f"  输入检查 [input checks]            {r['input_checks_s']:8.3f} s",
-        f"  输入哈希 [input hash]              {r['input_hash_s']:8.3f} s",
-        f"  引擎 [engine]（最好）              {r['engine_s']:8.3f} s   （各次：{runs(r['engine_runs_s'])}）"
-        f"  目标 ≤ {r['targets']['engine_s']} s：{ok[r['meets']['engine_s']]}",
-        f"  手写 SQL [hand SQL]（最好）        {r['sql_s']:8.3f} s   （各次：{runs(r['sql_runs_s'])}）",
-        f"  引擎/SQL [ratio]                   {r['ratio']:8.2f}     目标 ≤ {r['targets']['ratio']}："
-        f"{ok[r['meets']['ratio']]}",
-        f"  峰值内存 [peak RSS]                {r['peak_rss_gib']:8.2f} GiB（引擎前 {r['rss_before_engine_gib']:.2f}，"
-        f"引擎阶段 {r['engine_peak_rss_gib']:.2f}，SQL 阶段 {r['sql_peak_rss_gib']:.2f}）"
-        f"  目标 ≤ {r['targets']['peak_rss_gib']} GiB："
-        f"{ok[r['meets']['peak_rss_gib']]}",
-        f"  结果核对 [mismatches]              {r['mismatches']:8d}     "
-        + ("引擎与手写 SQL 逐户一致" if r["mismatches"] == 0 else f"不一致！例如 {', '.join(r['mismatch_examples'])}"),
+        t(
+            "bench.ev.title",
+            rows=f"{r['rows']:,}",
+            scheme=r["scheme"],
+            year=r["year"],
+            cpus=r["cpu_count"],
+            load=f"{r['load_average']:.2f}",
+            duckdb=r["duckdb"],
+        ),
+        t("bench.ev.generate", s=f"{r['generate_s']:8.3f}"),
+        t("bench.ev.checks", s=f"{r['input_checks_s']:8.3f}"),
+        t("bench.ev.hash", s=f"{r['input_hash_s']:8.3f}"),
+        t(
+            "bench.ev.engine",
+            s=f"{r['engine_s']:8.3f}",
+            runs=runs(r["engine_runs_s"]),
+            target=targets["engine_s"],
+            ok=ok[meets["engine_s"]],
+        ),
+        t("bench.ev.sql", s=f"{r['sql_s']:8.3f}", runs=runs(r["sql_runs_s"])),
+        t("bench.ev.ratio", ratio=f"{r['ratio']:8.2f}", target=targets["ratio"], ok=ok[meets["ratio"]]),
+        t(
+            "bench.ev.rss",
+            rss=f"{r['peak_rss_gib']:8.2f}",
+            before=f"{r['rss_before_engine_gib']:.2f}",
+            engine=f"{r['engine_peak_rss_gib']:.2f}",
+            sql=f"{r['sql_peak_rss_gib']:.2f}",
+            target=targets["peak_rss_gib"],
+            ok=ok[meets["peak_rss_gib"]],
+        ),
+        t("bench.ev.check", n=f"{r['mismatches']:8d}", verdict=verdict),
     ]
     return "\n".join(lines)

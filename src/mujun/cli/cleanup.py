@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from mujun.catalog import catalog
 from mujun.cli.format import tr
 from mujun.errors import language
 
@@ -139,7 +140,12 @@ def show_cmd(case_id: str, workspace: str, as_json: bool) -> None:
         tr("cli.cu.case", case=c["case_id"], name=c["name"], uscc=c["uscc"], county=c["county"], town=c["town"] or "")
     )
     shown = (
-        tr("cli.cu.line", field=c["line_field"], below=f"{c['line_below']:g}", unit=c["line_unit"])
+        tr(
+            "cli.cu.line",
+            field=c["line_field"],
+            below=f"{c['line_below']:g}",
+            unit=catalog.unit_label(c["line_unit"], lang),
+        )
         if c["line_field"]
         else ""
     )

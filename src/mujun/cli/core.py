@@ -10,23 +10,23 @@ from pathlib import Path
 import click
 
 from mujun import api
-from mujun.cli.format import print_evaluation, print_explanation, print_scheme, print_schemes
+from mujun.cli.format import print_evaluation, print_explanation, print_scheme, print_schemes, tr
 from mujun.errors import MujunError
-from mujun.schemes import builtin_ids, load
+from mujun.schemes import LoadedScheme, builtin_ids, load
 from mujun.settings import DEFAULT_SCHEME
 
 ENGINE = click.Choice(["duckdb", "spark"])
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, help=tr("cli.help.root"))
 @click.version_option(api.package_version(), prog_name="mujun")
 def cli() -> None:
-    """mujun（亩均）：工业企业亩产效益评价 / per-mu efficiency evaluation."""
+    """mujun: per-mu efficiency evaluation (help text: ``cli.help.root``)."""
 
 
-@cli.group()
+@cli.group(help=tr("cli.help.schemes"))
 def schemes() -> None:
-    """评价方案：列出、查看、校验。"""
+    """Evaluation schemes (help text: ``cli.help.schemes``)."""
 
 
 @schemes.command("list")
@@ -52,7 +52,7 @@ def schemes_show(scheme: str, as_json: bool) -> None:
 def schemes_validate(path: str) -> None:
     """Validate a scheme file; exit 2 with the key path of the first problem."""
     loaded = load(Path(path))
-    click.echo(f"方案有效 valid: {loaded.id}  sha256={loaded.sha256}")
+    click.echo(tr("cli.valid", id=loaded.id, sha=loaded.sha256))
 
 
 @cli.command()
@@ -77,7 +77,7 @@ def evaluate(
     from mujun.runs.workspace import Workspace
 
     if not out and not workspace:
-        raise click.UsageError("需要 --out 或 --workspace（或两者）/ give --out and/or --workspace")
+        raise click.UsageError(tr("cli.need_out"))
     loaded = load(scheme)
     doc = None
     if workspace:
@@ -87,16 +87,16 @@ def evaluate(
     elif input_path:
         ev = api.evaluate(input_path, loaded, year=year, engine=engine, spark_master=spark_master)
     else:
-        raise click.UsageError("需要 --input / --input is required without --workspace")
+        raise click.UsageError(tr("cli.need_input"))
     print_evaluation(ev)
     if out:
-        click.echo(f"结果已写入 written: {write_result(ev, out)}")
+        click.echo(tr("cli.written", path=write_result(ev, out)))
     if doc:
-        click.echo(f"已保存评价批次 stored run: {doc['run_id']}  ({workspace})")
+        click.echo(tr("cli.stored", run=doc["run_id"], workspace=workspace))
 
 
 @cli.command()
-@click.option("--uscc", required=True, help="统一社会信用代码 of the firm.")
+@click.option("--uscc", required=True, help="The firm's unified social credit code (USCC).")
 @click.option("--workspace", type=click.Path(file_okay=False), help="Explain from a stored run.")
 @click.option("--run", "run_id", help="Run id (default: the latest run).")
 @click.option("--scheme", default=DEFAULT_SCHEME, show_default=True)
@@ -118,14 +118,26 @@ def explain(
     if workspace:
         with Workspace(workspace, read_only=True) as ws:
             ex = api.explain_stored(ws, uscc, run_id)
+            docs = ws.runs()
+            used = next((d for d in docs if d["run_id"] == run_id), None) if run_id else docs[-1]
+        loaded = _builtin_as_stored(used["scheme"]) if used else None
     else:
         if not input_path:
-            raise click.UsageError("需要 --workspace 或 --input")
-        ex = api.explain(api.evaluate(input_path, scheme, year=year), uscc)
+            raise click.UsageError(tr("cli.need_ws_or_input"))
+        loaded = load(scheme)
+        ex = api.explain(api.evaluate(input_path, loaded, year=year), uscc)
     if as_json:
         click.echo(json.dumps(ex.to_dict(), ensure_ascii=False, indent=2))
     else:
-        print_explanation(ex)
+        print_explanation(ex, loaded.scheme if loaded is not None else None)
+
+
+def _builtin_as_stored(scheme: dict[str, str]) -> LoadedScheme | None:
+    """The built-in scheme a run used, when unchanged since (its English labels name the indicators)."""
+    if scheme.get("id") not in builtin_ids():
+        return None
+    loaded = load(scheme["id"])
+    return loaded if loaded.sha256 == scheme.get("sha256") else None
 
 
 @cli.group()
@@ -149,13 +161,13 @@ def runs_list(workspace: str, as_json: bool) -> None:
         )
         return
     if not docs:
-        click.echo("（工作区中还没有评价批次 / no runs yet）")
+        click.echo(tr("cli.runs.none"))
     for d in docs:
         classes = " ".join(f"{k}{v}" for k, v in sorted(d["classes"].items()))
-        mark = f"  [stale: undo {stale[d['run_id']]}]" if d["run_id"] in stale else ""
+        mark = tr("cli.runs.stale", change=stale[d["run_id"]]) if d["run_id"] in stale else ""
         click.echo(
             f"{d['run_id']}  {d['started_at'][:19]}Z  {d['scheme']['id']:<16} {d['year']}  {d['engine']:<6} "
-            f"{d['firms']:>7} 家  {classes}{mark}"
+            f"{tr('cli.runs.firms', n=d['firms'])}  {classes}{mark}"
         )
 
 
@@ -232,10 +244,10 @@ def main(argv: list[str] | None = None) -> None:
     try:
         cli.main(args=argv, prog_name="mujun", standalone_mode=False)
     except MujunError as exc:
-        click.echo(f"错误 [{exc.code}]：{exc.message()}", err=True)
+        click.echo(tr("cli.error", code=exc.code, message=exc.message()), err=True)
         sys.exit(2)
     except click.exceptions.Abort:
-        click.echo("已中止 aborted", err=True)
+        click.echo(tr("cli.aborted"), err=True)
         sys.exit(130)
     except click.ClickException as exc:
         exc.show()
@@ -243,8 +255,5 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:
         if os.environ.get("MUJUN_DEBUG"):
             raise
-        click.echo(
-            f"内部错误 internal error: {type(exc).__name__}: {exc}\n（设置 MUJUN_DEBUG=1 可查看详细信息）", err=True
-        )
+        click.echo(tr("cli.internal", kind=type(exc).__name__, exc=exc), err=True)
         sys.exit(1)
-

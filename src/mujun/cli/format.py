@@ -79,7 +79,7 @@ def print_scheme(loaded: LoadedScheme) -> None:
                     weight=it.weight,
                     norm=_normaliser(it),
                     ratio=ratio,
-                    unit=ind.unit,
+                    unit=catalog.unit_label(ind.unit, lang),
                 )
             )
         scope = "/".join(cls.scope) or tr("cli.scheme.all")
@@ -159,7 +159,7 @@ def print_explanation(ex: Explanation, scheme: Scheme | None = None) -> None:
                 "cli.ex.item",
                 label=label(it.indicator, it.label),
                 value=_fmt(it.value),
-                unit=it.unit,
+                unit=catalog.unit_label(it.unit, lang),
                 benchmark=_fmt(it.benchmark),
                 points=_fmt(it.points, 2),
                 weight=it.weight,

@@ -66,9 +66,9 @@ def import_cmd(
     if report_json:
         with atomic_path(report_json) as tmp:
             tmp.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
-        click.echo(f"体检报告 JSON：{report_json}", err=as_json)
+        click.echo(_t("cli.im.report_json", path=report_json), err=as_json)
     xlsx = report_xlsx or str(Path(workspace) / "reports" / f"{report['import_id']}.xlsx")
-    click.echo(f"体检报告 xlsx：{write_health_xlsx(report, xlsx)}", err=as_json)
+    click.echo(_t("cli.im.report_xlsx", path=write_health_xlsx(report, xlsx)), err=as_json)
 
 
 def _t(key: str, **values: object) -> str:
@@ -204,10 +204,11 @@ def quarantine_list(workspace: str, code: str | None, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
         return
-    click.echo(f"隔离行 {len(rows)} 条")
+    click.echo(_t("cli.q.count", n=len(rows)))
     for r in rows:
         name = r["vals"].get("name") or ""
-        click.echo(f"#{r['row_id']}  {Path(r['file']).name} 第 {r['row']} 行  {r['uscc'] or '—'}  {name}")
+        file, uscc = Path(r["file"]).name, r["uscc"] or "—"
+        click.echo(_t("cli.q.row", id=r["row_id"], file=file, row=r["row"], uscc=uscc, name=name))
         for issue in r["issues"]:
             click.echo(f"    [{issue['code']}] {issue['message']}")
 
@@ -226,9 +227,9 @@ def quarantine_correct(row_id: int, workspace: str, column: str, value: str, rea
     with Workspace(workspace) as ws:
         mapped = correct(ws, row_id, column, value or None, reason=reason)
     if mapped.ok:
-        click.echo(f"#{row_id} 已通过校验并接受 accepted")
+        click.echo(_t("cli.q.accepted", id=row_id))
     else:
-        click.echo(f"#{row_id} 仍有问题 still quarantined:")
+        click.echo(_t("cli.q.still", id=row_id))
         for p in mapped.problems:
             click.echo(f"    [{p.code}] {p.message()}")
 
@@ -242,7 +243,7 @@ def quarantine_revalidate(workspace: str) -> None:
 
     with Workspace(workspace) as ws:
         r = revalidate_all(ws)
-    click.echo(f"复核 {r['checked']} 行：接受 {r['accepted']}，仍隔离 {r['still_quarantined']}")
+    click.echo(_t("cli.q.revalidated", checked=r["checked"], accepted=r["accepted"], still=r["still_quarantined"]))
 
 
 @click.group()
@@ -261,7 +262,7 @@ def link_confirm(source_uscc: str, target_uscc: str, workspace: str) -> None:
 
     with Workspace(workspace) as ws:
         r = api.confirm_link(ws, source_uscc, target_uscc)
-    click.echo(f"已关联 {source_uscc} → {target_uscc}；复核后接受 {r['accepted']} 行")
+    click.echo(_t("cli.link.done", source=source_uscc, target=target_uscc, n=r["accepted"]))
 
 
 @link.command("list")
@@ -278,7 +279,7 @@ def link_list(workspace: str) -> None:
 
 @click.command()
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False))
-@click.option("--firms", type=int, default=4000, show_default=True, help="规上 firms in 2022.")
+@click.option("--firms", type=int, default=4000, show_default=True, help="Above-scale firms in 2022.")
 @click.option("--years", default="2021-2025", show_default=True, help="A range such as 2021-2025, or one year.")
 @click.option("--seed", type=int, default=42, show_default=True)
 @click.option("--defect-rate", type=float, default=0.02, show_default=True)
@@ -287,16 +288,12 @@ def synth(out: str, firms: int, years: str, seed: int, defect_rate: float) -> No
     from mujun.synth import synth as make
 
     summary = make(Path(out), firms=firms, years=_years(years), seed=seed, defect_rate=defect_rate)
-    click.echo(f"合成数据（SYNTHETIC）已写入 {summary.out}，用时 {summary.seconds:.1f} 秒，种子 {summary.seed}")
+    click.echo(_t("cli.synth.done", out=summary.out, s=f"{summary.seconds:.1f}", seed=summary.seed))
     for y in summary.years.values():
-        click.echo(
-            f"  {y.year}：规上 {y.above}，规下 {y.below}，规上产值 {y.output_yi:,.0f} 亿元，"
-            f"亩均税收低于3万元的规上企业占 {y.share_under_3:.1%}"
-        )
-    click.echo(
-        f"  文件 {len(summary.files)} 个；注入缺陷 {summary.defects} 处："
-        + "，".join(f"{k} {v}" for k, v in sorted(summary.defects_by_code.items()))
-    )
+        output, share = f"{y.output_yi:,.0f}", f"{y.share_under_3:.1%}"
+        click.echo(_t("cli.synth.year", year=y.year, above=y.above, below=y.below, output=output, share=share))
+    codes = _t("cli.sep").join(f"{k} {v}" for k, v in sorted(summary.defects_by_code.items()))
+    click.echo(_t("cli.synth.files", n=len(summary.files), defects=summary.defects, codes=codes))
 
 
 def _years(text: str) -> tuple[int, ...]:
@@ -306,14 +303,14 @@ def _years(text: str) -> tuple[int, ...]:
             return tuple(range(a, b + 1))
         return (int(text),)
     except ValueError:
-        raise click.BadParameter(f"年度范围应形如 2021-2025：{text}") from None
+        raise click.BadParameter(_t("cli.years_bad", text=text)) from None
 
 
 @click.command()
 @click.option("--dir", "folder", default="mujun-demo", show_default=True, type=click.Path(file_okay=False))
 @click.option("--no-serve", is_flag=True, help="Do not start the web app afterwards.")
 @click.option("--firms", type=int, default=4000, show_default=True)
-@click.option("--host", default=SERVE_HOST, show_default=True, help="网页应用监听地址")
+@click.option("--host", default=SERVE_HOST, show_default=True, help=_t("cli.opt.host"))
 @click.option("--port", default=SERVE_PORT, show_default=True, type=int)
 def demo(folder: str, no_serve: bool, firms: int, host: str, port: int) -> None:
     """Synthetic Linyi end to end: synth → import → evaluate every year → summary → publicity list."""

@@ -20,3 +20,4 @@ TAX_TITLE = "2023年度工业企业税收情况表（合成数据 SYNTHETIC）"
 TAX_UNIT_ROW = "单位：元"
 TAX_HEADER = ("序号", "纳税人识别号（统一社会信用代码）", "纳税人名称", "所属年度", "税收合计（元）")
 TAX_FIRM = "临沂合成企业{i:06d}有限公司（合成）"
+SYNTHETIC_NAME_MARK = "（合成）"  # ends every firm name synth.firmyears writes (the web marks such firms)

@@ -15,13 +15,13 @@ from fastapi.responses import Response
 from mujun.catalog import uscc as uscc_rules
 from mujun.engine.explain_text import firm_notes, item_note
 from mujun.reports.pdf import html_to_pdf
+from mujun.synth.samples import SYNTHETIC_NAME_MARK as SYNTHETIC_MARK  # the generator's mark in firm names
 from mujun.views import enterprise as ent
 from mujun.web.charts import CLASS_COLOURS
 from mujun.web.i18n import translate
 from mujun.web.render import ENV, base_context, lang_of, page, selection
 
 router = APIRouter()
-SYNTHETIC_MARK = "（合成）"  # the synthetic generator's marker in firm names
 DATA_KINDS = ("missing", "benchmark_missing", "zero_value")  # engine codes about one indicator's data
 
 

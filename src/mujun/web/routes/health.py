@@ -129,7 +129,7 @@ async def correct_value(request: Request, row_id: int) -> Response:
     field, value = _form_text(form, "field", 200), _form_text(form, "value")
     reason = _form_text(form, "reason", 500)
     if not field:
-        raise HTTPException(400, "请选择要更正的列")
+        raise HTTPException(400, translate("web.health.no_column", lang_of(request)))
 
     def work() -> None:
         with request.app.state.mujun.writing() as ws:
@@ -148,7 +148,7 @@ async def link_row(request: Request, row_id: int) -> Response:
     with state.reader() as r:
         row = hv.intake_row(r, row_id)
     if row is None or not row["uscc"] or not re.fullmatch(r"[0-9A-Z]{18}", target):
-        raise HTTPException(400, "无法关联：找不到该行或目标代码无效")
+        raise HTTPException(400, translate("web.health.no_link", lang_of(request)))
 
     def work() -> None:
         with state.writing() as ws:
@@ -175,7 +175,7 @@ async def evaluate_again(request: Request) -> Response:
     with state.reader() as r:
         known = {str(x["scheme_id"]) for x in r.runs()}
     if not year_text.isdigit() or scheme not in {*builtin_ids(), *known}:
-        raise HTTPException(400, "请选择年度和评价方案")
+        raise HTTPException(400, translate("web.health.no_run_choice", lang_of(request)))
     year = int(year_text)
 
     def work() -> None:
@@ -185,7 +185,7 @@ async def evaluate_again(request: Request) -> Response:
             except WorkspaceError as exc:
                 if exc.code != "WORKSPACE-EMPTY":
                     raise
-                raise HTTPException(400, "工作区中还没有企业数据，请先上传部门文件") from None
+                raise HTTPException(400, translate("web.health.no_data", lang_of(request))) from None
 
     await run_in_threadpool(work)
     return RedirectResponse(f"/?year={year}&scheme={scheme}", status_code=303)
@@ -203,7 +203,7 @@ async def limit_body(request: Request) -> None:
         if message.get("type") == "http.request":
             seen += len(message.get("body", b""))
             if seen > limit:
-                raise HTTPException(413, f"上传内容超过上限 {limit / 2**20:.1f} MB")
+                raise HTTPException(413, translate("web.upload.too_big", lang_of(request), mb=f"{limit / 2**20:.1f}"))
         return message
 
     request._receive = counted
@@ -224,10 +224,11 @@ async def upload(request: Request) -> Response:
     form = await request.form()
     uploads = [f for f in form.getlist("files") if isinstance(f, UploadFile) and f.filename]
     if not uploads:
-        raise HTTPException(400, "请选择要上传的部门文件（.xlsx、.xls 或 .csv）")
+        raise HTTPException(400, translate("web.upload.none_department", lang_of(request)))
     for f in uploads:
         if Path(safe_name(f.filename or "")).suffix.lower() not in SUFFIXES:
-            raise HTTPException(400, f"只接受 .xlsx、.xls、.csv 文件：{safe_name(f.filename or '')}")
+            name = safe_name(f.filename or "")
+            raise HTTPException(400, translate("web.upload.suffix", lang_of(request), name=name))
     year_text = _form_text(form, "year", 8)
     root = state.workspace_path / "uploads" / PENDING
     _drop_stale(root)
@@ -248,7 +249,8 @@ async def upload(request: Request) -> Response:
                 while chunk := await f.read(CHUNK):
                     total += len(chunk)
                     if total > limit:
-                        raise HTTPException(413, f"上传内容超过上限 {limit / 2**20:.1f} MB")
+                        mb = f"{limit / 2**20:.1f}"
+                        raise HTTPException(413, translate("web.upload.too_big", lang_of(request), mb=mb))
                     out.write(chunk)
             paths.append(target)
     except HTTPException:
