@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mujun.catalog import policy
-from mujun.errors import SchemeError
 from mujun.catalog.text import Text
+from mujun.errors import SchemeError
 from mujun.schemes import LoadedScheme, load
 from mujun.schemes.model import Override
 from mujun.strategy.cleanup_config import CleanupConfig, load_config
