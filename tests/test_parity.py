@@ -37,7 +37,8 @@ SCHEMES = {"parity": str(FIXTURE), "linyi": "linyi-2022"}
 
 @pytest.fixture(scope="module")
 def results() -> Iterator[dict[str, dict[str, Evaluation]]]:
-    """{scheme: {engine: Evaluation}}; one Spark session (local[2]) shared by the whole run (tests/conftest.py)."""
+    """{scheme: {engine: Evaluation}}; one Spark session (local[2]) shared by the whole run (never stopped:
+    the JVM ends with the process)."""
     data = synthetic_firms(FIRMS, years=(2022, 2023), seed=20231)
     out: dict[str, dict[str, Evaluation]] = {}
     for key, ref in SCHEMES.items():

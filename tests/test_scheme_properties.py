@@ -198,7 +198,7 @@ def test_row_order_changes_nothing(sid: str, n: int, levels: int, seed: int, ord
 @pytest.fixture(scope="module")
 def spark_results() -> Iterator[dict[str, tuple[mujun.Evaluation, mujun.Evaluation]]]:
     """{scheme: (DuckDB, Spark)} on one SYNTHETIC dataset per built-in scheme (150 firms + prior year);
-    one local[2] Spark session for the whole run, shared with tests/test_parity.py (tests/conftest.py)."""
+    one local[2] Spark session for the whole run, shared with tests/test_parity.py (never stopped)."""
     pytest.importorskip("pyspark")
     if shutil.which("java") is None:
         pytest.skip("no Java runtime for Spark")
