@@ -19,6 +19,7 @@ import duckdb
 import openpyxl
 import pyarrow as pa
 import pytest
+from tests.web.signin import signed_in
 
 from mujun.catalog import uscc
 
@@ -140,7 +141,6 @@ def test_result_csv_writer_covers_tab_and_cr() -> None:
 @pytest.fixture(scope="module")
 def evil_client(tmp_path_factory: pytest.TempPathFactory) -> Iterable[Any]:
     """A small SYNTHETIC demo workspace whose best-ranked graded firms of every run are renamed to NAMES."""
-    from fastapi.testclient import TestClient
 
     from mujun.demo import run_demo
     from mujun.web import create_app
@@ -160,7 +160,7 @@ def evil_client(tmp_path_factory: pytest.TempPathFactory) -> Iterable[Any]:
                 con.execute(f'UPDATE "{t}" SET name = ? WHERE uscc = ?', [name, code])
     finally:
         con.close()
-    with TestClient(create_app(workspace)) as c:
+    with signed_in(create_app(workspace)) as c:
         yield c
 
 

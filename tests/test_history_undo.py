@@ -14,6 +14,7 @@ import duckdb
 import openpyxl
 import pytest
 
+from mujun.runs import schema
 from test_intake import code, mujun
 from test_old_workspaces import unpack_c1ae940
 
@@ -112,7 +113,8 @@ def test_old_workspace_migrates_with_a_backup_runs_are_logged_and_never_undone(o
     assert again.returncode == 0, again.stderr
     assert (ws / "mujun.duckdb.bak-v1").read_bytes() == before  # the copy kept before migrating
     con = duckdb.connect(str(ws / "mujun.duckdb"), read_only=True)
-    assert con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "2"
+    version = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
+    assert version == str(schema.SCHEMA_VERSION)
     con.close()
     run = [e for e in history(ws) if e["kind"] == "run"]
     assert len(run) == 1 and run[0]["summary"]["year"] == 2024 and not run[0]["undoable"]

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from fastapi.testclient import TestClient
+from tests.web.signin import signed_in
 
 from mujun.catalog import uscc
 from mujun.errors import InputError
@@ -315,7 +315,7 @@ def test_utf16_without_bom_is_read(tmp_path: Path, encoding: str) -> None:
 def test_upload_of_xfd1048576_is_refused_and_the_server_answers(tmp_path: Path) -> None:
     hostile = xfd_file(tmp_path / "税务局_2023.xlsx").read_bytes()
     workspace = tmp_path / "ws"
-    with TestClient(create_app(workspace)) as client:
+    with signed_in(create_app(workspace)) as client:
         page = client.get("/health")
         assert page.status_code == 200
         token = re.search(r'name="csrf_token" value="([0-9a-f]{64})"', page.text)

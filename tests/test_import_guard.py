@@ -16,6 +16,7 @@ import duckdb
 import openpyxl
 import pytest
 from fastapi.testclient import TestClient
+from tests.web.signin import signed_in
 
 from mujun.errors import SchemeError
 from mujun.ingest.spec import parse_spec
@@ -199,7 +200,7 @@ def _token(client: TestClient) -> str:
 
 def test_web_upload_previews_then_imports_on_confirm(first: Path, files: dict[str, Path]) -> None:
     before = _state(first)
-    with TestClient(create_app(first)) as client:
+    with signed_in(create_app(first)) as client:
         csrf = _token(client)
         bank = client.post(
             "/upload",

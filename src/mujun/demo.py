@@ -25,6 +25,7 @@ from mujun.runs.workspace import Workspace
 from mujun.settings import DEFAULT_SCHEME
 from mujun.views import Reader
 from mujun.views.base import LOW_EFFICIENCY
+from mujun.views.results import first_graded
 
 SCHEME = DEFAULT_SCHEME  # settings.py: the demo evaluates with the default scheme (linyi-2022)
 DEPARTMENT_SUFFIXES = (".xlsx", ".xls", ".csv")
@@ -118,6 +119,8 @@ def run_demo(
             last = ev
         if strategy:
             out["strategy"] = _strategy_inputs(ws, data, years, echo)
+        with Reader(ws) as r:
+            firm = first_graded(r, r.run_for(year=last.year)["run_id"])
     echo(t("demo.results", scheme=SCHEME))
     echo(t("demo.results_head"))
     for year, y in out["years"].items():
@@ -133,7 +136,49 @@ def run_demo(
     publicity = write_publicity_xlsx(last, root / f"{t('demo.file.publicity', year=last.year)}.xlsx")
     echo(t("demo.publicity", path=publicity))
     out["publicity"] = str(publicity)
+    out["accounts"] = demo_accounts(ws_path, firm, root, echo)
     out["workspace"] = str(ws_path)
     out["seconds"] = round(time.perf_counter() - start, 1)
     echo(t("demo.done", s=out["seconds"], path=ws_path))
     return out
+
+
+def demo_accounts(
+    ws_path: Path, firm: dict[str, Any], root: Path, echo: Callable[[str], None]
+) -> dict[str, dict[str, str]]:
+    """One account of each role (every page needs a login), with random passwords: printed, written to
+    ``demo-accounts.txt`` (readable by its owner only) and returned. The county, town and firm are the
+    first graded firm's of the newest year."""
+    from mujun.runs import accounts
+
+    made: dict[str, dict[str, str]] = {}
+    plan: tuple[tuple[str, str, dict[str, str]], ...] = (
+        ("admin", "admin", {}),
+        ("analyst", "analyst", {}),
+        ("leader", "leader", {}),
+        ("county", "county", {"unit": firm["county"]}),
+        ("town", "town", {"unit": firm["town"]}),
+        ("tax", "department", {"department": "tax"}),
+        ("firm", "enterprise", {"uscc": firm["uscc"]}),
+    )
+    for name, role, scope in plan:
+        password = accounts.one_time_password()
+        accounts.add_user(
+            ws_path, name, role, password, by="demo",
+            unit=scope.get("unit"), department=scope.get("department"), uscc=scope.get("uscc"),
+        )  # fmt: skip
+        made[name] = {"role": role, "password": password, **scope}
+    echo(t("demo.accounts"))
+    lines = [
+        f"   {n:<8} {a['role']:<11} {a['password']}  {a.get('unit') or a.get('department') or a.get('uscc') or ''}"
+        for n, a in made.items()
+    ]
+    for line in lines:
+        echo(line)
+    target = root / "demo-accounts.txt"
+    with atomic_path(target) as tmp:
+        tmp.touch(mode=0o600)  # owner-only before a password is written into it
+        tmp.chmod(0o600)
+        tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    echo(t("demo.accounts_file", path=target))
+    return made

@@ -34,8 +34,16 @@ DEFAULT_LANG = "zh"
 #: Where ``mujun serve`` and ``mujun demo`` listen unless told otherwise (loopback: nothing leaves the machine).
 SERVE_HOST = "127.0.0.1"
 SERVE_PORT = 8000
-# Who the change log names for a change made through the web app, until accounts exist (issue 11).
+# Who the change log names for a change made through the web app by no signed-in user (tests, older callers).
 WEB_ACTOR = "web"
+# Accounts (runs/accounts.py, issue 11): wrong passwords in a row that lock a name, for how long; a session's idle
+# and total lifetime; how often a session's last-seen time is written; the shortest password accepted.
+LOGIN_MAX_FAILURES = 5
+LOGIN_LOCK_SECONDS = 15 * 60
+SESSION_IDLE_SECONDS = 30 * 60
+SESSION_MAX_SECONDS = 12 * 3600
+SESSION_TOUCH_SECONDS = 60
+MIN_PASSWORD_LENGTH = 10
 # Sharing a workspace with a running `mujun serve` (runs/access.py, web/access.py): a web write waits this long for
 # CLI readers to let go of the file, and a CLI read waits this long for the server's write to finish.
 SERVE_WRITE_WAIT_SECONDS = 10.0

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.web.signin import login, session_cookie
 
 CHROMIUM = os.environ.get("MUJUN_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
@@ -54,6 +55,7 @@ class LiveServer:
 
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.workspace = workspace
         self.app = create_app(workspace)
         config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning", workers=1)
         self.server = uvicorn.Server(config)
@@ -94,6 +96,7 @@ def client(demo_workspace: Path) -> Iterator[Any]:
     from mujun.web import create_app
 
     with TestClient(create_app(demo_workspace)) as c:
+        login(c, demo_workspace)
         yield c
 
 
@@ -149,8 +152,9 @@ class Visit:
         assert not problems, "\n".join(problems)
 
 
-def _visit(browser: Any, server: LiveServer) -> Iterator[Visit]:
+def _visit(browser: Any, server: LiveServer, role: str = "admin", **scope: Any) -> Iterator[Visit]:
     context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN", accept_downloads=True)
+    context.add_cookies([session_cookie(server.url, server.workspace, role, **scope)])
     page = context.new_page()
     v = Visit(page, server.url)
     yield v

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from tests.web.signin import signed_in
 
 
 def _below(client: Any) -> dict[tuple[str, int], int]:
@@ -33,11 +34,10 @@ def _below(client: Any) -> dict[tuple[str, int], int]:
 
 @pytest.fixture
 def writable_client(workspace_copy: Path) -> Iterator[Any]:
-    from fastapi.testclient import TestClient
 
     from mujun.web import create_app
 
-    with TestClient(create_app(workspace_copy)) as c:
+    with signed_in(create_app(workspace_copy)) as c:
         yield c
 
 

@@ -28,6 +28,7 @@ from typing import Any
 import duckdb
 import pytest
 from tests.web.conftest import _free_port
+from tests.web.signin import PASSWORD, ensure_user, signed_in
 
 TIMEOUT = 120  # no command may hang: each gets this long at most
 
@@ -56,13 +57,22 @@ class Server:
         deadline = time.time() + 60
         while True:
             try:
-                if self.get("/overview.json").status == 200:
+                if self.get("/login").status == 200:
                     break
             except OSError:
                 if time.time() > deadline or self.proc.poll() is not None:
                     self.stop()
                     raise RuntimeError("mujun serve did not start") from None
                 time.sleep(0.2)
+        name = ensure_user(workspace)  # every page needs a login (accounts live beside the data file)
+        page = self.get("/login").read().decode()
+        token = re.search(r'name="csrf_token" value="([0-9a-f]{64})"', page)
+        assert token
+        body = urllib.parse.urlencode({"username": name, "password": PASSWORD, "csrf_token": token.group(1)})
+        try:
+            self.http.open(urllib.request.Request(self.url + "/login", data=body.encode()), timeout=TIMEOUT)
+        except urllib.error.HTTPError as exc:
+            assert exc.code == 303, exc.read().decode()
 
     def get(self, path: str) -> Any:
         return self.http.open(self.url + path, timeout=TIMEOUT)
@@ -151,8 +161,10 @@ def test_a_web_write_is_seen_by_the_next_cli_read(served: Server) -> None:
     assert status == 303 and f"done={row['row_id']}" in where
     code, out, err = done(mujun("history", "--workspace", str(served.workspace), "--json"))
     assert code == 0, err
-    last = json.loads(out)[-1]
-    assert (last["kind"], last["actor"], last["touched"]) == ("correction", "web", f"row {row['row_id']} land_own_mu")
+    last = [e for e in json.loads(out) if e["log"] == "change"][-1]
+    # the change log names the signed-in user who made the correction
+    touched = f"row {row['row_id']} land_own_mu"
+    assert (last["kind"], last["actor"], last["touched"]) == ("correction", "test-admin", touched)
     code, out, err = done(mujun("quarantine", "list", "--workspace", str(served.workspace), "--json"))
     assert code == 0 and row["row_id"] not in {r["row_id"] for r in json.loads(out)}, err
 
@@ -180,12 +192,11 @@ def _correct(client: Any, row_id: int) -> Any:
 def test_a_web_write_waits_for_a_cli_reader_then_gives_up_in_words(
     workspace_copy: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from fastapi.testclient import TestClient
 
     from mujun.web import access, create_app
 
     monkeypatch.setattr(access, "SERVE_WRITE_WAIT_SECONDS", 2.0)
-    with TestClient(create_app(workspace_copy)) as client:
+    with signed_in(create_app(workspace_copy)) as client:
         rows = client.get("/quarantine.json?code=NEGATIVE-VALUE&per_page=100").json()["rows"]
         first, second = [r["row_id"] for r in rows if r["spec"] == "land" and len(r["issues"]) == 1][:2]
         reader = _holder(workspace_copy / "mujun.duckdb", 0.8)  # a short CLI read: the write waits for it

@@ -10,6 +10,7 @@ from typing import Any
 import duckdb
 import pytest
 from pypdf import PdfReader
+from tests.web.signin import signed_in
 
 from mujun.runs.workspace import results_table
 
@@ -122,7 +123,6 @@ def test_html_page_both_languages(client):
 
 
 def test_names_are_escaped(workspace_copy):
-    from fastapi.testclient import TestClient
 
     from mujun.web import create_app
 
@@ -133,7 +133,7 @@ def test_names_are_escaped(workspace_copy):
     uscc = con.execute(f"SELECT uscc FROM {table} WHERE status = 'graded' LIMIT 1").fetchone()[0]
     con.execute(f"UPDATE {table} SET name = ? WHERE uscc = ?", [evil, uscc])
     con.close()
-    with TestClient(create_app(workspace_copy)) as c:
+    with signed_in(create_app(workspace_copy)) as c:
         html = c.get(f"/enterprise/{uscc}").text
         assert "<script>alert" not in html
         assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html

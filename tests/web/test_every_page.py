@@ -6,15 +6,15 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import pytest
+from tests.web.signin import signed_in
 
 
 @pytest.fixture(scope="module")
 def paths(demo_workspace):
-    from fastapi.testclient import TestClient
 
     from mujun.web import create_app
 
-    with TestClient(create_app(demo_workspace)) as c:
+    with signed_in(create_app(demo_workspace)) as c:
         rows = c.get("/results.json?per_page=20").json()["rows"]
         unit = c.get("/overview.json").json()["units"][0]["unit"]
     return [

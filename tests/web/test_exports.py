@@ -7,6 +7,7 @@ import io
 import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
+from tests.web.signin import signed_in
 
 HEADERS = ("序号", "企业名称", "统一社会信用代码", "县区", "综合得分", "评价类别")
 TITLE = "临沂市2024年度工业企业亩产效益综合评价结果公示"
@@ -36,11 +37,10 @@ def _sheets(content: bytes) -> dict[str, list[tuple]]:
 
 @pytest.fixture(scope="module")
 def full_pdf(demo_workspace) -> tuple[bytes, list[str]]:
-    from fastapi.testclient import TestClient
 
     from mujun.web import create_app
 
-    with TestClient(create_app(demo_workspace)) as c:
+    with signed_in(create_app(demo_workspace)) as c:
         body = c.get("/exports/publicity.pdf?date=2025-03-08").content
     return body, [p.extract_text() for p in PdfReader(io.BytesIO(body)).pages]
 

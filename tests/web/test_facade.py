@@ -13,6 +13,7 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
+from tests.web.signin import signed_in
 
 from mujun import api
 from mujun.cli import cli
@@ -63,7 +64,7 @@ def _newest(path: Path) -> dict[str, Any]:
 def test_cli_and_web_store_the_same_run(workspace_copy: Path, tmp_path: Path) -> None:
     by_cli, by_web = workspace_copy, _twin(workspace_copy, tmp_path)
     _run("evaluate", "--workspace", str(by_cli), "--scheme", "linyi-2022", "--year", "2024")
-    with TestClient(create_app(by_web)) as client:
+    with signed_in(create_app(by_web)) as client:
         r = client.post(
             "/runs", data={"year": "2024", "scheme": "linyi-2022", "csrf_token": _token(client)}, follow_redirects=False
         )
@@ -117,7 +118,7 @@ def test_explain_from_a_stored_run_equals_a_fresh_evaluation(workspace_copy: Pat
         assert stored[uscc] == api.explain(fresh, uscc).to_dict(), uscc
         cli_json = _run("explain", "--workspace", str(workspace_copy), "--uscc", uscc, "--json").output
         assert json.loads(cli_json) == json.loads(json.dumps(stored[uscc], ensure_ascii=False))
-    with TestClient(create_app(workspace_copy)) as client:
+    with signed_in(create_app(workspace_copy)) as client:
         for uscc in firms:
             page = client.get(f"/enterprise/{uscc}.json?run={rid}").json()
             assert _plain(page["explanation"]) == json.loads(json.dumps(stored[uscc])), uscc
@@ -155,7 +156,7 @@ def _state(path: Path) -> dict[str, Any]:
 def test_link_by_cli_and_by_web_leave_the_same_workspace(workspace_copy: Path, tmp_path: Path) -> None:
     by_cli, by_web = workspace_copy, _twin(workspace_copy, tmp_path)
     before = _state(by_cli)
-    with TestClient(create_app(by_web)) as client:
+    with signed_in(create_app(by_web)) as client:
         rows = client.get("/quarantine.json?code=UNMATCHED-USCC&per_page=100").json()["rows"]
         row = next(r for r in rows if r["candidates"] and len(r["issues"]) == 1)
         source, target = row["uscc"], row["candidates"][0]["uscc"]

@@ -8,6 +8,7 @@ import re
 import duckdb
 import pytest
 from fastapi.testclient import TestClient
+from tests.web.signin import session_cookie, signed_in
 
 from mujun.web import create_app
 from mujun.web.security import COOKIE, token_for
@@ -77,7 +78,7 @@ def test_quarantine_lists_filters_and_pages(client):
 
 
 def test_correct_a_value_through_the_endpoint(workspace_copy):
-    with TestClient(create_app(workspace_copy)) as client:
+    with signed_in(create_app(workspace_copy)) as client:
         row = _negative_land_row(client)
         issue = row["issues"][0]
         assert issue["field"] == "land_own_mu" and float(issue["value"]) < 0
@@ -133,7 +134,7 @@ def test_correct_a_value_through_the_endpoint(workspace_copy):
 
 
 def test_confirm_a_link(workspace_copy):
-    with TestClient(create_app(workspace_copy)) as client:
+    with signed_in(create_app(workspace_copy)) as client:
         rows = client.get("/quarantine.json?code=UNMATCHED-USCC&per_page=100").json()["rows"]
         row = next(r for r in rows if r["candidates"] and len(r["issues"]) == 1)
         target = row["candidates"][0]["uscc"]
@@ -152,7 +153,7 @@ def test_confirm_a_link(workspace_copy):
 
 
 def test_revalidate_all_and_evaluate_again(workspace_copy):
-    with TestClient(create_app(workspace_copy)) as client:
+    with signed_in(create_app(workspace_copy)) as client:
         token = _token(client)
         before = client.get("/quarantine.json").json()["total"]
         r = client.post("/quarantine/revalidate", data={"csrf_token": token}, follow_redirects=False)
@@ -188,7 +189,7 @@ def _multipart(name: str, body: bytes, token: str) -> tuple[bytes, str]:
 
 
 def test_upload_limits(workspace_copy):
-    with TestClient(create_app(workspace_copy, max_upload_bytes=1000)) as client:
+    with signed_in(create_app(workspace_copy, max_upload_bytes=1000)) as client:
         token = _token(client)
         big = b"uscc,name\n" + b"x" * 2000
         r = client.post("/upload", data={"csrf_token": token}, files={"files": ("tax_2024.csv", big, "text/csv")})
@@ -207,7 +208,7 @@ def test_upload_limits(workspace_copy):
 def test_upload_imports_and_names_are_safe(demo_workspace, workspace_copy):
     source = demo_workspace.parent / "synthetic-data" / "2024" / "land_2024.csv"  # written by the demo
     body = source.read_bytes().rstrip(b"\r\n").rsplit(b"\n", 1)[0] + b"\n"  # one firm less than the demo's file
-    with TestClient(create_app(workspace_copy)) as client:
+    with signed_in(create_app(workspace_copy)) as client:
         token = _token(client)
         r = client.post(
             "/upload",
@@ -266,6 +267,7 @@ def test_correct_in_browser(visit_writable, writable_server):
 def test_correct_without_javascript(browser, writable_server):
     """The same form as a plain POST: 303 back to the list, which names the outcome."""
     context = browser.new_context(viewport={"width": 1366, "height": 768}, java_script_enabled=False)
+    context.add_cookies([session_cookie(writable_server.url, writable_server.workspace)])
     try:
         page = context.new_page()
         page.goto(writable_server.url + "/quarantine?code=NEGATIVE-VALUE&per_page=50")

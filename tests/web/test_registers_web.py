@@ -9,6 +9,7 @@ from typing import Any
 
 import openpyxl
 from fastapi.testclient import TestClient
+from tests.web.signin import signed_in
 
 from mujun.web import create_app
 
@@ -42,7 +43,7 @@ def test_pages_before_any_import(client: TestClient) -> None:
 def test_upload_is_checked(workspace_copy: Path, demo_workspace: Path) -> None:
     src = synthetic(demo_workspace, "projects.xlsx")
     app = create_app(workspace_copy)
-    with TestClient(app) as c:
+    with signed_in(app) as c:
         page = c.get("/projects")
         token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
         files = {"file": ("projects.xlsx", src.read_bytes())}

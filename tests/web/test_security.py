@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 from fastapi import Depends
-from fastapi.testclient import TestClient
+from tests.web.signin import signed_in
 
 from mujun.web import create_app
 from mujun.web.security import COOKIE, check_csrf, token_for
@@ -38,7 +38,7 @@ def _app_with_post(workspace: Path, **kw):
 
 
 def test_csrf_required_on_post(demo_workspace):
-    with TestClient(_app_with_post(demo_workspace)) as c:
+    with signed_in(_app_with_post(demo_workspace)) as c:
         c.get("/")  # sets the CSRF cookie
         cookie = c.cookies.get(COOKIE)
         assert cookie
@@ -55,7 +55,7 @@ def test_csrf_required_on_post(demo_workspace):
 
 
 def test_upload_limit(demo_workspace):
-    with TestClient(_app_with_post(demo_workspace, max_upload_bytes=1000)) as c:
+    with signed_in(_app_with_post(demo_workspace, max_upload_bytes=1000)) as c:
         c.get("/")
         r = c.post("/_probe", content=b"x" * 5000, headers={"Content-Type": "application/octet-stream"})
         assert r.status_code == 413
@@ -68,7 +68,7 @@ def test_names_are_escaped(workspace_copy):
     uscc = con.execute(f"SELECT uscc FROM \"{table}\" WHERE status = 'graded' ORDER BY rank LIMIT 1").fetchone()[0]
     con.execute(f'UPDATE "{table}" SET name = ? WHERE uscc = ?', ["<script>alert(1)</script>恶意企业", uscc])
     con.close()
-    with TestClient(create_app(workspace_copy)) as c:
+    with signed_in(create_app(workspace_copy)) as c:
         html = c.get("/results?q=恶意").text
         assert "<script>alert(1)</script>" not in html
         assert "&lt;script&gt;alert(1)&lt;/script&gt;恶意企业" in html

@@ -5,8 +5,10 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
+import pytest
 from tests.web.conftest import _free_port
 
 
@@ -35,9 +37,12 @@ def test_serve_prints_the_address_and_answers(demo_workspace):
         deadline = time.time() + 30
         while True:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/overview.json", timeout=5) as r:
-                    assert r.status == 200
-                    break
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5) as r:
+                    assert r.status == 200 and 'name="username"' in r.read().decode()
+                with pytest.raises(urllib.error.HTTPError) as refused:  # every other page needs a login
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/overview.json", timeout=5)
+                assert refused.value.code == 401
+                break
             except OSError:
                 if time.time() > deadline:
                     raise

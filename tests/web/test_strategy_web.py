@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from fastapi.testclient import TestClient
+from tests.web.signin import signed_in
 
 from mujun.web import create_app
 
@@ -21,7 +21,7 @@ def test_strategy_twin_matches_the_cli(demo_workspace):
         check=True,
     )
     targets = json.loads(cli.stdout)
-    with TestClient(create_app(demo_workspace)) as client:
+    with signed_in(create_app(demo_workspace)) as client:
         page = client.get("/strategy.json").json()
     assert [t["id"] for t in page["targets"]] == [t["id"] for t in targets]
     for a, b in zip(page["targets"], targets, strict=True):

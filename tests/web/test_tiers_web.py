@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from fastapi.testclient import TestClient
+from tests.web.signin import signed_in
 
 from mujun.web import create_app
 
@@ -23,7 +23,7 @@ def test_tiers_page_without_a_selection(client):
 
 
 def test_selection_needs_csrf_and_a_run_year(workspace_copy: Path):
-    with TestClient(create_app(workspace_copy)) as c:
+    with signed_in(create_app(workspace_copy)) as c:
         assert c.post("/tiers/select", data={"year": "2024"}).status_code == 403
         html = c.get("/tiers").text
         token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', html).group(1)

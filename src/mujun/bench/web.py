@@ -26,6 +26,7 @@ from __future__ import annotations
 import itertools
 import os
 import random
+import re
 import socket
 import subprocess
 import sys
@@ -43,6 +44,7 @@ import psutil
 from mujun import api
 from mujun.bench.synthetic import synthetic_firms
 from mujun.catalog.text import translate
+from mujun.runs import accounts
 from mujun.runs.workspace import Workspace
 from mujun.settings import DEFAULT_SCHEME
 from mujun.synth.samples import NO_SUCH_FIRM
@@ -65,6 +67,7 @@ def build_workspace(path: Path, firms: int, seed: int) -> dict[str, Any]:
     with Workspace(path) as ws:
         for year in YEARS:
             api.evaluate_and_store(ws, SCHEME, year, data=canon)
+    accounts.add_user(path, BENCH_USER, "analyst", _PASSWORD, by="bench")  # every page needs a login
     return {"present": [c for c in FACT_COLUMNS if c in data.column_names],
             "absent": [c for c in FACT_COLUMNS if c not in data.column_names]}  # fmt: skip
 
@@ -184,6 +187,21 @@ def _fetch(client: httpx.Client, url: str) -> tuple[float, int, str]:
     return (time.perf_counter() - start) * 1000, status, error
 
 
+BENCH_USER = "bench"
+_PASSWORD = accounts.one_time_password()
+
+
+def sign_in(client: httpx.Client) -> None:
+    """Sign ``client`` in as the bench's analyst through the login form (as a browser would)."""
+    page = client.get("/login").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    if token is None:
+        raise RuntimeError("the login page has no CSRF token")
+    got = client.post("/login", data={"username": BENCH_USER, "password": _PASSWORD, "csrf_token": token.group(1)})
+    if got.status_code not in (200, 303) or "mujun_session" not in client.cookies:
+        raise RuntimeError(f"the bench could not sign in: HTTP {got.status_code}")
+
+
 def load(base: str, urls: list[tuple[str, str]], clients: int) -> tuple[list[tuple[str, float, str]], float]:
     """Every URL once, ``clients`` at a time: (kind, ms, error or '') in list order, and the wall seconds."""
     out: list[Any] = [None] * len(urls)
@@ -192,6 +210,7 @@ def load(base: str, urls: list[tuple[str, str]], clients: int) -> tuple[list[tup
 
     def client() -> None:
         with httpx.Client(base_url=base, timeout=120) as c:
+            sign_in(c)
             gate.wait()
             while (i := next(counter)) < len(urls):
                 kind, url = urls[i]
@@ -224,6 +243,7 @@ def run_web_bench(firms: int = 100_000, clients: int = 20, requests: int = 2000,
         build_s = time.perf_counter() - start
         urls, facet_sizes = plan(ws_path, firms, requests, max(1, requests // 5), seed)
         with Server(ws_path) as srv, httpx.Client(base_url=srv.url, timeout=300) as warm:
+            sign_in(warm)
             cold = []
             for path in [f"/?year={YEARS[-1]}", f"/results?year={YEARS[-1]}", f"/?year={YEARS[0]}",
                          f"/results?year={YEARS[0]}"]:  # fmt: skip

@@ -20,8 +20,13 @@ ENGINE = click.Choice(["duckdb", "spark"])
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]}, help=tr("cli.help.root"))
 @click.version_option(api.package_version(), prog_name="mujun")
-def cli() -> None:
+@click.option("--as", "as_user", metavar="NAME", envvar="MUJUN_AS", help=tr("cli.opt.as"))
+def cli(as_user: str | None) -> None:
     """mujun: per-mu efficiency evaluation (help text: ``cli.help.root``)."""
+    if as_user:
+        from mujun.runs.changes import act_as
+
+        act_as(as_user)
 
 
 @cli.group(help=tr("cli.help.schemes"))
@@ -227,9 +232,10 @@ def _register() -> None:
     from mujun.cli.registers import COMMANDS as REGISTERS
     from mujun.cli.strategy import COMMANDS as STRATEGY
     from mujun.cli.tiers import COMMANDS as TIERS
+    from mujun.cli.users import COMMANDS as USERS
     from mujun.cli.web import COMMANDS as WEB_COMMANDS
 
-    for command in (*COMMANDS, *WEB_COMMANDS, *STRATEGY, *CLEANUP, *TIERS, *REGISTERS, *HISTORY):
+    for command in (*COMMANDS, *WEB_COMMANDS, *STRATEGY, *CLEANUP, *TIERS, *REGISTERS, *HISTORY, *USERS):
         cli.add_command(command)
 
 

@@ -14,15 +14,21 @@ def _t(key: str, **values: object) -> str:
     return translate(key, language(), **values)
 
 
-@click.command()
-@click.option("--workspace", required=True, type=click.Path(file_okay=False))
+@click.group(invoke_without_command=True)
+@click.option("--workspace", type=click.Path(file_okay=False), help="The workspace folder.")
 @click.option("--json", "as_json", is_flag=True, help="Every entry as JSON.")
-def history(workspace: str, as_json: bool) -> None:
-    """Every change to the workspace: id, time, who, what, and whether it was undone."""
+@click.pass_context
+def history(ctx: click.Context, workspace: str | None, as_json: bool) -> None:
+    """Every change to the workspace and every access (sign-ins, exports): id, time, who, what."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if workspace is None:
+        raise click.UsageError(_t("hist.need_workspace"))
+    from mujun.runs.audit import merged
     from mujun.runs.workspace import Workspace
 
     with Workspace(workspace, read_only=True) as ws:
-        rows = ws.history()
+        rows = merged(ws)
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -32,12 +38,40 @@ def history(workspace: str, as_json: bool) -> None:
     click.echo(_t("hist.header"))
     for e in rows:
         state = ""
-        if e["undone_by"] is not None:
+        if e.get("undone_by") is not None:
             state = _t("hist.undone", by=e["undone_by"])
-        elif e["undoable"]:
+        elif e.get("undoable"):
             state = _t("hist.undoable")
         kind = _t(f"hist.kind.{e['kind']}")
         click.echo(f"{e['id']:>5}  {e['at'][:19]}  {e['actor']:<12} {kind:<8} {e['touched'] or ''}  {state}")
+
+
+@history.command("verify")
+@click.option("--workspace", type=click.Path(file_okay=False), help="The workspace folder.")
+@click.pass_context
+def verify(ctx: click.Context, workspace: str | None) -> None:
+    """Check both logs' hash chains; exit 1 naming the first entry that was altered."""
+    workspace = workspace or (ctx.parent.params.get("workspace") if ctx.parent else None)
+    if workspace is None:
+        raise click.UsageError(_t("hist.need_workspace"))
+    from mujun.errors import WorkspaceError
+    from mujun.runs import schema
+    from mujun.runs.changes import verify_logs
+    from mujun.runs.workspace import Workspace
+
+    with Workspace(workspace, read_only=True) as ws:
+        if ws.version < schema.SCHEMA_VERSION:  # no chain yet: a writable open migrates it (with a backup)
+            raise WorkspaceError("WORKSPACE-OLDER", path=workspace, found=ws.version, known=schema.SCHEMA_VERSION)
+        got = verify_logs(ws)
+    broken = False
+    for log, (n, head, bad) in got.items():
+        if bad is None:
+            click.echo(_t("hist.verify_ok", log=_t(f"hist.log.{log}"), n=n, head=head))
+        else:
+            broken = True
+            click.echo(_t("hist.verify_bad", log=_t(f"hist.log.{log}"), n=n, bad=bad), err=True)
+    if broken:
+        raise SystemExit(1)
 
 
 @click.command()

@@ -14,13 +14,17 @@ from mujun.settings import SERVE_HOST, SERVE_PORT
 
 def serve_workspace(workspace: str | Path, host: str = SERVE_HOST, port: int = SERVE_PORT, echo=click.echo) -> None:
     """Serve ``workspace`` until interrupted (Ctrl+C)."""
+    path = Path(workspace)
+    if not (path / "mujun.duckdb").is_file():
+        raise WorkspaceError("WORKSPACE", path=str(path), detail=tr("cli.not_workspace"))
+    from mujun.runs.accounts import has_admin
+
+    if not has_admin(path):  # every page needs a login: without an administrator nobody could sign in
+        raise WorkspaceError("SERVE-NO-ADMIN", workspace=str(path))
     import uvicorn
 
     from mujun.web import create_app
 
-    path = Path(workspace)
-    if not (path / "mujun.duckdb").is_file():
-        raise WorkspaceError("WORKSPACE", path=str(path), detail=tr("cli.not_workspace"))
     app = create_app(path)
     shown = f"[{host}]" if ":" in host else host
     echo(tr("cli.serve.started", host=shown, port=port, path=path))

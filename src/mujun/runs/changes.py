@@ -18,11 +18,28 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from mujun.runs.audit import GENESIS, chain_hash, verify_chain
+
 UNDOABLE = ("import", "correction", "link")
 
 
+_ACTING: list[str] = []  # the account named by ``mujun --as NAME`` for this process
+
+
+def act_as(name: str) -> None:
+    """Let this process act as the workspace account ``name`` (checked when a workspace opens for writing)."""
+    _ACTING[:] = [name]
+
+
+def acting() -> str | None:
+    """The account named by ``--as``, if any."""
+    return _ACTING[0] if _ACTING else None
+
+
 def default_actor() -> str:
-    """The operating-system user running the command (until accounts exist)."""
+    """Who the change log names: the ``--as`` account, else the operating-system user running the command."""
+    if _ACTING:
+        return _ACTING[0]
     try:
         return getpass.getuser()
     except (KeyError, OSError):
@@ -47,24 +64,50 @@ class Change:
     at: str = ""
 
 
+def _fields(
+    ch_id: int,
+    at: str,
+    actor: str,
+    kind: str,
+    touched: str | None,
+    summary: str | None,
+    undo: str | None,
+    undoes: int | None,
+) -> list[Any]:
+    return [ch_id, at, actor, kind, touched, summary, undo, undoes]
+
+
 def record(con: Any, ch: Change) -> int:
-    """Insert ``ch`` (inside the caller's transaction); returns its id."""
-    next_id = con.execute("SELECT coalesce(max(change_id), 0) + 1 FROM changes").fetchone()[0]
-    ch.change_id, ch.at = int(next_id), now()
-    con.execute(
-        "INSERT INTO changes VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            ch.change_id,
-            ch.at,
-            ch.actor,
-            ch.kind,
-            ch.touched,
-            json.dumps(ch.summary, ensure_ascii=False, sort_keys=True, default=str),
-            None if ch.undo is None else json.dumps(ch.undo, ensure_ascii=False, sort_keys=True, default=str),
-            ch.undoes,
-        ],
-    )
-    return ch.change_id
+    """Insert ``ch`` (inside the caller's transaction), chained to the entry before it; returns its id."""
+    last = con.execute("SELECT change_id, entry_hash FROM changes ORDER BY change_id DESC LIMIT 1").fetchone()
+    next_id, prev = (1, GENESIS) if last is None else (int(last[0]) + 1, last[1] or GENESIS)
+    ch.change_id, ch.at = next_id, now()
+    summary = json.dumps(ch.summary, ensure_ascii=False, sort_keys=True, default=str)
+    undo = None if ch.undo is None else json.dumps(ch.undo, ensure_ascii=False, sort_keys=True, default=str)
+    fields = _fields(next_id, ch.at, ch.actor, ch.kind, ch.touched, summary, undo, ch.undoes)
+    con.execute("INSERT INTO changes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [*fields, prev, chain_hash(prev, fields)])
+    return next_id
+
+
+def _chain_rows(con: Any) -> list[tuple[Any, ...]]:
+    return con.execute(  # type: ignore[no-any-return]
+        "SELECT change_id, at_utc, actor, kind, touched, summary, undo, undoes, prev_hash, entry_hash "
+        "FROM changes ORDER BY change_id"
+    ).fetchall()
+
+
+def rehash(con: Any) -> None:
+    """Chain entries written before the chain existed (migration 2 → 3), oldest first."""
+    prev = GENESIS
+    for r in _chain_rows(con):
+        digest = chain_hash(prev, _fields(*r[:8]))
+        con.execute("UPDATE changes SET prev_hash = ?, entry_hash = ? WHERE change_id = ?", [prev, digest, r[0]])
+        prev = digest
+
+
+def verify(con: Any) -> tuple[int, str, Any]:
+    """``(entries checked, head hash, first entry that breaks the chain or None)``."""
+    return verify_chain((r[0], r[8], r[9], _fields(*r[:8])) for r in _chain_rows(con))
 
 
 def history(con: Any) -> list[dict[str, Any]]:
@@ -104,3 +147,10 @@ def stale_runs(con: Any) -> dict[str, int]:
         for rid in e["summary"].get("stale_runs", []) if e["kind"] == "undo" else []:
             out.setdefault(rid, e["id"])
     return out
+
+
+def verify_logs(ws: Any) -> dict[str, tuple[int, str, Any]]:
+    """Both hash chains of workspace ``ws``: ``{"change": …, "audit": …}`` as :func:`verify` gives them."""
+    from mujun.runs.audit import verify_audit
+
+    return {"change": verify(ws.con), "audit": verify_audit(ws.path)}

@@ -9,6 +9,7 @@ Versions (``meta.schema_version``):
 
     1   releases up to c1ae940: no ``meta`` table, no change log
     2   ``meta`` and the append-only change log ``changes`` (issue 10)
+    3   the change log's hash chain: ``changes.prev_hash`` and ``changes.entry_hash`` (issue 11)
 
 Opening a writable workspace of an older version migrates it forward inside one transaction, after a
 copy of the file is kept as ``mujun.duckdb.bak-v<old>`` (:func:`ensure`); a workspace of a newer version
@@ -24,7 +25,7 @@ from typing import Any
 
 from mujun.errors import WorkspaceError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 TABLES: dict[str, str] = {
     # runs (runs/workspace.py)
@@ -74,7 +75,7 @@ TABLES: dict[str, str] = {
     "meta": "meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
     "changes": """changes (
   change_id BIGINT PRIMARY KEY, at_utc VARCHAR NOT NULL, actor VARCHAR NOT NULL, kind VARCHAR NOT NULL,
-  touched VARCHAR, summary VARCHAR, undo VARCHAR, undoes BIGINT)""",
+  touched VARCHAR, summary VARCHAR, undo VARCHAR, undoes BIGINT, prev_hash VARCHAR, entry_hash VARCHAR)""",
 }
 
 
@@ -98,7 +99,23 @@ def _to_2(con: Any) -> None:
     con.execute(ddl())
 
 
-MIGRATIONS: dict[int, Callable[[Any], None]] = {1: _to_2}
+def _to_3(con: Any) -> None:
+    """2 → 3: hash the change log's existing entries into a chain (runs/audit.py ``chain_hash``)."""
+    from mujun.runs.changes import rehash
+
+    cols = {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'changes'"
+        ).fetchall()
+    }
+    for col in ("prev_hash", "entry_hash"):
+        if col not in cols:
+            con.execute(f"ALTER TABLE changes ADD COLUMN {col} VARCHAR")
+    rehash(con)
+
+
+MIGRATIONS: dict[int, Callable[[Any], None]] = {1: _to_2, 2: _to_3}
 
 
 def missing(con: Any) -> frozenset[str]:

@@ -23,10 +23,10 @@ import pyarrow as pa
 
 from mujun.catalog.text import Text
 from mujun.data import Canonical
-from mujun.errors import WorkspaceError
+from mujun.errors import InputError, WorkspaceError
 from mujun.runs import access, schema
 from mujun.runs import manifest as mf
-from mujun.runs.changes import Change, default_actor, history, record, stale_runs
+from mujun.runs.changes import Change, acting, default_actor, history, record, stale_runs
 from mujun.runs.result import Evaluation
 from mujun.schemes import canonical_json
 
@@ -68,6 +68,8 @@ class Workspace:
         self.path = Path(path)
         self.read_only = read_only
         self.actor = actor or default_actor()
+        if actor is None and acting() is not None and not read_only:
+            check_acting(self.path, self.actor)
         if read_only and not (self.path / DB_FILE).is_file():
             raise WorkspaceError("WORKSPACE", path=str(self.path), detail=Text("rec.not_workspace"))
         try:
@@ -197,3 +199,16 @@ class Workspace:
     def cutoffs(self, run_id: str) -> pa.Table:
         self.manifest(run_id)
         return self.con.execute(f'SELECT * FROM "{cutoffs_table(run_id)}"').to_arrow_table()
+
+
+def check_acting(path: Path, name: str) -> None:
+    """``mujun --as NAME`` names an enabled account of the workspace (any account, once it has accounts)."""
+    from mujun.runs import accounts, accounts_db
+
+    if not accounts_db.exists(path) or not accounts.has_users(path):
+        return
+    user = accounts.get_user(path, name)
+    if user is None:
+        raise InputError("USER-UNKNOWN", name=name)
+    if user.disabled:
+        raise InputError("USER-DISABLED", name=name)

@@ -92,7 +92,7 @@ def cases(
         r["overdue"] = bool(r["stage"] != cfg.closed and r["due"] is not None and r["due"] < today)
         r["stage_order"] = order.get(r["stage"], len(order))
         r["allowed"] = cfg.next_stages(r["stage"])
-    return rows
+    return reader.scope.disclose(rows)
 
 
 def _next_state(

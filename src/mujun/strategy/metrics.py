@@ -45,7 +45,8 @@ def _connect(reader: Reader) -> Any:
 
 def scoped(t: ir.Table, reader: Reader) -> ir.Table:
     """``t`` restricted to the reader's scope (:meth:`mujun.views.Scope.filter`)."""
-    return reader.scope.filter(t)
+    roster = _connect(reader).table("enterprise_years") if reader.scope.towns is not None else None
+    return reader.scope.filter(t, roster)
 
 
 def chain_expr(code: ir.StringValue) -> ir.StringValue:

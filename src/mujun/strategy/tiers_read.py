@@ -55,7 +55,7 @@ def rows(
         return []
     for r in got:
         r["components"] = json.loads(r["components"]) if r["components"] else None
-    return got
+    return reader.scope.disclose(got)
 
 
 def summary(reader: Reader) -> list[dict[str, Any]]:

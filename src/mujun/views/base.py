@@ -15,6 +15,7 @@ table's own columns first.
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 import threading
 import weakref
@@ -67,29 +68,70 @@ _KNOWN_LOCK = threading.Lock()
 
 @dataclass(frozen=True)
 class Scope:
-    """Which firms a reader may see: ``counties`` (None = every unit) and/or one firm (``uscc``)."""
+    """What a reader may see: firms of ``counties`` / ``towns`` (None = every one) and/or one firm (``uscc``);
+    intake rows of one department's specs (``specs``, None = every department's); ``hidden`` fields blanked.
+
+    Made from a signed-in user by :func:`mujun.web.auth.scope_of` (roles' policy: catalog/roles.yaml)."""
 
     counties: tuple[str, ...] | None = None
     uscc: str | None = None
     label: str = field(default_factory=lambda: translate("lib.city"))
+    towns: tuple[str, ...] | None = None
+    specs: tuple[str, ...] | None = None
+    hidden: frozenset[str] = frozenset()
 
-    def where(self, alias: str = "v") -> tuple[str, list[Any]]:
-        """An SQL condition (``TRUE`` when unrestricted) and its parameters."""
+    @property
+    def firms_limited(self) -> bool:
+        """Some firms are out of scope (not the whole city)."""
+        return self.counties is not None or self.towns is not None or self.uscc is not None
+
+    def where(self, alias: str = "v", town_column: bool = False) -> tuple[str, list[Any]]:
+        """An SQL condition (``TRUE`` when unrestricted) and its parameters. Towns are matched through the
+        workspace's roster (``enterprise_years``) unless ``town_column`` says the table has its own ``town``
+        (a table outside the workspace's database)."""
         parts: list[str] = ["TRUE"]
         params: list[Any] = []
         if self.counties is not None:
-            marks = ", ".join("?" for _ in self.counties) or "NULL"
-            parts.append(f"{alias}.county IN ({marks})")
+            parts.append(f"{alias}.county IN ({', '.join('?' for _ in self.counties) or 'NULL'})")
             params.extend(self.counties)
+        if self.towns is not None and town_column:
+            parts.append(f"{alias}.town IN ({', '.join('?' for _ in self.towns) or 'NULL'})")
+            params.extend(self.towns)
+        elif self.towns is not None:
+            # by the firm's town in the roster (enterprise_years), so tables without a town column (tier
+            # selections, registers) are scoped the same way
+            marks = ", ".join("?" for _ in self.towns) or "NULL"
+            parts.append(f"{alias}.uscc IN (SELECT t.uscc FROM enterprise_years t WHERE t.town IN ({marks}))")
+            params.extend(self.towns)
         if self.uscc is not None:
             parts.append(f"{alias}.uscc = ?")
             params.append(self.uscc)
         return " AND ".join(parts), params
 
-    def filter(self, t: ir.Table) -> ir.Table:
-        """The same rule as :meth:`where`, for an Ibis table with ``county`` and ``uscc`` columns."""
+    def disclose(self, rows: list[dict[str, Any]], aliases: dict[str, str] | None = None) -> list[dict[str, Any]]:
+        """``rows`` with the hidden fields blanked (None), in place; ``aliases`` maps a row key to the field it
+        carries under another name (``revenue`` → ``revenue_10k_yuan``). For rows not read through
+        :meth:`Reader.view` (clean-up cases, tier selections)."""
+        if not self.hidden:
+            return rows
+        keys = [k for k in {*self.hidden, *(aliases or {})} if k in self.hidden or (aliases or {})[k] in self.hidden]
+        for r in rows:
+            for k in keys:
+                if k in r:
+                    r[k] = None
+        return rows
+
+    def filter(self, t: ir.Table, roster: ir.Table | None = None) -> ir.Table:
+        """The same rule as :meth:`where`, for an Ibis table with ``county`` and ``uscc`` columns; towns by
+        the table's own ``town`` or else through ``roster`` (the workspace's ``enterprise_years``)."""
         if self.counties is not None:
             t = t.filter(t.county.isin(list(self.counties)))
+        if self.towns is not None and "town" in t.columns:
+            t = t.filter(t.town.isin(list(self.towns)))
+        elif self.towns is not None:
+            if roster is None:
+                raise ValueError("a town scope on a table without a town column needs the roster")
+            t = t.filter(t.uscc.isin(roster.filter(roster.town.isin(list(self.towns))).uscc))
         if self.uscc is not None:
             t = t.filter(t.uscc == self.uscc)
         return t
@@ -184,7 +226,7 @@ class Reader:
         name = f"{CACHE_DB}.v_{results_table(run_id)}"
         known = self._known()
         if name in known:
-            return name
+            return self._masked(name, known[name])
         if not self._exists(name):
             with _BUILD_LOCK:
                 if not self._exists(name):
@@ -193,7 +235,31 @@ class Reader:
         cols = [r["column_name"] for r in self.rows(f"SELECT column_name FROM (DESCRIBE {name})")]
         with _KNOWN_LOCK:
             known[name] = cols
-        return name
+        return self._masked(name, cols)
+
+    def _masked(self, name: str, cols: list[str]) -> str:
+        """The view table itself, or — when the scope hides fields the table has — a view of it with those
+        columns NULL (field disclosure, catalog/roles.yaml ``hidden``): every page, ``.json`` twin, export
+        and PDF reads through :meth:`view`, so none of them can show a hidden field."""
+        hide = sorted(self.scope.hidden & set(cols))
+        if not hide:
+            return name
+        tag = hashlib.sha256("|".join(hide).encode()).hexdigest()[:8]
+        masked = f"{name}__h{tag}"
+        known = self._known()
+        if masked in known:
+            return masked
+        types = {r["column_name"]: r["column_type"] for r in self.rows(f"DESCRIBE {name}")}
+        with _BUILD_LOCK:
+            exists = self.con.execute(
+                "SELECT 1 FROM duckdb_views() WHERE database_name = ? AND view_name = ?", masked.split(".")
+            ).fetchall()
+            if not exists:
+                blanks = ", ".join(f'CAST(NULL AS {types[c]}) AS "{c}"' for c in hide)
+                self.con.execute(f"CREATE VIEW {masked} AS SELECT * REPLACE ({blanks}) FROM {name}")
+        with _KNOWN_LOCK:
+            known[masked] = cols
+        return masked
 
     def _attach_cache(self) -> None:
         """Attach the in-memory ``cache`` database (once per database; the web app does it at start, a CLI

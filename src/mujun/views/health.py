@@ -37,11 +37,18 @@ SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
 
 def _scope(reader: Reader) -> tuple[str, list[Any]]:
-    """Condition on ``r.uscc`` for the reader's scope (``TRUE`` for the whole city)."""
-    if reader.scope.counties is None and reader.scope.uscc is None:
-        return "TRUE", []
-    where, params = reader.scope.where("e")
-    return f"r.uscc IN (SELECT e.uscc FROM enterprise_years e WHERE {where})", params
+    """Condition on intake rows ``r`` for the reader's scope (``TRUE`` for the whole city): rows of the
+    scope's department specs, and rows whose USCC is a firm of its units."""
+    parts: list[str] = []
+    params: list[Any] = []
+    if reader.scope.specs is not None:
+        parts.append(f"r.spec IN ({', '.join('?' for _ in reader.scope.specs) or 'NULL'})")
+        params.extend(reader.scope.specs)
+    if reader.scope.firms_limited:
+        where, wp = reader.scope.where("e")
+        parts.append(f"r.uscc IN (SELECT e.uscc FROM enterprise_years e WHERE {where})")
+        params.extend(wp)
+    return (" AND ".join(parts) or "TRUE"), params
 
 
 def files(reader: Reader) -> list[dict[str, Any]]:

@@ -171,3 +171,13 @@ def facets(reader: Reader, run_id: str) -> dict[str, list[str]]:
         )
         out[key] = [str(r["x"]) for r in got]
     return out
+
+
+def first_graded(reader: Reader, run_id: str) -> dict[str, Any]:
+    """The first graded firm of a run in its stored order, within scope: ``uscc``, ``county``, ``town``."""
+    where, params = reader.scope.where("v")
+    return reader.one(
+        f"SELECT v.uscc, v.county, v.town FROM {reader.view(run_id)} v WHERE v.status = 'graded' AND {where} "
+        "ORDER BY v._ord LIMIT 1",
+        params,
+    )

@@ -140,7 +140,7 @@ class RunIndex:
 
     def scope_mask(self, scope: Scope) -> np.ndarray | None:
         """The rows ``scope.where`` keeps (None: every row)."""
-        if scope.counties is None and scope.uscc is None:
+        if not scope.firms_limited:
             return None
         with self._lock:
             if scope in self._scopes:
@@ -149,6 +149,8 @@ class RunIndex:
         mask = np.ones(self.n, bool)
         if scope.counties is not None:
             mask &= self.codes["county"].among(tuple(scope.counties))
+        if scope.towns is not None:
+            mask &= self.codes["town"].among(tuple(scope.towns))
         if scope.uscc is not None:
             mask &= pc.equal(self.table.column("uscc"), scope.uscc).fill_null(False).to_numpy(zero_copy_only=False)
         with self._lock:

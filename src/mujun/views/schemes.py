@@ -179,7 +179,7 @@ def transitions(
     con = duckdb.connect(":memory:")
     try:
         con.register("v", both)
-        where, params = reader.scope.where("v")
+        where, params = reader.scope.where("v", town_column=True)
         if county:
             where, params = where + " AND v.county = ?", [*params, county]
         cells = con.execute(f"SELECT class_a, class_b, count(*) FROM v WHERE {where} GROUP BY 1, 2", params).fetchall()

@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException
 
 from mujun.catalog.text import translate
 from mujun.errors import MujunError, WorkspaceError
-from mujun.web import security
+from mujun.web import auth, security, sso
 from mujun.web.render import lang_of, render, to_json
 from mujun.web.routes import ROUTERS
 from mujun.web.state import AppState
@@ -31,8 +31,11 @@ log = logging.getLogger("mujun.web")
 
 
 def create_app(workspace: str | Path, max_upload_bytes: int | None = None) -> FastAPI:
-    """The app for ``workspace`` (a folder with mujun.duckdb, created if missing)."""
+    """The app for ``workspace`` (a folder with mujun.duckdb, created if missing); single sign-on when the
+    workspace has ``sso.yaml`` (web/sso.py)."""
+    single_sign_on = sso.load_sso(workspace)  # before the workspace is taken: a wrong sso.yaml stops here
     state = AppState(Path(workspace))
+    state.sso = single_sign_on
     if max_upload_bytes is not None:
         state.max_upload_bytes = max_upload_bytes
 
@@ -43,11 +46,14 @@ def create_app(workspace: str | Path, max_upload_bytes: int | None = None) -> Fa
 
     app = FastAPI(title="mujun", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.state.mujun = state
+    app.middleware("http")(auth.middleware)  # added first, so it runs inside security's middleware
     app.middleware("http")(security.middleware)
     static = resources.files("mujun").joinpath("web/static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     for router in ROUTERS:
         app.include_router(router)
+    if state.sso is not None:
+        app.include_router(sso.router)
     _errors(app)
     return app
 

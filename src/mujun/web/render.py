@@ -27,28 +27,40 @@ from urllib.parse import quote_plus, urlencode
 
 import anyio
 import anyio.to_thread
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from mujun.catalog import catalog, industries
 from mujun.catalog.industries import division_label
-from mujun.settings import DEFAULT_LANG
+from mujun.catalog.roles import load_roles
 from mujun.views import Reader
 from mujun.web import formats, results_rows, security
-from mujun.web.i18n import LANGS, translate
+from mujun.web.i18n import LANGS, lang_of, translate
 
-NAV = (
-    ("/", "nav.overview"),
-    ("/results", "nav.results"),
-    ("/units", "nav.units"),
-    ("/industries", "nav.industries"),
-    ("/schemes", "nav.schemes"),
-    ("/health", "nav.health"),
-    ("/exports", "nav.exports"),
-    ("/strategy", "nav.strategy"),
+NAV = (  # (path, label key, the permission the page needs: a user sees the entries their role allows)
+    ("/", "nav.overview", "view.overview"),
+    ("/results", "nav.results", "view.results"),
+    ("/units", "nav.units", "view.aggregates"),
+    ("/industries", "nav.industries", "view.aggregates"),
+    ("/schemes", "nav.schemes", "view.schemes"),
+    ("/health", "nav.health", "view.health"),
+    ("/exports", "nav.exports", "view.exports"),
+    ("/strategy", "nav.strategy", "view.strategy"),
+    ("/admin/users", "nav.admin", "admin.users"),
 )
+
+
+def _nav(request: Request) -> list[tuple[str, str]]:
+    user = getattr(request.state, "user", None)
+    if user is None:
+        return []
+    role = load_roles(request.app.state.mujun.workspace_path).roles[user.role]
+    items = [(href, key) for href, key, perm in NAV if role.allows(perm)]
+    if user.uscc and role.scope == "enterprise":
+        items.insert(0, (f"/enterprise/{user.uscc}", "nav.my_firm"))
+    return items
 
 
 _DICT_ATTRIBUTES = frozenset(dir(dict))
@@ -117,11 +129,6 @@ def to_json(value: Any) -> str:
 ENV = _env()
 
 
-def lang_of(request: Request) -> str:
-    asked = request.query_params.get("lang") or request.cookies.get("lang") or DEFAULT_LANG
-    return asked if asked in LANGS else DEFAULT_LANG
-
-
 def url_with(request: Request, **changes: Any) -> str:
     """This page's URL with some query parameters changed (None removes one)."""
     params = dict(request.query_params)
@@ -175,7 +182,9 @@ def base_context(request: Request) -> dict[str, Any]:
         "request": request,
         "lang": lang,
         "t": t,
-        "nav": NAV,
+        "nav": _nav(request),
+        "user": getattr(request.state, "user", None),
+        "role_label": lambda name: getattr(load_roles().roles[name].label, lang),
         "csrf_token": security.request_token(request),
         "money": functools.partial(formats.money, lang=lang),
         "date": functools.partial(formats.date_zh, lang=lang),
@@ -220,9 +229,13 @@ class _Lane:
         return got
 
 
-def page(router: APIRouter, path: str, template: str) -> Callable[[Callable[..., dict[str, Any]]], Any]:
-    """Register ``path`` (HTML via ``template``) and ``path.json`` for a handler returning a context dict."""
+def page(router: APIRouter, path: str, template: str, perm: str) -> Callable[[Callable[..., dict[str, Any]]], Any]:
+    """Register ``path`` (HTML via ``template``) and ``path.json`` for a handler returning a context dict;
+    both need the permission ``perm`` (:func:`mujun.web.auth.permit`)."""
+    from mujun.web.auth import permit  # auth imports this module
+
     twin = "/overview.json" if path == "/" else f"{path}.json"
+    needs = [Depends(permit(perm))]
 
     def deco(fn: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
         lane = _Lane()
@@ -240,8 +253,12 @@ def page(router: APIRouter, path: str, template: str) -> Callable[[Callable[...,
             return await anyio.to_thread.run_sync(call, limiter=lane.limiter())
 
         # the twin first: "/enterprise/{uscc}" would otherwise also match "/enterprise/X.json"
-        router.add_api_route(twin, endpoint, methods=["GET"], response_class=JSONResponse, include_in_schema=False)
-        router.add_api_route(path, endpoint, methods=["GET"], response_class=HTMLResponse, include_in_schema=False)
+        router.add_api_route(
+            twin, endpoint, methods=["GET"], response_class=JSONResponse, include_in_schema=False, dependencies=needs
+        )
+        router.add_api_route(
+            path, endpoint, methods=["GET"], response_class=HTMLResponse, include_in_schema=False, dependencies=needs
+        )
         return fn
 
     return deco

@@ -20,7 +20,7 @@ from fastapi import HTTPException, Request
 from starlette.responses import PlainTextResponse, Response
 
 from mujun.catalog.text import translate
-from mujun.web.render import lang_of
+from mujun.web.i18n import lang_of
 
 COOKIE = "mujun_csrf"
 HEADER = "X-CSRF-Token"

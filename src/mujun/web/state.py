@@ -16,7 +16,7 @@ from mujun.settings import (
     MAX_UPLOAD_BYTES,  # one web upload; larger uploads get 413
     WEB_ACTOR,
 )
-from mujun.views import CITY, Reader, Scope
+from mujun.views import Reader, Scope
 from mujun.web.access import SharedWorkspace, acquire, release
 
 
@@ -30,6 +30,7 @@ class AppState:
     shared: SharedWorkspace = field(init=False)
     memo: dict[Any, Any] = field(default_factory=dict)  # results derived from immutable runs
     memo_lock: threading.Lock = field(default_factory=threading.Lock)
+    sso: Any = None  # the OpenID Connect client when single sign-on is configured (web/sso.py)
 
     def __post_init__(self) -> None:
         self.shared = acquire(self.workspace_path, WEB_ACTOR)
@@ -49,8 +50,9 @@ class AppState:
         release(self.shared)
 
     @contextmanager
-    def reader(self, scope: Scope = CITY) -> Iterator[Reader]:
-        """A cursor for one request; every data query goes through it (a write waits until it is closed)."""
+    def reader(self, scope: Scope) -> Iterator[Reader]:
+        """A cursor for one request in the scope of its user (:func:`mujun.web.auth.reader`); every data query
+        goes through it (a write waits until it is closed)."""
         with self.shared.reading() as ws:
             r = Reader(ws, scope)
             try:
@@ -61,10 +63,12 @@ class AppState:
                 r.close()
 
     @contextmanager
-    def writing(self) -> Iterator[Workspace]:
-        """One write (correction, import, new run …) on the workspace opened read-write for it, exclusive of
-        every read and write; memoised figures are forgotten afterwards."""
+    def writing(self, actor: str) -> Iterator[Workspace]:
+        """One write (correction, import, new run …) by the signed-in user ``actor`` (the change log names
+        them) on the workspace opened read-write for it, exclusive of every read and write; memoised figures
+        are forgotten afterwards."""
         with self.shared.writing() as ws:
+            ws.actor = actor
             try:
                 yield ws
             finally:

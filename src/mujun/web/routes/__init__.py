@@ -1,10 +1,12 @@
 """One router per area of the app; :data:`ROUTERS` is what :func:`mujun.web.create_app` includes."""
 
 from mujun.web.routes import (
+    admin,
     cleanup,
     enterprise,
     exports,
     health,
+    login,
     overview,
     registers,
     results,
@@ -16,5 +18,19 @@ from mujun.web.routes import (
 
 ROUTERS = [
     m.router
-    for m in (overview, results, enterprise, units, schemes, health, exports, strategy, cleanup, tiers, registers)
+    for m in (
+        login,
+        overview,
+        results,
+        enterprise,
+        units,
+        schemes,
+        health,
+        exports,
+        strategy,
+        cleanup,
+        tiers,
+        registers,
+        admin,
+    )
 ]

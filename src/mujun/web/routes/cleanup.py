@@ -2,7 +2,7 @@
 its history (``/cleanup/case/{case_id}``), and the two writes: open the cases of a year, advance a case.
 
 Figures come from :mod:`mujun.strategy.cleanup_report`; writes from :mod:`mujun.strategy.cleanup` under
-``state.writing()``. Every POST checks CSRF and works with and without JavaScript: an htmx request gets the
+``state.writing(user)``. Every POST checks CSRF and works with and without JavaScript: an htmx request gets the
 board again (the page swaps ``#board``), a plain form post gets ``303`` back to the page it came from (only
 local paths of this area are followed). A refused change shows the workflow's message (htmx: inside the board;
 plain post: the board with status 400).
@@ -21,7 +21,9 @@ from mujun.errors import MujunError
 from mujun.strategy import cleanup as cu
 from mujun.strategy import cleanup_report as cr
 from mujun.strategy.cleanup_config import load_config
-from mujun.views import CITY, Reader, Scope
+from mujun.views import Reader, Scope
+from mujun.web import auth
+from mujun.web.auth import permit
 from mujun.web.i18n import translate
 from mujun.web.render import lang_of, page, render
 from mujun.web.security import check_csrf
@@ -33,8 +35,8 @@ BAR, PATH = {"color": "#c62828"}, {"color": "#1d4e89"}
 
 
 def _scope(request: Request) -> Scope:
-    """Whose view this is: the whole city today; a unit's account would hand its own Scope here."""
-    return getattr(request.state, "scope", None) or CITY
+    """Whose view this is: the signed-in user's scope (a county's staff see and advance their county's cases)."""
+    return auth.request_scope(request)
 
 
 def _labels(request: Request) -> dict[str, Any]:
@@ -90,7 +92,7 @@ def _chart(summary: dict[str, Any], t: Any) -> dict[str, Any]:
     }
 
 
-@page(router, "/cleanup", "cleanup.html")
+@page(router, "/cleanup", "cleanup.html", perm="view.cleanup")
 def summary(request: Request) -> dict[str, Any]:
     lang = lang_of(request)
     data = _summary(request)
@@ -121,7 +123,7 @@ def _board(request: Request, unit: str, year: int | None) -> dict[str, Any]:
     return {**data, "year": year, "labels": _labels(request), "today": cu.now_utc().date()}
 
 
-@page(router, "/cleanup/case/{case_id}", "cleanup_case.html")
+@page(router, "/cleanup/case/{case_id}", "cleanup_case.html", perm="view.cleanup")
 def case_page(request: Request, case_id: str) -> dict[str, Any]:
     with request.app.state.mujun.reader(_scope(request)) as r:
         got = cr.show(r, case_id)
@@ -130,7 +132,7 @@ def case_page(request: Request, case_id: str) -> dict[str, Any]:
     return {**got, "labels": _labels(request)}
 
 
-@page(router, "/cleanup/{unit}", "cleanup_board.html")
+@page(router, "/cleanup/{unit}", "cleanup_board.html", perm="view.cleanup")
 def unit_board(request: Request, unit: str) -> dict[str, Any]:
     q = request.query_params
     ctx = _board(request, unit, _year(q.get("year")))
@@ -143,7 +145,9 @@ def _text(form: Any, name: str, limit: int = 1000) -> str:
     return value.strip()[:limit] if isinstance(value, str) else ""
 
 
-@router.post("/cleanup/open", dependencies=[Depends(check_csrf)], include_in_schema=False)
+@router.post(
+    "/cleanup/open", dependencies=[Depends(permit("cleanup.open")), Depends(check_csrf)], include_in_schema=False
+)
 async def open_year(request: Request) -> Response:
     """Open the cases of a data year (idempotent), then back to the summary with the counts."""
     form = await request.form()
@@ -153,7 +157,7 @@ async def open_year(request: Request) -> Response:
     by = _text(form, "by", 100) or "web"
     state = request.app.state.mujun
     try:
-        with state.writing() as ws, Reader(ws, _scope(request)) as r:
+        with state.writing(auth.user_of(request).name) as ws, Reader(ws, _scope(request)) as r:
             got = cu.open_cases(r, year, by=by)
     except MujunError as exc:
         raise HTTPException(400, exc.message()) from None
@@ -161,7 +165,11 @@ async def open_year(request: Request) -> Response:
     return RedirectResponse(f"/cleanup?{query}#opened", status_code=303)
 
 
-@router.post("/cleanup/{case_id}/advance", dependencies=[Depends(check_csrf)], include_in_schema=False)
+@router.post(
+    "/cleanup/{case_id}/advance",
+    dependencies=[Depends(permit("cleanup.advance")), Depends(check_csrf)],
+    include_in_schema=False,
+)
 async def advance_case(request: Request, case_id: str) -> Response:
     """Record one change of a case (the workflow refuses illegal ones); see the module docstring."""
     form = await request.form()
@@ -175,7 +183,7 @@ async def advance_case(request: Request, case_id: str) -> Response:
     if case is None:
         raise HTTPException(404)
     try:
-        with state.writing() as ws, Reader(ws, _scope(request)) as r:
+        with state.writing(auth.user_of(request).name) as ws, Reader(ws, _scope(request)) as r:
             cu.advance(r, case_id, to, by=_text(form, "by", 100) or "web", **fields)  # type: ignore[arg-type]
     except MujunError as exc:
         error = exc.message("en" if lang_of(request) == "en" else "zh")

@@ -9,7 +9,7 @@ from importlib import resources
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 
 from mujun.catalog import uscc as uscc_rules
@@ -17,6 +17,8 @@ from mujun.engine.explain_text import firm_notes, item_note
 from mujun.reports.pdf import html_to_pdf
 from mujun.synth.samples import SYNTHETIC_NAME_MARK as SYNTHETIC_MARK  # the generator's mark in firm names
 from mujun.views import enterprise as ent
+from mujun.web import auth
+from mujun.web.auth import permit
 from mujun.web.charts import CLASS_COLOURS
 from mujun.web.i18n import translate
 from mujun.web.render import ENV, base_context, lang_of, page, selection
@@ -141,10 +143,9 @@ def indicator_chart(history: list[dict[str, Any]], ind: dict[str, Any], t: Any) 
 
 
 def _context(request: Request, uscc: str) -> dict[str, Any]:
-    state = request.app.state.mujun
     lang = lang_of(request)
     code = uscc_rules.normalise(uscc)
-    with state.reader() as r:
+    with auth.reader(request) as r:
         sel = selection(request, r)
         # not memoised: one entry per firm and run would grow without bound; a profile takes ~0.1 s
         data = ent.profile(r, sel["run_id"], sel["scheme"], code)
@@ -176,12 +177,12 @@ def _context(request: Request, uscc: str) -> dict[str, Any]:
     }
 
 
-@page(router, "/enterprise/{uscc}", "enterprise.html")
+@page(router, "/enterprise/{uscc}", "enterprise.html", perm="view.enterprise")
 def enterprise(request: Request, uscc: str) -> dict[str, Any]:
     return _context(request, uscc)
 
 
-@router.get("/enterprise/{uscc}/sheet.pdf", include_in_schema=False)
+@router.get("/enterprise/{uscc}/sheet.pdf", dependencies=[Depends(permit("view.enterprise"))], include_in_schema=False)
 def sheet(request: Request, uscc: str) -> Response:
     """The one-page A4 explanation sheet (the same figures as the profile page)."""
     ctx = _context(request, uscc)

@@ -24,12 +24,14 @@ from importlib import resources
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from mujun.reports import publicity as pub
 from mujun.reports.pdf import html_to_pdf
 from mujun.views import publicity as vp
+from mujun.web import auth
+from mujun.web.auth import permit
 from mujun.web.i18n import translate
 from mujun.web.render import ENV, lang_of, page, selection
 
@@ -59,13 +61,13 @@ def _query(sel: dict[str, Any], flt: vp.Filter, day: dt.date) -> str:
     return urlencode({**params, "date": day.isoformat()})
 
 
-@page(router, "/exports", "exports.html")
+@page(router, "/exports", "exports.html", perm="view.exports")
 def exports(request: Request) -> dict[str, Any]:
     state = request.app.state.mujun
     flt = vp.Filter.from_params(request.query_params)
     q = str(request.query_params.get("q") or "").strip()[:100]
     day = _day(request)
-    with state.reader() as r:
+    with auth.reader(request) as r:
         sel = selection(request, r)
         run = sel["run_id"]
         facets = state.memoised(("pub-facets", run, r.scope), lambda: vp.facets(r, run))
@@ -102,10 +104,9 @@ def exports(request: Request) -> dict[str, Any]:
 
 def _document(request: Request) -> tuple[pub.PublicityList, dict[str, Any], vp.Filter, tuple[Any, ...]]:
     """The list asked for, its run selection and filter, and a key naming it (run, scope, filter, date)."""
-    state = request.app.state.mujun
     flt = vp.Filter.from_params(request.query_params)
     day = _day(request)
-    with state.reader() as r:
+    with auth.reader(request) as r:
         sel = selection(request, r)
         rows = vp.table(r, sel["run_id"], flt)
         scheme = r.scheme(sel["run_id"]).scheme
@@ -131,7 +132,7 @@ def _download(body: bytes, media: str, sel: dict[str, Any], flt: vp.Filter, kind
     return Response(body, media_type=media, headers={"Content-Disposition": disposition})
 
 
-@router.get("/exports/publicity.xlsx", include_in_schema=False)
+@router.get("/exports/publicity.xlsx", dependencies=[Depends(permit("view.exports"))], include_in_schema=False)
 def publicity_xlsx(request: Request) -> Response:
     doc, sel, flt, _key = _document(request)
     return _download(pub.publicity_list_xlsx(doc), XLSX, sel, flt, "xlsx")
@@ -143,7 +144,7 @@ def publicity_html(doc: pub.PublicityList) -> str:
     return ENV.get_template("publicity_pdf.html").render(doc=doc, t=t)
 
 
-@router.get("/exports/publicity.pdf", include_in_schema=False)
+@router.get("/exports/publicity.pdf", dependencies=[Depends(permit("view.exports"))], include_in_schema=False)
 def publicity_pdf(request: Request) -> Response:
     state = request.app.state.mujun
     doc, sel, flt, key = _document(request)

@@ -1,5 +1,5 @@
 """数据体检 and quarantine: see problems, correct a value, confirm a link, re-validate, upload department files,
-evaluate again. Reads go through :mod:`mujun.views.health`; every write runs under ``state.writing()``.
+evaluate again. Reads go through :mod:`mujun.views.health`; every write runs under ``state.writing(user)``.
 
 Every POST works with and without JavaScript: htmx requests (``HX-Request``) get the re-rendered quarantine
 row; plain form posts get ``303 See Other`` back to the page (``back`` is only followed when it is a local
@@ -39,13 +39,15 @@ from starlette.datastructures import UploadFile
 
 from mujun import api
 from mujun.catalog.text import translate
-from mujun.errors import MujunError, WorkspaceError
+from mujun.errors import InputError, MujunError, WorkspaceError
 from mujun.ingest.readers import read_file_isolated
 from mujun.runs.intake import import_files, preview_import
 from mujun.runs.quarantine import correct, revalidate_all
 from mujun.schemes.loader import builtin_ids
 from mujun.settings import DEFAULT_SCHEME
 from mujun.views import health as hv
+from mujun.web import auth
+from mujun.web.auth import permit
 from mujun.web.render import lang_of, page, render
 from mujun.web.security import check_csrf
 
@@ -58,11 +60,11 @@ TOKEN = re.compile(r"^[0-9a-f]{64}$")
 PENDING_SECONDS = 24 * 3600
 
 
-@page(router, "/health", "health.html")
+@page(router, "/health", "health.html", perm="view.health")
 def health(request: Request) -> dict[str, Any]:
     state = request.app.state.mujun
     lang = lang_of(request)
-    with state.reader() as r:
+    with auth.reader(request) as r:
         imports = hv.files(r)
         problems = state.memoised(("health-cross", r.scope), lambda: hv.cross_check_problems(r))
         years = hv.years(r, problems)
@@ -81,12 +83,11 @@ def health(request: Request) -> dict[str, Any]:
     }
 
 
-@page(router, "/quarantine", "quarantine.html")
+@page(router, "/quarantine", "quarantine.html", perm="view.health")
 def quarantine(request: Request) -> dict[str, Any]:
-    state = request.app.state.mujun
     query = hv.QuarantineQuery.from_params(request.query_params)
     q = request.query_params
-    with state.reader() as r:
+    with auth.reader(request) as r:
         got = hv.quarantine(r, query)
         done = hv.intake_row(r, int(q["done"])) if q.get("done", "").isdigit() else None
     notice = None
@@ -110,7 +111,7 @@ def _form_text(form: Any, name: str, limit: int = 1000) -> str:
 def _after(request: Request, form: Any, row_id: int) -> Response:
     """htmx: the row again, with its outcome; plain form: back to the list (303)."""
     if request.headers.get("HX-Request"):
-        with request.app.state.mujun.reader() as r:
+        with auth.reader(request) as r:
             row = hv.intake_row(r, row_id)
         back = _form_text(form, "back")
         return render(
@@ -122,7 +123,11 @@ def _after(request: Request, form: Any, row_id: int) -> Response:
     return RedirectResponse(f"{target}{sep}done={row_id}#q-{row_id}", status_code=303)
 
 
-@router.post("/quarantine/{row_id}/correct", dependencies=[Depends(check_csrf)], include_in_schema=False)
+@router.post(
+    "/quarantine/{row_id}/correct",
+    dependencies=[Depends(permit("data.correct")), Depends(check_csrf)],
+    include_in_schema=False,
+)
 async def correct_value(request: Request, row_id: int) -> Response:
     """Replace one raw cell of a row (empty = missing), re-validate it and rebuild enterprise_years."""
     form = await request.form()
@@ -131,55 +136,67 @@ async def correct_value(request: Request, row_id: int) -> Response:
     if not field:
         raise HTTPException(400, translate("web.health.no_column", lang_of(request)))
 
+    with auth.reader(request) as r:
+        if hv.intake_row(r, row_id) is None:  # a row outside the user's scope (another department's) is not found
+            raise HTTPException(404, translate("web.err.not_found", lang_of(request)))
+
     def work() -> None:
-        with request.app.state.mujun.writing() as ws:
+        with request.app.state.mujun.writing(auth.user_of(request).name) as ws:
             correct(ws, row_id, field, value or None, reason=reason)
 
     await run_in_threadpool(work)  # blocking DuckDB work must not hold up the event loop
     return _after(request, form, row_id)
 
 
-@router.post("/quarantine/{row_id}/link", dependencies=[Depends(check_csrf)], include_in_schema=False)
+@router.post(
+    "/quarantine/{row_id}/link",
+    dependencies=[Depends(permit("data.correct")), Depends(check_csrf)],
+    include_in_schema=False,
+)
 async def link_row(request: Request, row_id: int) -> Response:
     """Confirm that the row's code means roster firm ``target``; re-validate every row using that code."""
     form = await request.form()
     target = _form_text(form, "target", 40).upper()
     state = request.app.state.mujun
-    with state.reader() as r:
+    with auth.reader(request) as r:
         row = hv.intake_row(r, row_id)
     if row is None or not row["uscc"] or not re.fullmatch(r"[0-9A-Z]{18}", target):
         raise HTTPException(400, translate("web.health.no_link", lang_of(request)))
 
     def work() -> None:
-        with state.writing() as ws:
+        with state.writing(auth.user_of(request).name) as ws:
             api.confirm_link(ws, row["uscc"], target)
 
     await run_in_threadpool(work)
     return _after(request, form, row_id)
 
 
-@router.post("/quarantine/revalidate", dependencies=[Depends(check_csrf)], include_in_schema=False)
+@router.post(
+    "/quarantine/revalidate",
+    dependencies=[Depends(permit("data.correct")), Depends(check_csrf)],
+    include_in_schema=False,
+)
 def revalidate(request: Request) -> Response:
-    with request.app.state.mujun.writing() as ws:
+    with request.app.state.mujun.writing(auth.user_of(request).name) as ws:
         got = revalidate_all(ws)
     return RedirectResponse(f"/quarantine?checked={got['checked']}&accepted={got['accepted']}", status_code=303)
 
 
-@router.post("/runs", dependencies=[Depends(check_csrf)], include_in_schema=False)
+@router.post("/runs", dependencies=[Depends(permit("run.create")), Depends(check_csrf)], include_in_schema=False)
 async def evaluate_again(request: Request) -> Response:
     """Evaluate ``year`` of the workspace's data with ``scheme`` and store the run (every write keeps
     enterprise_years merged from the accepted rows)."""
     form = await request.form()
     year_text, scheme = _form_text(form, "year", 8), _form_text(form, "scheme", 100)
     state = request.app.state.mujun
-    with state.reader() as r:
+    with auth.reader(request) as r:
         known = {str(x["scheme_id"]) for x in r.runs()}
     if not year_text.isdigit() or scheme not in {*builtin_ids(), *known}:
         raise HTTPException(400, translate("web.health.no_run_choice", lang_of(request)))
     year = int(year_text)
 
     def work() -> None:
-        with state.writing() as ws:
+        with state.writing(auth.user_of(request).name) as ws:
             try:
                 api.evaluate_and_store(ws, scheme, year)
             except WorkspaceError as exc:
@@ -216,7 +233,11 @@ def safe_name(name: str) -> str:
     return base[-120:] or "upload"
 
 
-@router.post("/upload", dependencies=[Depends(limit_body), Depends(check_csrf)], include_in_schema=False)
+@router.post(
+    "/upload",
+    dependencies=[Depends(permit("data.import")), Depends(limit_body), Depends(check_csrf)],
+    include_in_schema=False,
+)
 async def upload(request: Request) -> Response:
     """Keep the department files under a token and show what importing them would change."""
     state = request.app.state.mujun
@@ -256,14 +277,19 @@ async def upload(request: Request) -> Response:
     except HTTPException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    token, folder, paths = _keep(staging, paths, year_text)
+    token, folder, paths = _keep(staging, paths, year_text, auth.user_of(request).name)
     year = int(year_text) if year_text.isdigit() else None
 
     def work() -> dict[str, Any]:
         for p in paths:
             read_file_isolated(p)  # a file past a reading limit is refused here, in a child process
-        with state.writing() as ws:
-            return preview_import(ws, list(paths), year=year)
+        with state.writing(auth.user_of(request).name) as ws:
+            got = preview_import(ws, list(paths), year=year)
+        own = auth.request_scope(request).specs  # a department imports its own files only
+        for g in got["groups"]:
+            if own is not None and g["spec"] not in own:
+                raise InputError("IMPORT-OTHER-DEPARTMENT", spec=g["spec"], own=", ".join(own) or "—")
+        return got
 
     try:
         preview = await run_in_threadpool(work)
@@ -275,7 +301,9 @@ async def upload(request: Request) -> Response:
     return _upload_page(request, preview=preview, token=token)
 
 
-@router.post("/upload/confirm", dependencies=[Depends(check_csrf)], include_in_schema=False)
+@router.post(
+    "/upload/confirm", dependencies=[Depends(permit("data.import")), Depends(check_csrf)], include_in_schema=False
+)
 async def confirm_upload(request: Request) -> Response:
     """Import a previewed upload (replacing the department-years' rows) and show its health report."""
     state = request.app.state.mujun
@@ -286,6 +314,8 @@ async def confirm_upload(request: Request) -> Response:
     if not TOKEN.match(token) or not meta_path.is_file():
         return _upload_page(request, expired=True, status=404)
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    if meta.get("user") != auth.user_of(request).name:  # only who previewed an upload may import it
+        return _upload_page(request, expired=True, status=404)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
     final = state.workspace_path / "uploads" / stamp
     final.mkdir(parents=True, exist_ok=False)
@@ -298,7 +328,7 @@ async def confirm_upload(request: Request) -> Response:
     year = meta.get("year")
 
     def work() -> dict[str, Any]:
-        with state.writing() as ws:
+        with state.writing(auth.user_of(request).name) as ws:
             return import_files(ws, list(paths), year=year, replace=True)
 
     report = await run_in_threadpool(work)
@@ -307,7 +337,7 @@ async def confirm_upload(request: Request) -> Response:
     return RedirectResponse(f"/health?import={report['import_id']}#import-result", status_code=303)
 
 
-def _keep(staging: Path, paths: list[Path], year_text: str) -> tuple[str, Path, list[Path]]:
+def _keep(staging: Path, paths: list[Path], year_text: str, user: str) -> tuple[str, Path, list[Path]]:
     """Move the staged files to their token's folder (the same upload again replaces it)."""
     digest = hashlib.sha256(year_text.encode())
     for p in paths:
@@ -317,7 +347,7 @@ def _keep(staging: Path, paths: list[Path], year_text: str) -> tuple[str, Path, 
     shutil.rmtree(folder, ignore_errors=True)
     staging.rename(folder)
     year = int(year_text) if year_text.isdigit() else None
-    meta = {"year": year, "files": [p.name for p in paths]}
+    meta = {"year": year, "files": [p.name for p in paths], "user": user}
     (folder / "upload.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
     return token, folder, [folder / p.name for p in paths]
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from mujun.catalog import catalog
 from mujun.strategy.registry import load_registry
 from mujun.views import overview as ov
-from mujun.web import charts
+from mujun.web import auth, charts
 from mujun.web.i18n import translate
 from mujun.web.render import lang_of, page, selection
 
@@ -29,11 +29,11 @@ def low_efficiency_goal(workspace: Path) -> dict[str, Any]:
     }
 
 
-@page(router, "/", "overview.html")
+@page(router, "/", "overview.html", perm="view.overview")
 def overview(request: Request) -> dict[str, Any]:
     state = request.app.state.mujun
     lang = lang_of(request)
-    with state.reader() as r:
+    with auth.reader(request) as r:
         sel = selection(request, r)
         data = state.memoised(
             ("overview", sel["run_id"], r.scope), lambda: ov.overview(r, sel["run_id"], sel["scheme"])

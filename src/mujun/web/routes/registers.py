@@ -5,7 +5,7 @@ status, the filtered list, and R&D coverage of 规上 firms against 100 %. ``/li
 year, new listings per year against 3, the firms of a year by stage. Uploads (``POST /projects/upload``,
 ``/listings/upload``): one .xlsx/.xls/.csv file, CSRF-checked, the body counted as it streams (the health
 upload's :func:`limit_body`), saved under ``<workspace>/uploads/<UTC time>/`` and imported under
-``state.writing()``; then ``303`` back to the page with the import report.
+``state.writing(user)``; then ``303`` back to the page with the import report.
 """
 
 from __future__ import annotations
@@ -24,7 +24,9 @@ from mujun.errors import MujunError, Problem
 from mujun.strategy import listings as lv
 from mujun.strategy import projects as pv
 from mujun.strategy import registers as rg
+from mujun.web import auth
 from mujun.web import charts_registers as ch
+from mujun.web.auth import permit
 from mujun.web.i18n import translate
 from mujun.web.render import lang_of, page
 from mujun.web.routes.health import CHUNK, SUFFIXES, limit_body, safe_name
@@ -55,7 +57,7 @@ def _problem(p: dict[str, Any]) -> Problem:
     return Problem(**given, details=p.get("details") or {})
 
 
-@page(router, "/projects", "projects.html")
+@page(router, "/projects", "projects.html", perm="view.registers")
 def projects(request: Request) -> dict[str, Any]:
     state = request.app.state.mujun
     lang = lang_of(request)
@@ -65,7 +67,7 @@ def projects(request: Request) -> dict[str, Any]:
     def t(k: str, **v: object) -> str:
         return translate(k, lang, **v)
 
-    with state.reader() as r:
+    with auth.reader(request) as r:
         targets = state.memoised(("rg-projects-targets", r.scope), lambda: pv.targets(r))
         years = pv.per_year(r)
         listing = pv.list_projects(r, year, unit, key or None, _int(q.get("page")) or 1)
@@ -111,7 +113,7 @@ def projects(request: Request) -> dict[str, Any]:
     }  # fmt: skip
 
 
-@page(router, "/listings", "listings.html")
+@page(router, "/listings", "listings.html", perm="view.registers")
 def listings(request: Request) -> dict[str, Any]:
     state = request.app.state.mujun
     lang = lang_of(request)
@@ -123,7 +125,7 @@ def listings(request: Request) -> dict[str, Any]:
     def t(k: str, **v: object) -> str:
         return translate(k, lang, **v)
 
-    with state.reader() as r:
+    with auth.reader(request) as r:
         counts = lv.stage_counts(r)
         target = state.memoised(("rg-listings-target", r.scope), lambda: rg.target_summary(r, "listings"))
         year = _int(q.get("year"))
@@ -188,7 +190,7 @@ async def _import(request: Request, path: Path, register: str) -> Response:
     run = pv.import_projects if register == "projects" else lv.import_listings
 
     def work() -> dict[str, Any]:
-        with request.app.state.mujun.writing() as ws:
+        with request.app.state.mujun.writing(auth.user_of(request).name) as ws:
             return run(ws, path)
 
     try:
@@ -198,11 +200,19 @@ async def _import(request: Request, path: Path, register: str) -> Response:
     return RedirectResponse(f"/{register}?import={report['import_id']}#import-result", status_code=303)
 
 
-@router.post("/projects/upload", dependencies=[Depends(limit_body), Depends(check_csrf)], include_in_schema=False)
+@router.post(
+    "/projects/upload",
+    dependencies=[Depends(permit("registers.import")), Depends(limit_body), Depends(check_csrf)],
+    include_in_schema=False,
+)
 async def upload_projects(request: Request) -> Response:
     return await _import(request, await _save(request), "projects")
 
 
-@router.post("/listings/upload", dependencies=[Depends(limit_body), Depends(check_csrf)], include_in_schema=False)
+@router.post(
+    "/listings/upload",
+    dependencies=[Depends(permit("registers.import")), Depends(limit_body), Depends(check_csrf)],
+    include_in_schema=False,
+)
 async def upload_listings(request: Request) -> Response:
     return await _import(request, await _save(request), "listings")

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from mujun.reports import tables
 from mujun.views import results as res
+from mujun.web import auth
+from mujun.web.auth import permit
 from mujun.web.i18n import translate
 from mujun.web.labels import column_label
 from mujun.web.render import lang_of, page, selection
@@ -36,12 +38,12 @@ SHOWN = (
 NUMERIC = {"rank", "total_score", "tax_per_mu", "revenue_10k_yuan", "land_mu"}
 
 
-@page(router, "/results", "results.html")
+@page(router, "/results", "results.html", perm="view.results")
 def results(request: Request) -> dict[str, Any]:
     state = request.app.state.mujun
     lang = lang_of(request)
     query = res.Query.from_params(request.query_params)
-    with state.reader() as r:
+    with auth.reader(request) as r:
         sel = selection(request, r)
         got = res.page(r, sel["run_id"], query)
         res.warm(r, sel["run_id"], SHOWN)  # the columns this page sorts by, sorted once per run
@@ -64,10 +66,9 @@ def results(request: Request) -> dict[str, Any]:
 
 
 def _export(request: Request, kind: str) -> Response:
-    state = request.app.state.mujun
     lang = lang_of(request)
     query = res.Query.from_params(request.query_params)
-    with state.reader() as r:
+    with auth.reader(request) as r:
         sel = selection(request, r)
         table = res.table(r, sel["run_id"], query)
         loaded = r.scheme(sel["run_id"])
@@ -86,11 +87,11 @@ def _export(request: Request, kind: str) -> Response:
     return Response(body, media_type=media, headers={"Content-Disposition": disposition})
 
 
-@router.get("/results/export.xlsx", include_in_schema=False)
+@router.get("/results/export.xlsx", dependencies=[Depends(permit("view.results"))], include_in_schema=False)
 def export_xlsx(request: Request) -> Response:
     return _export(request, "xlsx")
 
 
-@router.get("/results/export.csv", include_in_schema=False)
+@router.get("/results/export.csv", dependencies=[Depends(permit("view.results"))], include_in_schema=False)
 def export_csv(request: Request) -> Response:
     return _export(request, "csv")

@@ -9,17 +9,16 @@ from fastapi import APIRouter, HTTPException, Request
 from mujun.errors import WorkspaceError
 from mujun.schemes import builtin_ids
 from mujun.views import schemes as vs
-from mujun.web import charts_units
+from mujun.web import auth, charts_units
 from mujun.web.i18n import translate
 from mujun.web.render import lang_of, page
 
 router = APIRouter()
 
 
-@page(router, "/schemes", "schemes.html")
+@page(router, "/schemes", "schemes.html", perm="view.schemes")
 def schemes(request: Request) -> dict[str, Any]:
-    state = request.app.state.mujun
-    with state.reader() as r:
+    with auth.reader(request) as r:
         rows = vs.catalogue(r)
         used = vs.workspace_schemes(r)
     return {"schemes": rows, "workspace": sorted(used), "builtin": builtin_ids()}
@@ -40,12 +39,12 @@ def _title(loaded: Any, lang: str) -> str:
 
 
 # registered before /schemes/{scheme_id} so that "compare" is not taken for a scheme id
-@page(router, "/schemes/compare", "scheme_compare.html")
+@page(router, "/schemes/compare", "scheme_compare.html", perm="view.results")
 def compare(request: Request) -> dict[str, Any]:
     state = request.app.state.mujun
     lang = lang_of(request)
     q = request.query_params
-    with state.reader() as r:
+    with auth.reader(request) as r:
         used = vs.workspace_schemes(r)
         options = [*builtin_ids(), *(s for s in used if s not in builtin_ids())]
         newest = r.runs()[-1]["scheme_id"] if r.runs() else options[0]
@@ -84,11 +83,10 @@ def compare(request: Request) -> dict[str, Any]:
     }
 
 
-@page(router, "/schemes/{scheme_id}", "scheme.html")
+@page(router, "/schemes/{scheme_id}", "scheme.html", perm="view.schemes")
 def scheme(request: Request, scheme_id: str) -> dict[str, Any]:
-    state = request.app.state.mujun
     run_id = request.query_params.get("run") or None
-    with state.reader() as r:
+    with auth.reader(request) as r:
         loaded = _resolve(r, scheme_id, run_id)
         use = vs.workspace_schemes(r).get(scheme_id, {})
     return {

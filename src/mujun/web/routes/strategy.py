@@ -11,6 +11,7 @@ from mujun.strategy.metrics import data_years
 from mujun.strategy.national import comparison
 from mujun.strategy.registry import load_registry
 from mujun.strategy.report import one, targets_report
+from mujun.web import auth
 from mujun.web.charts_strategy import target_chart
 from mujun.web.i18n import translate
 from mujun.web.render import lang_of, page
@@ -23,12 +24,12 @@ def _as_of(request: Request) -> int | None:
     return int(text) if text.isdigit() else None
 
 
-@page(router, "/strategy", "strategy.html")
+@page(router, "/strategy", "strategy.html", perm="view.strategy")
 def strategy(request: Request) -> dict[str, Any]:
     state = request.app.state.mujun
     lang = lang_of(request)
     year = _as_of(request)
-    with state.reader() as r:
+    with auth.reader(request) as r:
         years = data_years(r)
         key = ("strategy", year, r.scope, lang, _registry_stamp(state))
         report = state.memoised(key, lambda: targets_report(r, year=year, lang=lang))
@@ -46,7 +47,7 @@ def strategy(request: Request) -> dict[str, Any]:
     }
 
 
-@page(router, "/strategy/{target_id}", "strategy_target.html")
+@page(router, "/strategy/{target_id}", "strategy_target.html", perm="view.strategy")
 def strategy_target(request: Request, target_id: str) -> dict[str, Any]:
     state = request.app.state.mujun
     lang = lang_of(request)
@@ -56,7 +57,7 @@ def strategy_target(request: Request, target_id: str) -> dict[str, Any]:
         target = registry.target(target_id)
     except KeyError:
         raise HTTPException(404, translate("st.unknown", lang, id=target_id)) from None
-    with state.reader() as r:
+    with auth.reader(request) as r:
         key = ("strategy-one", target_id, year, r.scope, lang, _registry_stamp(state))
         data = state.memoised(key, lambda: one(r, target, year, breakdowns=True, lang=lang))
         national = []

@@ -17,6 +17,8 @@ from mujun.strategy import tiers_read as tr
 from mujun.strategy.tiers import select_and_store, stored_years
 from mujun.strategy.tiers_rules import Rules, load_rules
 from mujun.strategy.tiers_score import format_value, reasons
+from mujun.web import auth
+from mujun.web.auth import permit
 from mujun.web.render import lang_of, page
 from mujun.web.security import check_csrf
 
@@ -46,13 +48,13 @@ def _shown(row: dict[str, Any], rules: Rules, lang: str) -> dict[str, Any]:
     return {**row, "bars": bars, "why": reasons(comps, rules, lang) if comps else row.get("reasons")}
 
 
-@page(router, "/tiers", "tiers.html")
+@page(router, "/tiers", "tiers.html", perm="view.tiers")
 def tiers_page(request: Request) -> dict[str, Any]:
     state = request.app.state.mujun
     lang = lang_of(request)
     q = request.query_params
     rules = load_rules(state.workspace_path)
-    with state.reader() as r:
+    with auth.reader(request) as r:
         stored = tr.years(r)
         year = _int(q.get("year"))
         year = year if year in stored else (stored[-1] if stored else None)
@@ -90,7 +92,9 @@ def tiers_page(request: Request) -> dict[str, Any]:
     }
 
 
-@router.post("/tiers/select", dependencies=[Depends(check_csrf)], include_in_schema=False)
+@router.post(
+    "/tiers/select", dependencies=[Depends(permit("tiers.select")), Depends(check_csrf)], include_in_schema=False
+)
 async def run_selection(request: Request) -> Response:
     """Select the second tier of ``year`` (``n`` firms) and store it; ``replace`` overwrites a stored year."""
     form = await request.form()
@@ -98,13 +102,13 @@ async def run_selection(request: Request) -> Response:
     n = _int(str(form.get("n") or ""))
     replace = str(form.get("replace") or "") in ("1", "on", "true")
     state = request.app.state.mujun
-    with state.reader() as r:
+    with auth.reader(request) as r:
         run_years = r.years()
     if year is None or year not in run_years:
         return RedirectResponse("/tiers?invalid=year", status_code=303)
     if n is not None and not 1 <= n <= MAX_N:
         return RedirectResponse(f"/tiers?year={year}&invalid=n", status_code=303)
-    with state.writing() as ws:
+    with state.writing(auth.user_of(request).name) as ws:
         if year in stored_years(ws) and not replace:
             return RedirectResponse(f"/tiers?year={year}&exists={year}#run", status_code=303)
         select_and_store(ws, year, n, None, replace)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Request
 
 from mujun.catalog import catalog, industries
 from mujun.views import units as vu
-from mujun.web import charts, charts_units
+from mujun.web import auth, charts, charts_units
 from mujun.web.i18n import translate
 from mujun.web.render import lang_of, page, selection
 
@@ -24,11 +24,11 @@ def _tools(request: Request) -> tuple[str, Any, Any]:
     return lang, t, (lambda k: catalog.class_label(k, lang))
 
 
-@page(router, "/units", "units.html")
+@page(router, "/units", "units.html", perm="view.aggregates")
 def units(request: Request) -> dict[str, Any]:
     state = request.app.state.mujun
     _lang, t, label = _tools(request)
-    with state.reader() as r:
+    with auth.reader(request) as r:
         sel = selection(request, r)
         data = state.memoised(("units", sel["run_id"], r.scope), lambda: vu.units_page(r, sel["run_id"], sel["scheme"]))
     rows = data["units"]
@@ -46,11 +46,11 @@ def units(request: Request) -> dict[str, Any]:
     }
 
 
-@page(router, "/units/{unit}", "unit.html")
+@page(router, "/units/{unit}", "unit.html", perm="view.aggregates")
 def unit(request: Request, unit: str) -> dict[str, Any]:
     state = request.app.state.mujun
     lang, t, label = _tools(request)
-    with state.reader() as r:
+    with auth.reader(request) as r:
         sel = selection(request, r)
         # only known units are memoised (arbitrary URLs must not grow the memo)
         if unit not in state.memoised(("unit-names", sel["run_id"], r.scope), lambda: vu.unit_names(r, sel["run_id"])):
@@ -73,11 +73,11 @@ def unit(request: Request, unit: str) -> dict[str, Any]:
     }
 
 
-@page(router, "/industries", "industries.html")
+@page(router, "/industries", "industries.html", perm="view.aggregates")
 def industries_list(request: Request) -> dict[str, Any]:
     state = request.app.state.mujun
     lang, t, label = _tools(request)
-    with state.reader() as r:
+    with auth.reader(request) as r:
         sel = selection(request, r)
         data = state.memoised(
             ("industries", sel["run_id"], r.scope), lambda: vu.industries_page(r, sel["run_id"], sel["scheme"])
@@ -95,13 +95,13 @@ def industries_list(request: Request) -> dict[str, Any]:
     }
 
 
-@page(router, "/industries/{chain_id}", "industry.html")
+@page(router, "/industries/{chain_id}", "industry.html", perm="view.aggregates")
 def industry(request: Request, chain_id: str) -> dict[str, Any]:
     state = request.app.state.mujun
     lang, t, label = _tools(request)
     if industries.chain(chain_id) is None:
         raise HTTPException(404)
-    with state.reader() as r:
+    with auth.reader(request) as r:
         sel = selection(request, r)
         data = state.memoised(
             ("industry", sel["run_id"], r.scope, chain_id),

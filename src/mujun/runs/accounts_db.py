@@ -1,0 +1,85 @@
+"""The workspace's accounts file ``accounts.sqlite``: users, sessions, login lock-outs and the access audit.
+
+Why a second file beside ``mujun.duckdb``: logins, logouts, exports and downloads are recorded while
+``mujun serve`` holds the data file read-only (web/access.py), and an admin adds users with the CLI while the
+server runs. SQLite in WAL mode lets both happen without taking the data file; every data change stays in the
+DuckDB change log, written in the same transaction as the data (runs/changes.py). The workspace owns both
+files' schemas; this module owns this one's.
+
+Tables::
+
+    users(name PK, role, unit, department, uscc, password_hash, must_change, disabled, created_at,
+          created_by, changed_at)
+    sessions(token_sha256 PK, name, created_at, last_seen, address)
+    lockouts(name PK, failures, locked_until)
+    audit(id PK, at_utc, actor, kind, target, detail, address, prev_hash, hash)
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+FILE = "accounts.sqlite"
+SCHEMA_VERSION = 1
+DDL = """
+CREATE TABLE IF NOT EXISTS users (
+  name TEXT PRIMARY KEY, role TEXT NOT NULL, unit TEXT, department TEXT, uscc TEXT,
+  password_hash TEXT NOT NULL, must_change INTEGER NOT NULL DEFAULT 0, disabled INTEGER NOT NULL DEFAULT 0,
+  created_at TEXT NOT NULL, created_by TEXT, changed_at TEXT);
+CREATE TABLE IF NOT EXISTS sessions (
+  token_sha256 TEXT PRIMARY KEY, name TEXT NOT NULL, created_at REAL NOT NULL, last_seen REAL NOT NULL,
+  address TEXT);
+CREATE TABLE IF NOT EXISTS lockouts (name TEXT PRIMARY KEY, failures INTEGER NOT NULL, locked_until REAL);
+CREATE TABLE IF NOT EXISTS audit (
+  id INTEGER PRIMARY KEY, at_utc TEXT NOT NULL, actor TEXT NOT NULL, kind TEXT NOT NULL, target TEXT,
+  detail TEXT, address TEXT, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
+CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+"""
+
+
+def path_of(workspace: str | Path) -> Path:
+    return Path(workspace) / FILE
+
+
+def exists(workspace: str | Path) -> bool:
+    return path_of(workspace).is_file()
+
+
+@contextmanager
+def connect(workspace: str | Path, write: bool = True) -> Iterator[sqlite3.Connection]:
+    """One transaction on the accounts file (created with its schema on first write); commits on success.
+
+    ``write=False`` on a workspace without the file yields an empty in-memory database of the same schema
+    (a workspace with no accounts yet reads as having none)."""
+    path = path_of(workspace)
+    if not write and not path.is_file():
+        con = sqlite3.connect(":memory:")
+        con.executescript(DDL)
+    else:
+        Path(workspace).mkdir(parents=True, exist_ok=True)
+        if not path.exists():  # password hashes and the audit: readable by the workspace's owner only
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        con = sqlite3.connect(path, timeout=15, isolation_level=None)
+        con.execute("PRAGMA journal_mode=WAL")
+        con.execute("PRAGMA synchronous=FULL")
+        if con.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+            con.executescript(DDL)
+            con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    con.row_factory = sqlite3.Row
+    try:
+        con.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        yield con
+        con.execute("COMMIT")
+    except BaseException:
+        if con.in_transaction:
+            con.execute("ROLLBACK")
+        raise
+    finally:
+        con.close()
