@@ -322,3 +322,26 @@ def test_search_and_audit_follow_the_user(world: dict[str, Any]) -> None:
     assert kinds[0][0] == "user_add" or any(k == "login" for k, _ in kinds)
     n, _head, bad = audit.verify_audit(world["ws"])
     assert bad is None and n >= len(mine)
+
+
+def test_a_county_cannot_advance_another_countys_case(world: dict[str, Any]) -> None:
+    import duckdb
+
+    con = duckdb.connect(str(world["ws"] / "mujun.duckdb"), read_only=True)
+    try:
+        cid = con.execute("SELECT case_id FROM cleanup_cases WHERE county <> ? LIMIT 1", [world["county"]]).fetchone()
+    finally:
+        con.close()
+    assert cid, "the demo opened clean-up cases in other counties"
+    with signed_in(create_app(world["ws"])) as admin:
+        before = admin.get(f"/cleanup/case/{cid[0]}.json").json()
+    other = {"case_id": cid[0], "stage": _first(before, "stage")}
+    with signed_in(create_app(world["ws"]), "county", name="m-county", **_scope("county", world)) as c:
+        token = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/account/password").text)
+        assert token
+        got = c.post(f"/cleanup/{other['case_id']}/advance", data={"csrf_token": token.group(1), "to": "verified"})
+        assert got.status_code == 404
+        assert c.get(f"/cleanup/case/{other['case_id']}.json").status_code == 404
+    with signed_in(create_app(world["ws"])) as admin:
+        after = admin.get(f"/cleanup/case/{other['case_id']}.json").json()
+    assert _first(after, "stage") == other.get("stage")  # unchanged

@@ -67,7 +67,7 @@ def build_workspace(path: Path, firms: int, seed: int) -> dict[str, Any]:
     with Workspace(path) as ws:
         for year in YEARS:
             api.evaluate_and_store(ws, SCHEME, year, data=canon)
-    accounts.add_user(path, BENCH_USER, "analyst", _PASSWORD, by="bench")  # every page needs a login
+    accounts.add_user(path, BENCH_USER, "admin", _PASSWORD, by="bench")  # every page needs a login; serve an admin
     return {"present": [c for c in FACT_COLUMNS if c in data.column_names],
             "absent": [c for c in FACT_COLUMNS if c not in data.column_names]}  # fmt: skip
 
@@ -192,7 +192,7 @@ _PASSWORD = accounts.one_time_password()
 
 
 def sign_in(client: httpx.Client) -> None:
-    """Sign ``client`` in as the bench's analyst through the login form (as a browser would)."""
+    """Sign ``client`` in as the bench's administrator through the login form (as a browser would)."""
     page = client.get("/login").text
     token = re.search(r'name="csrf_token" value="([^"]+)"', page)
     if token is None:

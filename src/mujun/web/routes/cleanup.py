@@ -184,7 +184,7 @@ async def advance_case(request: Request, case_id: str) -> Response:
         raise HTTPException(404)
     try:
         with state.writing(auth.user_of(request).name) as ws, Reader(ws, _scope(request)) as r:
-            cu.advance(r, case_id, to, by=_text(form, "by", 100) or "web", **fields)  # type: ignore[arg-type]
+            cu.advance(r, case_id, to, by=_text(form, "by", 100) or auth.user_of(request).name, **fields)  # type: ignore[arg-type]
     except MujunError as exc:
         error = exc.message("en" if lang_of(request) == "en" else "zh")
     unit = str(case["county"])
