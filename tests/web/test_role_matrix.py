@@ -345,3 +345,18 @@ def test_a_county_cannot_advance_another_countys_case(world: dict[str, Any]) -> 
     with signed_in(create_app(world["ws"])) as admin:
         after = admin.get(f"/cleanup/case/{other['case_id']}.json").json()
     assert _first(after, "stage") == other.get("stage")  # unchanged
+
+
+def test_a_department_sees_and_corrects_its_own_rows_only(world: dict[str, Any]) -> None:
+    with signed_in(create_app(world["ws"])) as admin:
+        everyone = admin.get("/quarantine.json?per_page=200").json()
+    specs = {r["spec"] for r in everyone["rows"]}
+    assert "tax" in specs and len(specs) > 1  # the demo quarantines rows of several departments
+    other = next(r for r in everyone["rows"] if r["spec"] != "tax")
+    with signed_in(create_app(world["ws"]), "department", name="m-department", department="tax") as c:
+        mine = c.get("/quarantine.json?per_page=200").json()
+        assert mine["rows"] and {r["spec"] for r in mine["rows"]} == {"tax"}
+        token = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/account/password").text)
+        assert token
+        form = {"csrf_token": token.group(1), "field": "x", "value": "1", "reason": "test"}
+        assert c.post(f"/quarantine/{other['row_id']}/correct", data=form).status_code == 404

@@ -44,7 +44,7 @@ _HASHER = PasswordHasher()
 @functools.cache
 def _dummy() -> str:
     """A hash to verify against for an unknown name (made on first use, not at import)."""
-    return _HASHER.hash("mujun: equal time for unknown names")
+    return str(_HASHER.hash("mujun: equal time for unknown names"))
 
 
 Clock = Callable[[], float]
