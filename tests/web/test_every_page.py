@@ -39,6 +39,9 @@ def paths(demo_workspace):
         "/tiers",
         "/projects",
         "/listings",
+        "/admin/users",
+        "/admin/audit",
+        "/account/password",
     ]
 
 
@@ -46,7 +49,12 @@ def paths(demo_workspace):
 def test_every_page_loads_cleanly(visit, paths, lang):
     for path in paths:
         sep = "&" if "?" in path else "?"
-        page = visit(f"{path}{sep}lang={lang}")
+        page = visit(
+            f"{path}{sep}lang={lang}",
+            shot=f"page{path.split('?')[0].replace('/', '-')}-{lang}"
+            if path.startswith(("/admin", "/account"))
+            else None,
+        )
         assert page.locator("h1").count() >= 1, path
         text = page.locator("main").inner_text()
         assert "Traceback" not in text and "Internal Server Error" not in text, path
