@@ -215,7 +215,9 @@ def test_a_reader_dying_in_the_worker_becomes_a_message(tmp_path: Path) -> None:
     read_file_isolated(path)  # within the limits: reads
     with pytest.raises(InputError) as err:
         read_file_isolated(path, memory_bytes=24 * 2**20)  # too little for the child to read
-    assert err.value.code in ("FILE-READ-ABORTED", "FILE-READ-TIMEOUT"), err.value.message()
+    # the child dies (aborted), runs out of time, or its reader library fails to load under the limit and says
+    # so (unreadable): each is a message naming the file, never a crash of the caller
+    assert err.value.code in ("FILE-READ-ABORTED", "FILE-READ-TIMEOUT", "FILE-UNREADABLE"), err.value.message()
     assert "ok.xlsx" in err.value.message()
 
 
