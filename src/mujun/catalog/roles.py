@@ -72,12 +72,3 @@ def _check(got: Roles, origin: str) -> None:
 def load_roles(workspace: str | Path | None = None) -> Roles:
     """The roles policy: the workspace's ``roles.yaml`` if it has one, else the shipped one."""
     return load_policy("roles.yaml", Roles, "ROLES-INVALID", workspace, _check)
-
-
-def role(name: str, workspace: str | Path | None = None) -> Role:
-    return load_roles(workspace).roles[name]
-
-
-def permissions() -> tuple[str, ...]:
-    """Every permission a route may ask for (the shipped policy's list)."""
-    return tuple(load_roles().permissions)

@@ -56,7 +56,7 @@ def home_of(user: User) -> str:
 
 
 def _allows(request: Request, user: User, permission: str) -> bool:
-    return load_roles(request.app.state.mujun.workspace_path).roles[user.role].allows(permission)
+    return user.allows(permission, request.app.state.mujun.workspace_path)
 
 
 def permit(permission: str) -> Callable[[Request], User]:
