@@ -311,12 +311,12 @@ def test_the_c1ae940_workspace_migrates_to_a_chained_log(tmp_path: Path) -> None
     with gzip.open(FIXTURES / "c1ae940.duckdb.gz", "rb") as src, (path / "mujun.duckdb").open("wb") as dst:
         shutil.copyfileobj(src, dst)
     with Workspace(path, actor="tests") as w:
-        assert w.version == schema.SCHEMA_VERSION == 3
+        assert w.version == schema.SCHEMA_VERSION == 4
         assert changes.verify(w.con) == (0, audit.GENESIS, None)
         api.evaluate_and_store(w, api.load("linyi-2022"), 2024)
         n, head, bad = changes.verify(w.con)
         assert (n, bad) == (1, None) and head == w.con.execute("SELECT entry_hash FROM changes").fetchone()[0]
-        assert w.con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "3"
+        assert w.con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "4"
     assert (path / "mujun.duckdb.bak-v1").is_file()
 
 
@@ -337,7 +337,7 @@ def test_a_version_2_workspace_migrates_to_the_same_chain_with_a_backup(ws: Path
     assert not (ws / "mujun.duckdb.bak-v2").exists()
 
     with Workspace(ws, actor="tests") as w:
-        assert w.version == 3
+        assert w.version == schema.SCHEMA_VERSION
     # the chain is computed from the entries alone: the same hashes as before the columns were dropped
     assert change_log(ws) == before
     assert chain_of(ws) == (4, head, None)

@@ -70,11 +70,15 @@ def evaluate(
     engine: str = "duckdb",
     spark_master: str | None = None,
     duckdb_connection: Any = None,
+    frozen: pa.Table | None = None,
 ) -> Evaluation:
     """Evaluate ``data`` with ``scheme`` for data year ``year`` (default: the latest year in the data).
 
     Earlier years in ``data`` feed prior-year benchmarks. ``engine`` is ``duckdb`` or ``spark``;
     ``duckdb_connection`` (an open duckdb connection, e.g. a workspace's) makes DuckDB compute in that file.
+    ``frozen``: ``uscc`` and ``_b_*`` benchmark columns of an earlier result that the firms found there keep
+    (:func:`mujun.engine.pipeline.build`). The scheme compiles to SQL once per (scheme hash, year, input
+    schema) in this process; later calls bind their data to it.
     """
     loaded = scheme if isinstance(scheme, LoadedScheme) else load(scheme)
     canon = prepare_data(data, loaded)
@@ -86,8 +90,9 @@ def evaluate(
     started = _now()
     backend = connect(engine, spark_master, duckdb_connection)
     try:
-        expr = build_expression(backend.load(canon.table), loaded, year)
-        table = backend.execute(expr)
+        tables = [canon.table] if frozen is None else [canon.table, frozen]
+        key = (loaded.sha256, year, *(str(t.schema) for t in tables))
+        table = backend.run(tables, lambda t, f=None: build_expression(t, loaded, year, f), key)
         versions = backend.versions()
     finally:
         backend.close()

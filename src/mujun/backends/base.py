@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable, Sequence
 from importlib import metadata
 from typing import Protocol
 
@@ -28,6 +29,10 @@ class Backend(Protocol):
         """Run ``expr`` and return its rows as Arrow with the expression's schema."""
         ...
 
+    def run(self, tables: Sequence[pa.Table], make: Callable[..., ir.Table], key: Hashable | None = None) -> pa.Table:
+        """Load ``tables``, build ``make(*loaded)`` and execute it; ``key`` lets an engine reuse compiled SQL."""
+        ...
+
     def versions(self) -> dict[str, str]:
         """Versions of the engine and libraries, for the run manifest."""
         ...
@@ -49,7 +54,11 @@ def conform(result: pa.Table, expr: ir.Table) -> pa.Table:
     ``1.7`` as DECIMAL(2,1)) goes through its exact text: Arrow's own DECIMAL → DOUBLE cast is not
     correctly rounded (1.7 becomes 1.7000000000000002), parsing the text gives the nearest double.
     """
-    schema = expr.schema().to_pyarrow()
+    return conform_schema(result, expr.schema().to_pyarrow())
+
+
+def conform_schema(result: pa.Table, schema: pa.Schema) -> pa.Table:
+    """:func:`conform` to a schema held already (a compiled expression's, see ``DuckDBBackend.run``)."""
     out = result.select(schema.names)
     for i, field in enumerate(schema):
         col = out.column(i)

@@ -3,16 +3,30 @@
 from __future__ import annotations
 
 import itertools
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from mujun.backends.base import conform, version_of
+from mujun.backends.base import conform, conform_schema, version_of
 
 OFFLINE = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 _counter = itertools.count()
+# Compiled SQL per key (scheme hash, data year, input schema …): (sql, input names, result schema). Ibis
+# compiles linyi-2022 in about 0.6 s and DuckDB runs the 7,000-firm demo year in 0.08 s, so a what-if, an
+# objection's preview or a sensitivity draw binds new data to the SQL compiled once (issue 13).
+COMPILED: OrderedDict[Hashable, tuple[str, tuple[str, ...], pa.Schema]] = OrderedDict()
+COMPILED_MAX = 64
+_lock = threading.Lock()
+
+
+def _name() -> str:
+    # the trailing "_z" makes each name a whole token: mujun_in_1_z is no substring of mujun_in_11_z
+    return f"mujun_in_{next(_counter)}_z"
 
 
 def connect_duckdb(database: str = ":memory:", read_only: bool = False) -> ibis.BaseBackend:
@@ -34,10 +48,37 @@ class DuckDBBackend:
             self.con.raw_sql(f"SET threads = {int(threads)}")
 
     def load(self, table: pa.Table) -> ir.Table:
-        name = f"mujun_input_{next(_counter)}"
+        name = _name()
         self.con.con.register(name, table)
         self.registered.append(name)
         return self.con.table(name)
+
+    def run(self, tables: Sequence[pa.Table], make: Callable[..., ir.Table], key: Hashable | None = None) -> pa.Table:
+        """``make(*loaded tables)`` executed; with a ``key``, the SQL compiled the first time is kept (in
+        this process, :data:`COMPILED`) and later calls only bind their tables to it."""
+        with _lock:
+            hit = COMPILED.get(key) if key is not None else None
+            if hit is not None:
+                COMPILED.move_to_end(key)
+        if hit is None:
+            loaded = [self.load(t) for t in tables]
+            expr = make(*loaded)
+            self.con._run_pre_execute_hooks(expr)
+            sql = self.con.compile(expr)
+            schema = expr.schema().to_pyarrow()
+            if key is not None:
+                with _lock:
+                    COMPILED[key] = (sql, tuple(self.registered[-len(tables) :]), schema)
+                    while len(COMPILED) > COMPILED_MAX:
+                        COMPILED.popitem(last=False)
+        else:
+            sql, names, schema = hit
+            for old, table in zip(names, tables, strict=True):
+                new = _name()
+                self.con.con.register(new, table)
+                self.registered.append(new)
+                sql = sql.replace(old, new)
+        return conform_schema(self.con.con.execute(sql).to_arrow_table(), schema)
 
     def execute(self, expr: ir.Table) -> pa.Table:
         # A plain cursor fetched as Arrow: Ibis's to_pyarrow goes through a relation (con.sql), which held

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import shutil
 import tempfile
+from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,10 @@ class SparkBackend:
 
     def execute(self, expr: ir.Table) -> pa.Table:
         return conform(self.con.to_pyarrow(expr), expr)
+
+    def run(self, tables: Sequence[pa.Table], make: Callable[..., ir.Table], key: Hashable | None = None) -> pa.Table:
+        """Load, build and execute; Spark plans each query itself, so ``key`` is not used."""
+        return self.execute(make(*(self.load(t) for t in tables)))
 
     def versions(self) -> dict[str, str]:
         return {

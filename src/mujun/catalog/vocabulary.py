@@ -39,6 +39,18 @@ def booleans() -> tuple[frozenset[str], frozenset[str]]:
 
 
 @cache
+def truth(text: str) -> bool | None:
+    """``text`` as yes (True) or no (False) by the vocabulary's words, or None when it is neither."""
+    yes, no = booleans()
+    word = fold(str(text))
+    return True if word in yes else (False if word in no else None)
+
+
+def word(value: bool) -> str:
+    """The first word of the vocabulary for yes or no (how mujun writes a flag into a cell)."""
+    return str(_raw()["booleans"]["yes" if value else "no"][0])
+
+
 def totals() -> tuple[str, ...]:
     """Words of a totals row (合计, 总计, 小计)."""
     return tuple(str(w) for w in _raw()["totals"])

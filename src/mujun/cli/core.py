@@ -227,6 +227,8 @@ def bench_web(firms: int, clients: int, requests: int, seed: int) -> None:
 
 def _register() -> None:
     from mujun.cli.cleanup import COMMANDS as CLEANUP
+    from mujun.cli.cycle import COMMANDS as CYCLE
+    from mujun.cli.cycle import runs_diff
     from mujun.cli.history import COMMANDS as HISTORY
     from mujun.cli.intake import COMMANDS
     from mujun.cli.registers import COMMANDS as REGISTERS
@@ -235,8 +237,9 @@ def _register() -> None:
     from mujun.cli.users import COMMANDS as USERS
     from mujun.cli.web import COMMANDS as WEB_COMMANDS
 
-    for command in (*COMMANDS, *WEB_COMMANDS, *STRATEGY, *CLEANUP, *TIERS, *REGISTERS, *HISTORY, *USERS):
+    for command in (*COMMANDS, *WEB_COMMANDS, *STRATEGY, *CLEANUP, *TIERS, *REGISTERS, *HISTORY, *USERS, *CYCLE):
         cli.add_command(command)
+    runs.add_command(runs_diff)
 
 
 _register()

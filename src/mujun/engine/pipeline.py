@@ -37,8 +37,14 @@ YEAR_STEPS: tuple[Step, ...] = (
 )
 
 
-def build(table: ir.Table, loaded: LoadedScheme, year: int) -> ir.Table:
-    """The result expression of ``loaded`` on ``table`` (canonical columns, any number of years)."""
+def build(table: ir.Table, loaded: LoadedScheme, year: int, frozen: ir.Table | None = None) -> ir.Table:
+    """The result expression of ``loaded`` on ``table`` (canonical columns, any number of years).
+
+    ``frozen`` (a table of ``uscc`` and benchmark columns ``_b_*`` of an earlier result): every firm found
+    there keeps that benchmark instead of the one this data would form — the "only the appellant is
+    re-scored" policy of an objection (issue 12) scores a corrected firm against the published list's
+    benchmarks. Min-max bounds and rank normalisers are not frozen (they are formed from this data).
+    """
     ctx = Context(loaded=loaded, year=year)
     if "county" not in table.columns:
         table = table.mutate(county=ibis.null().cast("string"))
@@ -46,6 +52,8 @@ def build(table: ir.Table, loaded: LoadedScheme, year: int) -> ir.Table:
         table = step(table, ctx)
     cur = table.filter(table.year == year)
     cur = score.benchmarks(cur, table, ctx)
+    if frozen is not None:
+        cur = score.freeze(cur, frozen)
     for step in YEAR_STEPS:
         cur = step(cur, ctx)
     return cur

@@ -90,6 +90,23 @@ def benchmarks(cur: ir.Table, all_years: ir.Table, ctx: c.Context) -> ir.Table:
     return cur.select(*base, *(name for name, *_ in specs), *(n for n in fills if n.startswith("_bfu_")))
 
 
+def freeze(cur: ir.Table, frozen: ir.Table) -> ir.Table:
+    """Replace each benchmark column ``_b_*`` that ``frozen`` also holds by its value there, matched on
+    ``uscc`` (a firm missing from ``frozen`` keeps the benchmark this data forms)."""
+    names = [n for n in cur.columns if n.startswith("_b_") and n in frozen.columns]
+    if not names:
+        return cur
+    keep = frozen.select(_frozen_uscc=frozen.uscc, **{f"_frozen{n}": frozen[n] for n in names})
+    joined = cur.left_join(keep, cur.uscc == keep._frozen_uscc)
+    found = joined._frozen_uscc.notnull()
+    return joined.select(
+        *(
+            ibis.ifelse(found, joined[f"_frozen{n}"], joined[n]).name(n) if n in names else joined[n]
+            for n in cur.columns
+        )
+    )
+
+
 def _join_current_means(cur: ir.Table, specs: list[tuple[str, Group, Item, Benchmark]]) -> ir.Table:
     """Data-year ``mean`` benchmarks, as aggregates joined back (see :func:`join_aggregates`)."""
     by_scope: dict[tuple[str, ...], dict[str, ir.Value]] = {}

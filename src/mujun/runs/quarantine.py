@@ -54,6 +54,11 @@ def _columns(ws: Workspace, row: dict[str, Any]) -> list[MappedColumn]:
     return [MappedColumn(**c) for c in json.loads(found[0])]  # type: ignore[index]
 
 
+def row_columns(ws: Workspace, row_id: int) -> list[MappedColumn]:
+    """The columns (field, unit, factor to the catalogue's unit) of the file stored row ``row_id`` came from."""
+    return _columns(ws, _row(ws, row_id))
+
+
 def revalidate_row(ws: Workspace, row_id: int) -> MappedRow:
     """Parse and check one stored row again; store its new status, values and issues."""
     row = _row(ws, row_id)

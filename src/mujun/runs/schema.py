@@ -10,6 +10,8 @@ Versions (``meta.schema_version``):
     1   releases up to c1ae940: no ``meta`` table, no change log
     2   ``meta`` and the append-only change log ``changes`` (issue 10)
     3   the change log's hash chain: ``changes.prev_hash`` and ``changes.entry_hash`` (issue 11)
+    4   the yearly cycle (issue 12): ``cycle_windows`` (self-check and publicity windows, the final run),
+        ``selfcheck_responses``, ``objections`` and their evidence ``objection_files``
 
 Opening a writable workspace of an older version migrates it forward inside one transaction, after a
 copy of the file is kept as ``mujun.duckdb.bak-v<old>`` (:func:`ensure`); a workspace of a newer version
@@ -25,7 +27,7 @@ from typing import Any
 
 from mujun.errors import WorkspaceError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 TABLES: dict[str, str] = {
     # runs (runs/workspace.py)
@@ -71,6 +73,23 @@ TABLES: dict[str, str] = {
   scheme_id VARCHAR, class VARCHAR, revenue_10k_yuan DOUBLE, n INTEGER, cutoff DOUBLE, below_cutoff DOUBLE)""",
     "target_values": """target_values (
   target_id VARCHAR, year INTEGER, value DOUBLE, source VARCHAR, entered_by VARCHAR, entered_at VARCHAR)""",
+    # version 4: the yearly cycle (cycle/store.py)
+    "cycle_windows": """cycle_windows (
+  year INTEGER NOT NULL, kind VARCHAR NOT NULL, date_from DATE NOT NULL, date_to DATE NOT NULL, run_id VARCHAR,
+  fields VARCHAR, opened_at VARCHAR NOT NULL, opened_by VARCHAR, closed_at VARCHAR, closed_by VARCHAR,
+  final_run_id VARCHAR, PRIMARY KEY (year, kind))""",
+    "selfcheck_responses": """selfcheck_responses (
+  year INTEGER NOT NULL, uscc VARCHAR NOT NULL, response VARCHAR NOT NULL, at_utc VARCHAR NOT NULL, by_name VARCHAR,
+  PRIMARY KEY (year, uscc))""",
+    "objections": """objections (
+  objection_id VARCHAR PRIMARY KEY, year INTEGER NOT NULL, uscc VARCHAR NOT NULL, stage VARCHAR NOT NULL,
+  kind VARCHAR NOT NULL, field VARCHAR, current_value DOUBLE, proposed DOUBLE, proposed_class VARCHAR,
+  reason VARCHAR NOT NULL, spec VARCHAR, row_id BIGINT, run_id VARCHAR, filed_at VARCHAR NOT NULL, filed_by VARCHAR,
+  status VARCHAR NOT NULL, decided_at VARCHAR, decided_by VARCHAR, decision_reason VARCHAR, policy VARCHAR,
+  preview VARCHAR)""",
+    "objection_files": """objection_files (
+  objection_id VARCHAR NOT NULL, name VARCHAR NOT NULL, sha256 VARCHAR NOT NULL, size BIGINT NOT NULL,
+  content BLOB NOT NULL)""",
     # version 2: the schema version and the change log (runs/changes.py)
     "meta": "meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
     "changes": """changes (
@@ -115,7 +134,12 @@ def _to_3(con: Any) -> None:
     rehash(con)
 
 
-MIGRATIONS: dict[int, Callable[[Any], None]] = {1: _to_2, 2: _to_3}
+def _to_4(con: Any) -> None:
+    """3 → 4: the yearly cycle's tables (self-check, publicity, objections)."""
+    con.execute(ddl("cycle_windows", "selfcheck_responses", "objections", "objection_files"))
+
+
+MIGRATIONS: dict[int, Callable[[Any], None]] = {1: _to_2, 2: _to_3, 3: _to_4}
 
 
 def missing(con: Any) -> frozenset[str]:

@@ -136,40 +136,47 @@ class Workspace:
             return None
         return self.con.execute("SELECT * FROM enterprise_years ORDER BY year, uscc").to_arrow_table()
 
-    def store_run(self, ev: Evaluation, canon: Canonical) -> dict[str, Any]:
-        """Store ``ev`` as a new immutable run; returns its manifest."""
-        rid = mf.run_id(ev)
-        doc = mf.manifest(ev, rid, canon.table.num_rows, canon.years)
-        snap = f"snapshot_{ev.input_sha256[:16]}"
+    def store_run(self, ev: Evaluation, canon: Canonical, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Store ``ev`` as a new immutable run (its own change); returns its manifest. ``extra``: more
+        manifest keys (a final run names its draft and the objections it carries)."""
         with self.change("run", f"{ev.scheme.id} {ev.year}") as ch:
-            if not self.has_table(snap):
-                self.con.register("_snap", canon.table)
-                self.con.execute(f'CREATE TABLE "{snap}" AS SELECT * FROM _snap')
-                self.con.unregister("_snap")
-            self.con.register("_res", ev.table)
-            self.con.execute(f'CREATE TABLE "{results_table(rid)}" AS SELECT * FROM _res')
-            self.con.unregister("_res")
-            self.con.register("_cut", ev.cutoffs)
-            self.con.execute(f'CREATE TABLE "{cutoffs_table(rid)}" AS SELECT * FROM _cut')
-            self.con.unregister("_cut")
-            self.con.execute(
-                "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    rid,
-                    ev.started_at,
-                    ev.finished_at,
-                    ev.scheme.id,
-                    ev.scheme.sha256,
-                    ev.input_sha256,
-                    ev.year,
-                    ev.engine,
-                    doc["package_version"],
-                    ev.table.num_rows,
-                    mf.dumps(doc),
-                ],
-            )
-            self.con.execute("INSERT INTO run_schemes VALUES (?, ?)", [rid, canonical_json(ev.scheme.scheme)])
-            ch.summary = {"run_id": rid, "scheme": ev.scheme.id, "year": ev.year, "firms": ev.table.num_rows}
+            return self.write_run(ch, ev, canon, extra)
+
+    def write_run(
+        self, ch: Change, ev: Evaluation, canon: Canonical, extra: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Inside change ``ch``: store ``ev`` as a new immutable run; returns its manifest."""
+        rid = mf.run_id(ev)
+        doc = {**mf.manifest(ev, rid, canon.table.num_rows, canon.years), **(extra or {})}
+        snap = f"snapshot_{ev.input_sha256[:16]}"
+        if not self.has_table(snap):
+            self.con.register("_snap", canon.table)
+            self.con.execute(f'CREATE TABLE "{snap}" AS SELECT * FROM _snap')
+            self.con.unregister("_snap")
+        self.con.register("_res", ev.table)
+        self.con.execute(f'CREATE TABLE "{results_table(rid)}" AS SELECT * FROM _res')
+        self.con.unregister("_res")
+        self.con.register("_cut", ev.cutoffs)
+        self.con.execute(f'CREATE TABLE "{cutoffs_table(rid)}" AS SELECT * FROM _cut')
+        self.con.unregister("_cut")
+        self.con.execute(
+            "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                rid,
+                ev.started_at,
+                ev.finished_at,
+                ev.scheme.id,
+                ev.scheme.sha256,
+                ev.input_sha256,
+                ev.year,
+                ev.engine,
+                doc["package_version"],
+                ev.table.num_rows,
+                mf.dumps(doc),
+            ],
+        )
+        self.con.execute("INSERT INTO run_schemes VALUES (?, ?)", [rid, canonical_json(ev.scheme.scheme)])
+        ch.summary.update({"run_id": rid, "scheme": ev.scheme.id, "year": ev.year, "firms": ev.table.num_rows})
         return doc
 
     def runs(self) -> list[dict[str, Any]]:

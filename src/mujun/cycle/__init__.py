@@ -1,0 +1,12 @@
+"""The yearly cycle after the numbers (issue 12): self-check, publicity, objections with their impact
+preview, the final list, run diffs, differentiated-policy lists and result notices.
+
+    store        the cycle's tables (schema 4): windows, self-check answers, objections, evidence
+    provenance   what each department reported for a firm, field by field
+    whatif       a stored run evaluated again with changed cells, nothing stored (the what-if engine)
+    movers       who moved between two results, and why (the preview and ``runs diff``)
+    selfcheck    自核 window, answers and the board per unit
+    objections   file, preview, decide
+    publicity    公示 window and the final run
+    diff         ``mujun runs diff``
+"""
