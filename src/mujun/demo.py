@@ -70,9 +70,12 @@ def run_demo(
     seed: int = 42,
     echo: Callable[[str], None] = print,
     strategy: bool = True,
+    cycle: bool | None = None,
 ) -> dict[str, Any]:
     """Run the demo into ``folder``; returns the figures it printed. ``strategy=False`` leaves out the
-    registers, tier selections and clean-up cases (tests that start those from nothing use it)."""
+    registers, tier selections and clean-up cases (tests that start those from nothing use it);
+    ``cycle`` (default: as ``strategy``) runs the newest year's self-check, publicity and final list
+    (:mod:`mujun.demo_cycle`)."""
     from mujun.synth import synth
 
     start = time.perf_counter()
@@ -121,6 +124,10 @@ def run_demo(
             out["strategy"] = _strategy_inputs(ws, data, years, echo)
         with Reader(ws) as r:
             firm = first_graded(r, r.run_for(year=last.year)["run_id"])
+        if strategy if cycle is None else cycle:
+            from mujun.demo_cycle import run_cycle
+
+            out["cycle"] = run_cycle(ws, SCHEME, last.year, firm["uscc"], echo)
     echo(t("demo.results", scheme=SCHEME))
     echo(t("demo.results_head"))
     for year, y in out["years"].items():

@@ -55,6 +55,8 @@ def _stage(con: Any, year: int, today: dt.date) -> tuple[str, str | None]:
     pub = store.window(con, year, "publicity")
     if pub is not None and pub.is_open(today):
         return "publicity", pub.run_id
+    if pub is not None:  # publicity over (closed or past its last day): the year's list is settled
+        raise InputError("CYCLE-WINDOW-CLOSED", year=year, kind="publicity", until=pub.date_to.isoformat())
     selfcheck_open_for(con, year, today)
     return "selfcheck", None
 

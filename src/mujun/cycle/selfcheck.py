@@ -54,14 +54,22 @@ def open_for(con: Any, year: int, today: dt.date | None = None) -> store.Window:
     return w
 
 
-def confirm(ws: Workspace, year: int, uscc: str, actor: str | None = None, today: dt.date | None = None) -> None:
-    """Firm ``uscc`` confirms its data of ``year`` (replacing an earlier answer; open objections stay)."""
+def confirm(
+    ws: Workspace, year: int, uscc: str | list[str], actor: str | None = None, today: dt.date | None = None
+) -> int:
+    """Firm ``uscc`` (or each of a list, in one change) confirms its data of ``year``, replacing an earlier
+    answer (open objections stay open); returns how many answers were recorded."""
     open_for(ws.con, year, today)
-    if not ws.con.execute("SELECT 1 FROM enterprise_years WHERE year = ? AND uscc = ?", [year, uscc]).fetchone():
-        raise InputError("FIRM-NOT-FOUND", uscc=uscc)
-    with ws.change("selfcheck", f"{year} {uscc}", actor) as ch:
-        store.set_response(ws.con, year, uscc, "confirmed", ch.actor)
-        ch.summary = {"year": year, "uscc": uscc, "response": "confirmed"}
+    codes = [uscc] if isinstance(uscc, str) else list(uscc)
+    known = {r[0] for r in ws.con.execute("SELECT uscc FROM enterprise_years WHERE year = ?", [year]).fetchall()}
+    for code in codes:
+        if code not in known:
+            raise InputError("FIRM-NOT-FOUND", uscc=code)
+    with ws.change("selfcheck", f"{year} {codes[0] if len(codes) == 1 else len(codes)}", actor) as ch:
+        for code in codes:
+            store.set_response(ws.con, year, code, "confirmed", ch.actor)
+        ch.summary = {"year": year, "response": "confirmed", "firms": codes[:20], "n": len(codes)}
+    return len(codes)
 
 
 def board(source: Any, year: int, scope: Scope = CITY) -> dict[str, Any]:
