@@ -225,6 +225,16 @@ def bench_web(firms: int, clients: int, requests: int, seed: int) -> None:
     click.echo(format_web_report(report))
 
 
+@bench.command("preview")
+@click.option("--workspace", type=click.Path(file_okay=False), help="A workspace with runs (default: build a demo).")
+@click.option("--previews", type=int, default=20, show_default=True)
+def bench_preview(workspace: str | None, previews: int) -> None:
+    """An objection's impact preview on the newest run (both recompute policies)."""
+    from mujun.bench.preview import format_preview_report, run_preview_bench
+
+    click.echo(format_preview_report(run_preview_bench(workspace, previews)))
+
+
 def _register() -> None:
     from mujun.cli.cleanup import COMMANDS as CLEANUP
     from mujun.cli.cycle import COMMANDS as CYCLE

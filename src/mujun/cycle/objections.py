@@ -163,12 +163,16 @@ def preview(source: Any, objection_id: str, key: str = "", lang: str = "zh") -> 
     """The impact of accepting ``objection_id``: under ``full`` every firm whose score, rank or class would
     change, with before/after and why; under ``appellant`` the appellant alone. ``movers`` is the full one.
     ``source``: a workspace, a reader or a connection."""
-    started = time.perf_counter()
     con = getattr(source, "con", source)
-    o = get(con, objection_id)
+    return preview_of(con, get(con, objection_id), key, lang)
+
+
+def preview_of(con: Any, o: dict[str, Any], key: str = "", lang: str = "zh") -> dict[str, Any]:
+    """:func:`preview` of an objection given as a dict (stored or not: ``mujun bench preview`` uses that)."""
+    started = time.perf_counter()
     b = base(con, _run_for(con, o), key)
-    own = {o["uscc"]: [o["field"]] if o["field"] else []}
-    out: dict[str, Any] = {"objection": o["objection_id"], "run_id": b.run_id, "year": b.year, "uscc": o["uscc"]}
+    own = {o["uscc"]: [o["field"]] if o.get("field") else []}
+    out: dict[str, Any] = {"objection": o.get("objection_id"), "run_id": b.run_id, "year": b.year, "uscc": o["uscc"]}
     for policy in store.POLICIES:
         after = outcome(b, [o], policy)
         moved = movers(b.results, after, b.cutoffs, cutoffs(after, b.loaded), own, lang, labels=b.labels(lang))
