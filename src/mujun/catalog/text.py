@@ -13,6 +13,8 @@ import yaml
 
 from mujun.errors import language
 
+LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: 8x faster start-up
+
 LANGS = ("zh", "en")
 
 
@@ -22,7 +24,7 @@ def strings() -> dict[str, dict[str, str]]:
     folder = resources.files("mujun").joinpath("catalog/ui")
     for entry in sorted(folder.iterdir(), key=lambda p: p.name):
         if entry.name.endswith(".yaml"):
-            data = yaml.safe_load(entry.read_text(encoding="utf-8")) or {}
+            data = yaml.load(entry.read_text(encoding="utf-8"), Loader=LOADER) or {}
             for key, texts in data.items():
                 if key in out:
                     raise ValueError(f"界面文字键重复：{key}（{entry.name}）")

@@ -6,20 +6,56 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from mujun import api
 from mujun.cli.format import print_evaluation, print_explanation, print_scheme, print_schemes, tr
 from mujun.errors import MujunError
-from mujun.schemes import LoadedScheme, builtin_ids, load
 from mujun.settings import DEFAULT_SCHEME
+
+if TYPE_CHECKING:
+    from mujun.schemes import LoadedScheme
+
+
+class LazyGroup(click.Group):
+    """The root group: the other command modules are added on the first look-up of a command (``--help``
+    or a command name), not at import, so ``mujun --version`` starts without them (issue 13)."""
+
+    registered = False
+
+    def _ensure(self) -> None:
+        if not LazyGroup.registered:
+            LazyGroup.registered = True
+            _register()
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._ensure()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        self._ensure()
+        return super().get_command(ctx, cmd_name)
+
+
+def load(ref: Any) -> LoadedScheme:
+    """A scheme by built-in id or path (``mujun.schemes.load``, imported on first use)."""
+    from mujun.schemes import load as load_scheme
+
+    return load_scheme(ref)
+
+
+def builtin_ids() -> list[str]:
+    from mujun.schemes import builtin_ids as ids
+
+    return list(ids())
+
 
 ENGINE = click.Choice(["duckdb", "spark"])
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]}, help=tr("cli.help.root"))
-@click.version_option(api.package_version(), prog_name="mujun")
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]}, help=tr("cli.help.root"))
+@click.version_option(package_name="mujun", prog_name="mujun")
 @click.option("--as", "as_user", metavar="NAME", envvar="MUJUN_AS", help=tr("cli.opt.as"))
 def cli(as_user: str | None) -> None:
     """mujun: per-mu efficiency evaluation (help text: ``cli.help.root``)."""
@@ -78,6 +114,7 @@ def evaluate(
     workspace: str | None,
 ) -> None:
     """Evaluate firms with a scheme; write a result file and/or store a run."""
+    from mujun import api
     from mujun.reports import write_result
     from mujun.runs.workspace import Workspace
 
@@ -118,6 +155,7 @@ def explain(
     as_json: bool,
 ) -> None:
     """Why a firm has its class, and what single change would lift it."""
+    from mujun import api
     from mujun.runs.workspace import Workspace
 
     if workspace:
@@ -250,9 +288,6 @@ def _register() -> None:
     for command in (*COMMANDS, *WEB_COMMANDS, *STRATEGY, *CLEANUP, *TIERS, *REGISTERS, *HISTORY, *USERS, *CYCLE):
         cli.add_command(command)
     runs.add_command(runs_diff)
-
-
-_register()
 
 
 def main(argv: list[str] | None = None) -> None:

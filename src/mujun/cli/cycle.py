@@ -45,9 +45,9 @@ def _echo_json(doc: Any) -> None:
     click.echo(json.dumps(doc, ensure_ascii=False, indent=2, default=str))
 
 
-@click.group()
+@click.group(help=tr("cyc.help.selfcheck"))
 def selfcheck() -> None:
-    """Self-check (自核): firms confirm or object to what departments reported for them."""
+    """Self-check: firms confirm or object to what departments reported for them (``cyc.help.selfcheck``)."""
 
 
 @selfcheck.command("open")
@@ -107,9 +107,9 @@ def selfcheck_status(workspace: str, year: int, as_json: bool) -> None:
     click.echo(tr("cyc.cli.objection_counts", open=o["open"], accepted=o["accepted"], rejected=o["rejected"]))
 
 
-@click.group()
+@click.group(help=tr("cyc.help.publicity"))
 def publicity() -> None:
-    """Publicity (公示): open the window on a draft run; close it to make the final list."""
+    """Publicity: open the window on a draft run; close it to make the final list (``cyc.help.publicity``)."""
 
 
 @publicity.command("open")
@@ -151,7 +151,7 @@ def publicity_close(workspace: str, year: int, as_json: bool) -> None:
         click.echo(tr("cyc.cli.early", date_to=doc["date_to"]))
 
 
-@click.group()
+@click.group(help=tr("cyc.help.objections"))
 def objections() -> None:
     """Objections: file, list, preview their impact, decide."""
 

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from mujun.catalog import catalog
 from mujun.catalog.text import translate
-from mujun.engine.explain import Explanation
-from mujun.engine.explain_text import firm_notes, item_note
 from mujun.errors import language
-from mujun.runs.manifest import class_counts
-from mujun.runs.result import Evaluation
-from mujun.schemes import LoadedScheme
-from mujun.schemes.describe import band_rule, classification_notes
-from mujun.schemes.model import Scheme
+
+if TYPE_CHECKING:  # imported where used: `mujun --version` and `--help` stay light (issue 13)
+    from mujun.engine.explain import Explanation
+    from mujun.runs.result import Evaluation
+    from mujun.schemes import LoadedScheme
+    from mujun.schemes.model import Scheme
 
 
 def tr(key: str, /, **values: object) -> str:
@@ -61,6 +62,8 @@ def _normaliser(item) -> str:  # type: ignore[no-untyped-def]
 
 
 def print_scheme(loaded: LoadedScheme) -> None:
+    from mujun.schemes.describe import band_rule, classification_notes
+
     s = loaded.scheme
     echo = click.echo
     lang = language()
@@ -108,6 +111,8 @@ def print_scheme(loaded: LoadedScheme) -> None:
 
 
 def print_evaluation(ev: Evaluation) -> None:
+    from mujun.runs.manifest import class_counts
+
     t = ev.to_arrow()
     lang = language()
     counts = class_counts(t)
@@ -132,6 +137,8 @@ def _fmt(v: float | None, digits: int = 4) -> str:
 
 
 def print_explanation(ex: Explanation, scheme: Scheme | None = None) -> None:
+    from mujun.engine.explain_text import firm_notes, item_note
+
     """The explanation in the process language; ``scheme`` gives the indicators' English labels."""
     echo = click.echo
     lang = language()

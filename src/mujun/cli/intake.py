@@ -7,8 +7,6 @@ from pathlib import Path
 
 import click
 
-from mujun.reports.atomic import atomic_path
-from mujun.reports.health import summary_text, write_health_xlsx
 from mujun.settings import SERVE_HOST, SERVE_PORT
 
 
@@ -38,6 +36,8 @@ def import_cmd(
     The change per department and year is printed first. Rows a department-year already holds are
     changed or removed only with --replace (else exit 2, nothing written); --dry-run writes nothing.
     """
+    from mujun.reports.atomic import atomic_path
+    from mujun.reports.health import summary_text, write_health_xlsx
     from mujun.runs.intake import import_files, plan_import
     from mujun.runs.workspace import DB_FILE, Workspace
 

@@ -6,18 +6,15 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from mujun.cli.format import tr as _t
 from mujun.errors import WorkspaceError, language
-from mujun.runs.workspace import DB_FILE, Workspace
-from mujun.strategy import tiers_read as tr
-from mujun.strategy.tiers import select_and_store
-from mujun.strategy.tiers_rules import load_rules
-from mujun.strategy.tiers_score import format_value, reasons
-from mujun.views import CITY, Reader, attach_cache
+
+if TYPE_CHECKING:  # the rest is imported where used: `mujun --help` stays light (issue 13)
+    from mujun.runs.workspace import Workspace
 
 WORKSPACE = click.option("--workspace", required=True, type=click.Path(file_okay=False), help="Workspace folder.")
 AS_JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
@@ -25,6 +22,8 @@ AS_JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 
 @contextmanager
 def _open(path: str, read_only: bool = False) -> Iterator[Workspace]:
+    from mujun.runs.workspace import DB_FILE, Workspace
+
     if not (Path(path) / DB_FILE).is_file():
         raise WorkspaceError("WORKSPACE", path=path, detail=_t("cli.not_workspace"))
     ws = Workspace(path, read_only=read_only)
@@ -47,6 +46,8 @@ def _money(v: float | None) -> str:
 
 
 def _components(r: dict[str, Any]) -> str:
+    from mujun.strategy.tiers_score import format_value
+
     parts = []
     for cid, got in (r.get("components") or {}).items():
         pts = "—" if got["points"] is None else f"{got['points']:.0f}"
@@ -68,6 +69,10 @@ def tiers() -> None:
 @AS_JSON
 def tiers_select(workspace: str, year: int, n: int | None, scheme: str | None, replace: bool, as_json: bool) -> None:
     """Select the year's second-tier firms (score, order, cut-off) and store them in tier_selections."""
+    from mujun.strategy.tiers import select_and_store
+    from mujun.strategy.tiers_rules import load_rules
+    from mujun.strategy.tiers_score import reasons
+
     with _open(workspace) as ws:
         got = select_and_store(ws, year, n, scheme, replace)
     if as_json:
@@ -113,6 +118,9 @@ def tiers_select(workspace: str, year: int, n: int | None, scheme: str | None, r
 @AS_JSON
 def tiers_list(workspace: str, year: int | None, as_json: bool) -> None:
     """Stored selections: per year the selected second-tier firms (and the first tier in JSON)."""
+    from mujun.strategy import tiers_read as tr
+    from mujun.views import CITY, Reader
+
     with _open(workspace, read_only=True) as ws, Reader(ws, CITY) as r:
         summary = [s for s in tr.summary(r) if year in (None, s["year"])]
         rows = tr.rows(r, year=year)
@@ -145,6 +153,10 @@ def tiers_list(workspace: str, year: int | None, as_json: bool) -> None:
 @AS_JSON
 def tiers_promotions(workspace: str, as_json: bool) -> None:
     """For each year's selected firms: in which later year (if any) they met the first-tier rule."""
+    from mujun.strategy import tiers_read as tr
+    from mujun.strategy.tiers_rules import load_rules
+    from mujun.views import CITY, Reader, attach_cache
+
     with _open(workspace, read_only=True) as ws:
         attach_cache(ws)
         with Reader(ws, CITY) as r:
