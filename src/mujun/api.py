@@ -71,6 +71,7 @@ def evaluate(
     spark_master: str | None = None,
     duckdb_connection: Any = None,
     frozen: pa.Table | None = None,
+    compiled_from: Any = None,
 ) -> Evaluation:
     """Evaluate ``data`` with ``scheme`` for data year ``year`` (default: the latest year in the data).
 
@@ -78,7 +79,9 @@ def evaluate(
     ``duckdb_connection`` (an open duckdb connection, e.g. a workspace's) makes DuckDB compute in that file.
     ``frozen``: ``uscc`` and ``_b_*`` benchmark columns of an earlier result that the firms found there keep
     (:func:`mujun.engine.pipeline.build`). The scheme compiles to SQL once per (scheme hash, year, input
-    schema) in this process; later calls bind their data to it.
+    schema) in this process; later calls bind their data to it. A workspace's connection
+    (``duckdb_connection``, or ``compiled_from`` when the data is computed elsewhere) also lends the query
+    an earlier run stored there (table ``compiled``).
     """
     loaded = scheme if isinstance(scheme, LoadedScheme) else load(scheme)
     canon = prepare_data(data, loaded)
@@ -92,6 +95,11 @@ def evaluate(
     try:
         tables = [canon.table] if frozen is None else [canon.table, frozen]
         key = (loaded.sha256, year, *(str(t.schema) for t in tables))
+        lender = compiled_from if compiled_from is not None else duckdb_connection
+        if engine == "duckdb" and lender is not None:
+            from mujun.backends.duckdb import load_cached
+
+            load_cached(lender, key)  # compiled by an earlier run stored in this workspace
         table = backend.run(tables, lambda t, f=None: build_expression(t, loaded, year, f), key)
         versions = backend.versions()
     finally:
@@ -108,6 +116,7 @@ def evaluate(
         finished_at=_now(),
         warnings=warnings,
         source=canon.source,
+        compiled_key=key if engine == "duckdb" else None,
     )
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
+import duckdb
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
@@ -22,6 +25,36 @@ _counter = itertools.count()
 COMPILED: OrderedDict[Hashable, tuple[str, tuple[str, ...], pa.Schema]] = OrderedDict()
 COMPILED_MAX = 64
 _lock = threading.Lock()
+
+
+def cache_key(key: Hashable) -> str:
+    """The key a workspace stores a compiled query under (stable across processes)."""
+    return hashlib.sha256(repr(key).encode("utf-8")).hexdigest()
+
+
+def load_cached(con: Any, key: Hashable) -> bool:
+    """Bring the workspace's compiled query for ``key`` (table ``compiled``) into :data:`COMPILED`;
+    True when the query is held in memory afterwards."""
+    if key in COMPILED:
+        return True
+    try:
+        row = con.execute("SELECT sql, names, schema FROM compiled WHERE key = ?", [cache_key(key)]).fetchone()
+    except duckdb.Error:  # an older workspace without the table, or none at all
+        return False
+    if row is None:
+        return False
+    with _lock:
+        COMPILED[key] = (str(row[0]), tuple(json.loads(row[1])), pa.ipc.read_schema(pa.py_buffer(bytes(row[2]))))
+    return True
+
+
+def cached_entry(key: Hashable) -> tuple[str, str, str, bytes] | None:
+    """What a workspace stores of a compiled query: (key, sql, input names as JSON, result schema as IPC)."""
+    hit = COMPILED.get(key)
+    if hit is None:
+        return None
+    sql, names, schema = hit
+    return cache_key(key), sql, json.dumps(list(names)), schema.serialize().to_pybytes()
 
 
 def _name() -> str:

@@ -145,13 +145,14 @@ def forced(table: Any, uscc: str, klass: str) -> Any:
     return table.set_column(table.column_names.index("class"), "class", new)
 
 
-def outcome(b: Base, objs: list[dict[str, Any]], policy: str) -> Any:
-    """The result ``b`` becomes with objections ``objs`` accepted under ``policy`` (an Arrow table)."""
+def outcome(b: Base, objs: list[dict[str, Any]], policy: str, con: Any = None) -> Any:
+    """The result ``b`` becomes with objections ``objs`` accepted under ``policy`` (an Arrow table);
+    ``con``: the workspace (its stored compiled queries)."""
     data = changes_of(objs)
     if policy == "full":
-        table = whatif(b, data).table if data else b.results
+        table = whatif(b, data, con=con).table if data else b.results
     else:
-        rescored = whatif(b, data, frozen=True).table if data else b.results
+        rescored = whatif(b, data, frozen=True, con=con).table if data else b.results
         table = appellant_table(b, rescored, sorted({c.uscc for c in data})) if data else b.results
     for o in objs:
         if o["kind"] == "class":
@@ -174,7 +175,7 @@ def preview_of(con: Any, o: dict[str, Any], key: str = "", lang: str = "zh") -> 
     own = {o["uscc"]: [o["field"]] if o.get("field") else []}
     out: dict[str, Any] = {"objection": o.get("objection_id"), "run_id": b.run_id, "year": b.year, "uscc": o["uscc"]}
     for policy in store.POLICIES:
-        after = outcome(b, [o], policy)
+        after = outcome(b, [o], policy, con)
         moved = movers(b.results, after, b.cutoffs, cutoffs(after, b.loaded), own, lang, labels=b.labels(lang))
         classes = sum(1 for m in moved if (m["before"] or {}).get("class") != (m["after"] or {}).get("class"))
         out[policy] = {"movers": moved, "counts": {"movers": len(moved), "class_changes": classes}}

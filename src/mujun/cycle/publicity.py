@@ -70,14 +70,14 @@ def open_window(
     return w
 
 
-def final_table(b: Base, accepted: list[dict[str, Any]]) -> tuple[Any, Canonical]:
+def final_table(b: Base, accepted: list[dict[str, Any]], con: Any = None) -> tuple[Any, Canonical]:
     """The final results and input from draft ``b`` and the ``accepted`` objections (module doc, 1–3)."""
     full = [o for o in accepted if o["kind"] == "data" and o["policy"] == "full"]
     appellants = [o for o in accepted if o["kind"] == "data" and o["policy"] != "full"]
-    table = outcome(b, full, "full")
+    table = outcome(b, full, "full", con)
     snapshot = apply(b.snapshot, b.year, changes_of(full))
     step = Base(b.run_id, b.year, b.loaded, snapshot, table, cutoffs(table, b.loaded))
-    table = outcome(step, appellants, "appellant")
+    table = outcome(step, appellants, "appellant", con)
     for o in accepted:
         if o["kind"] == "class":
             table = forced(table, o["uscc"], o["proposed_class"])
@@ -99,7 +99,7 @@ def close_window(ws: Workspace, year: int, actor: str | None = None) -> dict[str
     b = base(ws.con, w.run_id, str(ws.path))
     accepted = [o for o in objs if o["status"] == "accepted"]
     started = api._now()
-    table, canon = final_table(b, accepted)
+    table, canon = final_table(b, accepted, ws.con)
     draft = ws.manifest(w.run_id)
     ev = Evaluation(
         scheme=b.loaded,

@@ -113,10 +113,11 @@ def apply(table: pa.Table, year: int, changes: list[Change]) -> pa.Table:
     return out
 
 
-def whatif(b: Base, changes: list[Change], frozen: bool = False) -> Evaluation:
-    """The run's scheme on its input with ``changes``; ``frozen``: benchmarks held at the run's own."""
+def whatif(b: Base, changes: list[Change], frozen: bool = False, con: Any = None) -> Evaluation:
+    """The run's scheme on its input with ``changes``; ``frozen``: benchmarks held at the run's own;
+    ``con``: the workspace, whose stored compiled queries spare compiling the scheme again."""
     canon = Canonical(apply(b.snapshot, b.year, changes), f"run:{b.run_id}+what-if")
-    return api.evaluate(canon, b.loaded, year=b.year, frozen=b.frozen() if frozen else None)
+    return api.evaluate(canon, b.loaded, year=b.year, frozen=b.frozen() if frozen else None, compiled_from=con)
 
 
 def appellant_table(b: Base, rescored: pa.Table, usccs: list[str]) -> pa.Table:

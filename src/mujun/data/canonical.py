@@ -230,6 +230,10 @@ def _typed(col: pa.ChunkedArray | pd.Series, dtype: str) -> tuple[pa.Array, list
         return PARSERS[dtype](col.astype(str).str.strip())
     arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
     t = arr.type
+    if dtype == "text" and (pa.types.is_string(t) or pa.types.is_large_string(t)):
+        # parse_text, vectorised: surrounding whitespace removed, an empty cell is missing
+        trimmed = pc.utf8_trim_whitespace(arr.cast(pa.string()))
+        return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed), []
     if pa.types.is_string(t) or pa.types.is_large_string(t):
         return PARSERS[dtype](pd.Series(arr.fill_null("").to_pylist(), dtype=object).astype(str).str.strip())
     if dtype == "float" and (pa.types.is_floating(t) or pa.types.is_integer(t) or pa.types.is_decimal(t)):
@@ -259,8 +263,13 @@ def _check_identity(columns: dict[str, pa.Array], source: str, line: Callable[[i
         problems += [
             Problem(code="REQUIRED-EMPTY", file=source, row=line(int(i)), column=name) for i in nulls[:MAX_PROBLEMS]
         ]
-    raw = columns["uscc"].to_pylist()
-    codes = [None if c is None else uscc.normalise(c) for c in raw]
+    raw_arr = columns["uscc"]
+    # vectorised: codes already written as 18 plain capitals and digits need no normalising (nearly all)
+    plain = pc.fill_null(pc.match_substring_regex(raw_arr, r"^[0-9A-Z]{18}$"), False).to_numpy(zero_copy_only=False)
+    raw = raw_arr.to_pylist()
+    codes = list(raw)
+    for i in np.flatnonzero(~plain):
+        codes[i] = None if raw[i] is None else uscc.normalise(raw[i])
     ok = uscc.valid_mask(codes)
     for i in np.flatnonzero(~ok)[:MAX_PROBLEMS]:
         if codes[i] is None:
@@ -277,7 +286,11 @@ def _check_identity(columns: dict[str, pa.Array], source: str, line: Callable[[i
                 details={"detail": uscc.problem(codes[i]) or "", "suggestion": hint},
             )
         )
-    columns["uscc"] = pa.array(codes, type=pa.string())
+    columns["uscc"] = raw_arr.cast(pa.string()) if plain.all() else pa.array(codes, type=pa.string())
+    keys = pa.table({"u": columns["uscc"], "y": columns["year"]})
+    counts = keys.group_by(["u", "y"]).aggregate([("u", "count")])
+    if pc.max(counts["u_count"]).as_py() in (None, 1):  # no (USCC, year) twice: no row to name
+        return problems
     years = columns["year"].to_pylist()
     first: dict[tuple[str, int], int] = {}
     for i, key in enumerate(zip(codes, years, strict=True)):

@@ -37,6 +37,7 @@ class Evaluation:
     finished_at: str
     warnings: list[str] = field(default_factory=list)
     source: str = ""
+    compiled_key: Any = None  # the compiled query's key (DuckDB), stored with a run in the workspace
 
     def public_columns(self) -> list[str]:
         return engine.public_columns(self.scheme, self.year)

@@ -11,7 +11,8 @@ Versions (``meta.schema_version``):
     2   ``meta`` and the append-only change log ``changes`` (issue 10)
     3   the change log's hash chain: ``changes.prev_hash`` and ``changes.entry_hash`` (issue 11)
     4   the yearly cycle (issue 12): ``cycle_windows`` (self-check and publicity windows, the final run),
-        ``selfcheck_responses``, ``objections`` and their evidence ``objection_files``
+        ``selfcheck_responses``, ``objections`` and their evidence ``objection_files``; ``compiled``, the
+        SQL a scheme compiled to per (scheme hash, year, input schema), so later runs only bind data (issue 13)
 
 Opening a writable workspace of an older version migrates it forward inside one transaction, after a
 copy of the file is kept as ``mujun.duckdb.bak-v<old>`` (:func:`ensure`); a workspace of a newer version
@@ -90,6 +91,8 @@ TABLES: dict[str, str] = {
     "objection_files": """objection_files (
   objection_id VARCHAR NOT NULL, name VARCHAR NOT NULL, sha256 VARCHAR NOT NULL, size BIGINT NOT NULL,
   content BLOB NOT NULL)""",
+    "compiled": """compiled (
+  key VARCHAR PRIMARY KEY, sql VARCHAR NOT NULL, names VARCHAR NOT NULL, schema BLOB NOT NULL)""",
     # version 2: the schema version and the change log (runs/changes.py)
     "meta": "meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
     "changes": """changes (
@@ -136,7 +139,7 @@ def _to_3(con: Any) -> None:
 
 def _to_4(con: Any) -> None:
     """3 → 4: the yearly cycle's tables (self-check, publicity, objections)."""
-    con.execute(ddl("cycle_windows", "selfcheck_responses", "objections", "objection_files"))
+    con.execute(ddl("cycle_windows", "selfcheck_responses", "objections", "objection_files", "compiled"))
 
 
 MIGRATIONS: dict[int, Callable[[Any], None]] = {1: _to_2, 2: _to_3, 3: _to_4}

@@ -176,8 +176,17 @@ class Workspace:
             ],
         )
         self.con.execute("INSERT INTO run_schemes VALUES (?, ?)", [rid, canonical_json(ev.scheme.scheme)])
+        self._keep_compiled(ev)
         ch.summary.update({"run_id": rid, "scheme": ev.scheme.id, "year": ev.year, "firms": ev.table.num_rows})
         return doc
+
+    def _keep_compiled(self, ev: Evaluation) -> None:
+        """Keep the run's compiled query (table ``compiled``), so later runs in any process bind to it."""
+        from mujun.backends.duckdb import cached_entry
+
+        entry = cached_entry(ev.compiled_key) if ev.compiled_key is not None else None
+        if entry is not None:
+            self.con.execute("INSERT OR IGNORE INTO compiled VALUES (?, ?, ?, ?)", list(entry))
 
     def runs(self) -> list[dict[str, Any]]:
         if not self.has_table("runs"):
