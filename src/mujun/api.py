@@ -14,6 +14,8 @@ the run), :func:`explain_stored` (explain a firm from a stored run, reading only
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias
 
@@ -59,6 +61,25 @@ def prepare_data(data: DataLike, loaded: LoadedScheme) -> Canonical:
     return canonicalise(data, "<data>", loaded.required_fields(), 1, loaded.id)
 
 
+@functools.cache
+def engine_revision() -> str:
+    """sha256 of the engine's own source and the versions of Ibis and DuckDB: part of every compiled
+    query's key, so SQL compiled by another release (or an edited engine) is never reused."""
+    from importlib import metadata, resources
+
+    digest = hashlib.sha256()
+    folder = resources.files("mujun").joinpath("engine")
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".py"):
+            digest.update(entry.name.encode() + entry.read_bytes())
+    for dist in ("ibis-framework", "duckdb"):
+        try:
+            digest.update(metadata.version(dist).encode())
+        except metadata.PackageNotFoundError:
+            digest.update(b"-")
+    return digest.hexdigest()[:16]
+
+
 def _now() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
@@ -94,7 +115,7 @@ def evaluate(
     backend = connect(engine, spark_master, duckdb_connection)
     try:
         tables = [canon.table] if frozen is None else [canon.table, frozen]
-        key = (loaded.sha256, year, *(str(t.schema) for t in tables))
+        key = (engine_revision(), loaded.sha256, year, *(str(t.schema) for t in tables))
         lender = compiled_from if compiled_from is not None else duckdb_connection
         if engine == "duckdb" and lender is not None:
             from mujun.backends.duckdb import load_cached

@@ -279,13 +279,15 @@ def _register() -> None:
     from mujun.cli.cycle import runs_diff
     from mujun.cli.history import COMMANDS as HISTORY
     from mujun.cli.intake import COMMANDS
+    from mujun.cli.policy import COMMANDS as POLICY
     from mujun.cli.registers import COMMANDS as REGISTERS
     from mujun.cli.strategy import COMMANDS as STRATEGY
     from mujun.cli.tiers import COMMANDS as TIERS
     from mujun.cli.users import COMMANDS as USERS
     from mujun.cli.web import COMMANDS as WEB_COMMANDS
 
-    for command in (*COMMANDS, *WEB_COMMANDS, *STRATEGY, *CLEANUP, *TIERS, *REGISTERS, *HISTORY, *USERS, *CYCLE):
+    every = (*COMMANDS, *WEB_COMMANDS, *STRATEGY, *CLEANUP, *TIERS, *REGISTERS, *HISTORY, *USERS, *CYCLE, *POLICY)
+    for command in every:
         cli.add_command(command)
     runs.add_command(runs_diff)
 

@@ -122,6 +122,7 @@ class PublicityList:
     date: str
     n: int
     meta: dict[str, Any] = field(default_factory=dict)
+    window_note: str = ""  # the publicity window's dates, when the year has one (issue 12)
 
 
 def build_list(
@@ -135,9 +136,12 @@ def build_list(
     groups: list[tuple[str, str]],
     county: str = "",
     day: dt.date,
+    window: tuple[dt.date, dt.date] | None = None,
 ) -> PublicityList:
     """Sections of ``rows`` (columns group, name, uscc, county, total_score, class; already in published
-    order) per group of ``groups`` (id, scheme label) in that order; groups without rows are left out."""
+    order) per group of ``groups`` (id, scheme label) in that order; groups without rows are left out.
+    ``window``: the year's publicity window (first and last day): the list then prints its dates and where
+    to object (``window_note``, ``objection_window``) instead of the general ``objection`` text."""
     cfg = settings()
     records = rows.to_pylist()
     marker = str(cfg["synthetic_marker"])
@@ -154,6 +158,9 @@ def build_list(
         "n": len(records),
     }
     values["contact"] = str(cfg["contact"]).format(**values)
+    if window is not None:
+        values.update(date_from=date_zh(window[0]), date_to=date_zh(window[1]))
+        values["where"] = str(cfg["objection_where"]).format(**values)
     known = dict(groups)
     order = [g for g, _ in groups] + sorted({str(r["group"]) for r in records} - set(known))
     sections = []
@@ -183,11 +190,12 @@ def build_list(
         run_note=str(cfg["run_note"]).format(**values),
         synthetic_note=str(cfg["synthetic_note"]) if synthetic else "",
         intro=str(cfg["intro"]).format(**values),
-        objection=str(cfg["objection"]).format(**values),
+        objection=str(cfg["objection_window" if window else "objection"]).format(**values),
         issuer=str(cfg["issuer"]).format(**values),
         date=values["date"],
         n=len(records),
         meta=values,
+        window_note=str(cfg["window_note"]).format(**values) if window else "",
     )
 
 
@@ -200,6 +208,7 @@ def publicity_list_xlsx(doc: PublicityList) -> bytes:
     title = wb.add_format({"bold": True, "font_size": 14, "align": "center", "valign": "vcenter", "text_wrap": True})
     note = wb.add_format({"font_size": 10, "text_wrap": True, "valign": "top"})
     warn = wb.add_format({"font_size": 10, "bold": True, "font_color": "#C00000", "text_wrap": True})
+    bold = wb.add_format({"font_size": 10, "bold": True, "text_wrap": True})
     head = wb.add_format({"bold": True, "border": 1, "align": "center", "bg_color": "#DDEBF7"})
     cell = wb.add_format({"border": 1})
     centre = wb.add_format({"border": 1, "align": "center"})
@@ -211,7 +220,7 @@ def publicity_list_xlsx(doc: PublicityList) -> bytes:
         ws.set_row(0, 36)
         merge_text(ws, 0, 0, 0, last, sec.title, title)
         row = 1
-        for text, fmt in ((doc.run_note, note), (doc.synthetic_note, warn)):
+        for text, fmt in ((doc.run_note, note), (doc.window_note, bold), (doc.synthetic_note, warn)):
             if text:
                 merge_text(ws, row, 0, row, last, text, fmt)
                 row += 1

@@ -48,6 +48,9 @@ NAV = (  # (path, label key, the permission the page needs: a user sees the entr
     ("/health", "nav.health", "view.health"),
     ("/exports", "nav.exports", "view.exports"),
     ("/strategy", "nav.strategy", "view.strategy"),
+    ("/cycle", "nav.cycle", "view.cycle"),
+    ("/selfcheck", "nav.selfcheck", "objections.file"),
+    ("/objections", "nav.objections", "view.objections"),
     ("/admin/users", "nav.admin", "admin.users"),
 )
 

@@ -27,8 +27,10 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from mujun.cycle import pages as cycle_pages
 from mujun.reports import publicity as pub
 from mujun.reports.pdf import html_to_pdf
+from mujun.views import Reader
 from mujun.views import publicity as vp
 from mujun.web import auth
 from mujun.web.auth import permit
@@ -111,6 +113,7 @@ def _document(request: Request) -> tuple[pub.PublicityList, dict[str, Any], vp.F
         rows = vp.table(r, sel["run_id"], flt)
         scheme = r.scheme(sel["run_id"]).scheme
         key = (sel["run_id"], r.scope, flt, day)
+        window = _window(r, sel)
     doc = pub.build_list(
         rows,
         year=sel["year"],
@@ -122,8 +125,18 @@ def _document(request: Request) -> tuple[pub.PublicityList, dict[str, Any], vp.F
         groups=[(g.id, g.label) for g in scheme.groups],
         county=flt.county,
         day=day,
+        window=window,
     )
     return doc, sel, flt, key
+
+
+def _window(r: Reader, sel: dict[str, Any]) -> tuple[dt.date, dt.date] | None:
+    """The publicity window the list is published in (issue 12): the run's year's, while it is open or when
+    the run is its draft."""
+    w = cycle_pages.window(r, int(sel["year"]), "publicity")
+    if w is None or not (w.run_id == sel["run_id"] or w.is_open(dt.date.today())):
+        return None
+    return w.date_from, w.date_to
 
 
 def _download(body: bytes, media: str, sel: dict[str, Any], flt: vp.Filter, kind: str) -> Response:
