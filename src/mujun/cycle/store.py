@@ -1,6 +1,7 @@
 """The yearly cycle's tables (schema 4, :mod:`mujun.runs.schema`): windows, self-check answers, objections
-and their evidence. Reads take a DuckDB connection or cursor; writes run inside a workspace change
-(``Workspace.change``), which the callers in :mod:`mujun.cycle` open, so every write has its log entry.
+and their evidence. Reads take a DuckDB connection or cursor, or a workspace or reader holding one;
+writes run inside a workspace change (``Workspace.change``), which the callers in :mod:`mujun.cycle` open,
+so every write has its log entry.
 
     cycle_windows        (year, kind)  kind selfcheck | publicity; dates; the draft run; the final run
     selfcheck_responses  (year, uscc)  confirmed | objected (no row: silent = no objection)
@@ -58,6 +59,7 @@ class Window:
 
 
 def _rows(con: Any, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    con = getattr(con, "con", con)  # a workspace or a reader lends its connection (cursor)
     try:
         cur = con.execute(sql, params)
     except duckdb.CatalogException:  # an older workspace opened read-only: no cycle yet
