@@ -120,3 +120,41 @@ def test_the_command_writes_a_workbook_in_officials_words(ws_path: Path, tmp_pat
     assert oat.cell(2, 3).number_format == "0.00%" and isinstance(oat.cell(2, 6).value, int)
     firms = wb.worksheets[2]
     assert firms.max_row > 100 and firms.cell(2, 3).number_format == "0.00%"
+
+
+def test_near_cut_lists_firms_within_the_distance_with_the_points_the_explanation_gives(b: Base) -> None:
+    from mujun.cycle.advisory import near_cut
+    from mujun.engine.explain import explain_row
+
+    near = near_cut(b, 0.5)
+    assert near
+    rows = {r["uscc"]: r for r in b.results.to_pylist()}
+    cuts = b.cutoffs.to_pylist()
+    for f in near:
+        assert min(x for x in (f["points_up"], f["points_down"]) if x is not None) <= 0.5
+        row = rows[f["uscc"]]
+        ex = explain_row(b.loaded, row, [c for c in cuts if c["scope"] == row["_scope"]])
+        assert f["points_up"] == (None if ex.needed_points is None else round(ex.needed_points, 4))
+        if f["lift"] is not None:  # the lift really crosses: the indicator at its target is worth the points
+            assert f["lift"]["target"] != f["lift"]["current"]
+
+
+def test_objective_weights_by_hand(b: Base) -> None:
+    import pyarrow as pa
+
+    from mujun.cycle.advisory import objective_weights
+
+    # four firms; tax per mu spreads, revenue per energy is constant, the other three copy tax per mu
+    tax = [1.0, 2.0, 3.0, 4.0]
+    cols = {"uscc": ["a", "b", "c", "d"], "status": ["graded"] * 4, "group": ["above_scale"] * 4,
+            "value_tax_per_mu": tax, "value_revenue_per_energy": [5.0] * 4, "value_revenue_per_emission": tax,
+            "value_rd_intensity": tax, "value_labour_productivity": tax}  # fmt: skip
+    fake = Base(b.run_id, b.year, b.loaded, b.snapshot, pa.table(cols), b.cutoffs)
+    w = {r["indicator"]: r for r in objective_weights(fake)}
+    # a constant indicator carries no information: entropy e = 1 (uniform p), σ = 0 → both weights 0
+    assert w["revenue_per_energy"]["entropy"] == pytest.approx(0.0, abs=0.01)
+    assert w["revenue_per_energy"]["critic"] == pytest.approx(0.0, abs=0.01)
+    # the four identical columns share the rest equally: 100 / 4 = 25
+    for k in ("tax_per_mu", "revenue_per_emission", "rd_intensity", "labour_productivity"):
+        assert w[k]["entropy"] == pytest.approx(25.0, abs=0.01) and w[k]["critic"] == pytest.approx(25.0, abs=0.01)
+    assert w["tax_per_mu"]["policy"] == 40.0 and w["tax_per_mu"]["firms"] == 4

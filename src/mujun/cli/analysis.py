@@ -17,6 +17,14 @@ from mujun.cli.format import tr
 @click.option("--draws", type=click.IntRange(0, 100_000), default=1000, show_default=True, help="Random weight draws.")
 @click.option("--concentration", type=click.FloatRange(1, 1e6), default=200.0, show_default=True)
 @click.option("--seed", type=int, default=1, show_default=True)
+@click.option(
+    "--near-cut",
+    "distance",
+    type=click.FloatRange(0, 1000),
+    default=1.0,
+    show_default=True,
+    help="List firms within this many points of a class cut.",
+)
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the workbook (.xlsx).")
 @click.option("--json", "as_json", is_flag=True, help="Print everything as JSON.")
 def sensitivity(
@@ -26,6 +34,7 @@ def sensitivity(
     draws: int,
     concentration: float,
     seed: int,
+    distance: float,
     out: str | None,
     as_json: bool,
 ) -> None:
@@ -42,7 +51,7 @@ def sensitivity(
         if rid is None:
             raise WorkspaceError("NO-RUNS", path=workspace)
         b = base(ws.con, rid)
-    doc = se.run(b, draws, concentration, seed)
+    doc = se.report(b, draws, concentration, seed, distance)
     labels = b.labels(language())
     if out:
         click.echo(tr("sens.cli.written", path=write_sensitivity_xlsx(doc, labels, out)), err=as_json)
@@ -56,6 +65,15 @@ def sensitivity(
         s = doc["spearman"]
         click.echo(tr("sens.draws", changing=doc["firms_changing"], below=doc["confidence_below"]["0.8"],
                       rho_min=s["min"], rho_median=s["median"], concentration=concentration, seed=seed))  # fmt: skip
+    near = doc["near_cut"]["firms"]
+    click.echo(tr("sens.cli.near", n=len(near), distance=distance))
+    for f in near[:10]:
+        click.echo(tr("sens.cli.near_row", uscc=f["uscc"], cls=f["class"], score=f["total_score"],
+                      up="—" if f["points_up"] is None else f["points_up"],
+                      down="—" if f["points_down"] is None else f["points_down"]))  # fmt: skip
+    click.echo(tr("sens.cli.objective"))
+    for w in doc["objective_weights"]:
+        click.echo(tr("sens.cli.weights", label=labels.get(w["indicator"], w["indicator"]), **w))
     click.echo(tr("sens.cli.seconds", seconds=doc["seconds"]))
 
 

@@ -246,3 +246,16 @@ def run(b: Base, draws: int = 1000, concentration: float = 200.0, seed: int = 1)
         "firms": sorted(firms, key=lambda f: (f["confidence"], f["uscc"])),
         "seconds": round(time.perf_counter() - started, 2),
     }
+
+
+def report(
+    b: Base, draws: int = 1000, concentration: float = 200.0, seed: int = 1, distance: float = 1.0
+) -> dict[str, Any]:
+    """:func:`run`, with the advisory readings beside it: firms within ``distance`` points of a class cut,
+    and the entropy and CRITIC weights beside the policy weights (:mod:`mujun.cycle.advisory`)."""
+    from mujun.cycle.advisory import near_cut, objective_weights
+
+    doc = run(b, draws, concentration, seed)
+    doc["near_cut"] = {"distance": distance, "firms": near_cut(b, distance)}
+    doc["objective_weights"] = objective_weights(b)
+    return doc

@@ -80,8 +80,41 @@ def write_sensitivity_xlsx(
     ws.set_column(0, 0, 22)
     ws.set_column(1, 6, 12)
     ws.freeze_panes(1, 0)
+    _advisory_sheets(wb, doc, labels, lang, head, cell, num, pct)
     wb.close()
     target = Path(path)
     with atomic_path(target) as tmp:
         tmp.write_bytes(buf.getvalue())
     return target
+
+
+def _advisory_sheets(wb: Any, doc: dict[str, Any], labels: dict[str, str], lang: str | None, *fmt: Any) -> None:
+    """Near the cut, and objective weights beside the policy weights (both labelled advisory)."""
+    head, cell, num, pct = fmt
+    ws = wb.add_worksheet(translate("sens.sheet.near", lang))
+    write_cell(ws, 0, 0, translate("sens.near_note", lang, distance=doc["near_cut"]["distance"]))
+    cols = ["uscc", "name", "class", "total_score", "points_up", "points_down", "lift", "lift_target"]
+    for j, c in enumerate(cols):
+        write_cell(ws, 1, j, translate(f"sens.col.{c}", lang), head)
+    for i, f in enumerate(doc["near_cut"]["firms"], start=2):
+        lift = f["lift"] or {}
+        values = [f["uscc"], f["name"], f["class"], f["total_score"], f["points_up"], f["points_down"],
+                  labels.get(lift.get("indicator", ""), ""), lift.get("target")]  # fmt: skip
+        for j, v in enumerate(values):
+            if isinstance(v, float):
+                ws.write_number(i, j, v, num)
+            else:
+                write_cell(ws, i, j, v, cell)
+    ws.set_column(0, 1, 24)
+    ws.set_column(2, 7, 14)
+    ws = wb.add_worksheet(translate("sens.sheet.weights", lang))
+    write_cell(ws, 0, 0, translate("sens.weights_note", lang))
+    for j, c in enumerate(["group", "indicator", "policy", "entropy", "critic"]):
+        write_cell(ws, 1, j, translate(f"sens.col.w_{c}", lang), head)
+    for i, w in enumerate(doc["objective_weights"], start=2):
+        write_cell(ws, i, 0, w["group_label_en" if lang == "en" else "group_label"], cell)
+        write_cell(ws, i, 1, labels.get(w["indicator"], w["indicator"]), cell)
+        for j, k in enumerate(("policy", "entropy", "critic"), start=2):
+            ws.write_number(i, j, w[k] / 100, pct)
+    ws.set_column(0, 1, 24)
+    ws.set_column(2, 4, 16)
