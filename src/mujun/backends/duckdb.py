@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import itertools
 import json
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -19,7 +22,8 @@ from mujun.backends.base import conform, conform_schema, version_of
 
 OFFLINE = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 _counter = itertools.count()
-# Compiled SQL per key (scheme hash, data year, input schema …): (sql, input names, result schema). Ibis
+# Compiled SQL per key (engine revision, scheme hash, data year, input schema …): (sql, input names, result
+# schema), in memory, in the workspace (table ``compiled``) and in the user's cache folder (:func:`cache_dir`). Ibis
 # compiles linyi-2022 in about 0.6 s and DuckDB runs the 7,000-firm demo year in 0.08 s, so a what-if, an
 # objection's preview or a sensitivity draw binds new data to the SQL compiled once (issue 13).
 COMPILED: OrderedDict[Hashable, tuple[str, tuple[str, ...], pa.Schema]] = OrderedDict()
@@ -55,6 +59,45 @@ def cached_entry(key: Hashable) -> tuple[str, str, str, bytes] | None:
         return None
     sql, names, schema = hit
     return cache_key(key), sql, json.dumps(list(names)), schema.serialize().to_pybytes()
+
+
+def cache_dir() -> Path | None:
+    """Where compiled queries are kept between processes: ``MUJUN_CACHE_DIR``, else the user's cache
+    folder (``$XDG_CACHE_HOME/mujun`` or ``~/.cache/mujun``); ``MUJUN_CACHE_DIR=off`` keeps none."""
+    chosen = os.environ.get("MUJUN_CACHE_DIR")
+    if chosen == "off":
+        return None
+    if chosen:
+        return Path(chosen) / "compiled"
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "mujun" / "compiled"
+
+
+def _from_disk(key: Hashable) -> tuple[str, tuple[str, ...], pa.Schema] | None:
+    folder = cache_dir()
+    path = None if folder is None else folder / f"{cache_key(key)}.json"
+    try:
+        if path is None or not path.is_file():
+            return None
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        schema = pa.ipc.read_schema(pa.py_buffer(base64.b64decode(doc["schema"])))
+        return str(doc["sql"]), tuple(doc["names"]), schema
+    except (OSError, ValueError, KeyError, pa.ArrowInvalid):  # a damaged entry is compiled again
+        return None
+
+
+def _to_disk(key: Hashable, sql: str, names: tuple[str, ...], schema: pa.Schema) -> None:
+    folder = cache_dir()
+    if folder is None:
+        return
+    doc = {"sql": sql, "names": list(names), "schema": base64.b64encode(schema.serialize().to_pybytes()).decode()}
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f".{cache_key(key)}.{os.getpid()}.tmp"
+        tmp.write_text(json.dumps(doc), encoding="utf-8")
+        os.replace(tmp, folder / f"{cache_key(key)}.json")
+    except OSError:  # a read-only home: the query is compiled again next time, nothing else changes
+        return
 
 
 def _name() -> str:
@@ -93,6 +136,11 @@ class DuckDBBackend:
             hit = COMPILED.get(key) if key is not None else None
             if hit is not None:
                 COMPILED.move_to_end(key)
+        if hit is None and key is not None:
+            hit = _from_disk(key)
+            if hit is not None:
+                with _lock:
+                    COMPILED[key] = hit
         if hit is None:
             loaded = [self.load(t) for t in tables]
             expr = make(*loaded)
@@ -100,10 +148,12 @@ class DuckDBBackend:
             sql = self.con.compile(expr)
             schema = expr.schema().to_pyarrow()
             if key is not None:
+                names = tuple(self.registered[-len(tables) :])
                 with _lock:
-                    COMPILED[key] = (sql, tuple(self.registered[-len(tables) :]), schema)
+                    COMPILED[key] = (sql, names, schema)
                     while len(COMPILED) > COMPILED_MAX:
                         COMPILED.popitem(last=False)
+                _to_disk(key, sql, names, schema)
         else:
             sql, names, schema = hit
             for old, table in zip(names, tables, strict=True):

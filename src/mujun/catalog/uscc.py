@@ -12,6 +12,7 @@ Example: for ``91350100M000100Y4`` + check, sum = 9·1 + 1·3 + 3·9 + 5·27 + 0
 from __future__ import annotations
 
 import unicodedata
+from typing import Any
 
 import numpy as np
 
@@ -70,6 +71,30 @@ def suggest(code: str) -> list[str]:
         if is_valid(candidate):
             out.append(candidate)
     return out
+
+
+def valid_mask_array(arr: Any) -> np.ndarray:
+    """:func:`valid_mask` of an Arrow string array, without Python objects: the 18-byte values' bytes are
+    read from the array's data buffer and checked as one matrix (a non-ASCII byte is never valid)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    arr = arr.cast(pa.string())
+    n = len(arr)
+    ok = np.zeros(n, dtype=bool)
+    lengths = pc.fill_null(pc.binary_length(arr), -1).to_numpy(zero_copy_only=False)
+    sel = np.flatnonzero(lengths == 18)
+    if not len(sel):
+        return ok
+    sub = arr.take(pa.array(sel)) if len(sel) < n else arr
+    offsets = np.frombuffer(sub.buffers()[1], dtype=np.int32)[sub.offset : sub.offset + len(sub) + 1]
+    data = np.frombuffer(sub.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+    mat = _LUT[data.reshape(len(sub), 18)]
+    chars_ok = (mat >= 0).all(axis=1)
+    expected = (31 - (np.where(mat[:, :17] >= 0, mat[:, :17], 0) * _W).sum(axis=1) % 31) % 31
+    ok[sel] = chars_ok & (expected == mat[:, 17])
+    return ok
 
 
 def valid_mask(codes: list[str | None]) -> np.ndarray:

@@ -233,8 +233,14 @@ def bench() -> None:
 @bench.command("evaluate")
 @click.option("--rows", type=int, default=1_000_000, show_default=True)
 @click.option("--repeat", type=int, default=3, show_default=True)
-def bench_evaluate(rows: int, repeat: int) -> None:
+@click.option("--whole-process", is_flag=True, help="Time `mujun evaluate` as a process beside the hand SQL's.")
+def bench_evaluate(rows: int, repeat: int, whole_process: bool) -> None:
     """Engine vs one hand-written DuckDB SQL statement on synthetic firms (linyi-2022)."""
+    if whole_process:
+        from mujun.bench.whole import format_whole, run_whole
+
+        click.echo(format_whole(run_whole(rows=rows, repeat=repeat)))
+        return
     from mujun.bench.evaluate import format_report, run_bench
 
     click.echo(format_report(run_bench(rows=rows, repeat=repeat)))
@@ -274,6 +280,7 @@ def bench_preview(workspace: str | None, previews: int) -> None:
 
 
 def _register() -> None:
+    from mujun.cli.analysis import COMMANDS as ANALYSIS
     from mujun.cli.cleanup import COMMANDS as CLEANUP
     from mujun.cli.cycle import COMMANDS as CYCLE
     from mujun.cli.cycle import runs_diff
@@ -286,7 +293,19 @@ def _register() -> None:
     from mujun.cli.users import COMMANDS as USERS
     from mujun.cli.web import COMMANDS as WEB_COMMANDS
 
-    every = (*COMMANDS, *WEB_COMMANDS, *STRATEGY, *CLEANUP, *TIERS, *REGISTERS, *HISTORY, *USERS, *CYCLE, *POLICY)
+    every = (
+        *COMMANDS,
+        *WEB_COMMANDS,
+        *STRATEGY,
+        *CLEANUP,
+        *TIERS,
+        *REGISTERS,
+        *HISTORY,
+        *USERS,
+        *CYCLE,
+        *POLICY,
+        *ANALYSIS,
+    )
     for command in every:
         cli.add_command(command)
     runs.add_command(runs_diff)

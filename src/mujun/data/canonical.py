@@ -263,34 +263,40 @@ def _check_identity(columns: dict[str, pa.Array], source: str, line: Callable[[i
         problems += [
             Problem(code="REQUIRED-EMPTY", file=source, row=line(int(i)), column=name) for i in nulls[:MAX_PROBLEMS]
         ]
-    raw_arr = columns["uscc"]
+    raw_arr = columns["uscc"].cast(pa.string())
     # vectorised: codes already written as 18 plain capitals and digits need no normalising (nearly all)
     plain = pc.fill_null(pc.match_substring_regex(raw_arr, r"^[0-9A-Z]{18}$"), False).to_numpy(zero_copy_only=False)
-    raw = raw_arr.to_pylist()
-    codes = list(raw)
-    for i in np.flatnonzero(~plain):
-        codes[i] = None if raw[i] is None else uscc.normalise(raw[i])
-    ok = uscc.valid_mask(codes)
-    for i in np.flatnonzero(~ok)[:MAX_PROBLEMS]:
-        if codes[i] is None:
+    if plain.all():
+        normalised = raw_arr
+    else:
+        codes = raw_arr.to_pylist()
+        for j in np.flatnonzero(~plain):
+            codes[j] = None if codes[j] is None else uscc.normalise(codes[j])
+        normalised = pa.array(codes, type=pa.string())
+    ok = uscc.valid_mask_array(normalised)
+    for bad in np.flatnonzero(~ok)[:MAX_PROBLEMS]:
+        i = int(bad)
+        code = normalised[i].as_py()
+        if code is None:
             continue
-        fixes = uscc.suggest(codes[i])
+        fixes = uscc.suggest(code)
         hint = Text("rd.maybe_uscc", code=fixes[0]) if fixes else ""
         problems.append(
             Problem(
                 code="USCC-INVALID",
                 file=source,
-                row=line(int(i)),
+                row=line(i),
                 column="uscc",
-                value=raw[i],
-                details={"detail": uscc.problem(codes[i]) or "", "suggestion": hint},
+                value=raw_arr[i].as_py(),
+                details={"detail": uscc.problem(code) or "", "suggestion": hint},
             )
         )
-    columns["uscc"] = raw_arr.cast(pa.string()) if plain.all() else pa.array(codes, type=pa.string())
-    keys = pa.table({"u": columns["uscc"], "y": columns["year"]})
+    columns["uscc"] = normalised
+    keys = pa.table({"u": normalised, "y": columns["year"]})
     counts = keys.group_by(["u", "y"]).aggregate([("u", "count")])
     if pc.max(counts["u_count"]).as_py() in (None, 1):  # no (USCC, year) twice: no row to name
         return problems
+    codes = normalised.to_pylist()
     years = columns["year"].to_pylist()
     first: dict[tuple[str, int], int] = {}
     for i, key in enumerate(zip(codes, years, strict=True)):
