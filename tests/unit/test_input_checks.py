@@ -370,3 +370,27 @@ def test_parquet_infinity_huge_loss_and_old_year_are_refused(tmp_path: Path) -> 
     ]
     year = next(p for p in problems if p.column == "year")
     assert year.value == "1985" and "1990 – 2100" in year.message("zh")
+
+
+def test_a_dataframe_with_missing_cells_reads_them_as_missing_not_as_text() -> None:
+    """pandas input (mujun.evaluate(df)): None and pd.NA are empty cells, never the text "None", in text and
+    number columns alike; NaN in a text column is empty too (a float NaN in a number column stays refused,
+    test above), whatever the pandas string dtype."""
+    import pandas as pd
+
+    rows = [dict(zip(HEADER.split(","), _line(i).split(","), strict=True)) for i in range(1, 7)]
+    df = pd.DataFrame(rows)
+    for col in ("land_mu", "tax_10k_yuan", "revenue_10k_yuan", "energy_tce", "emission_t", "rd_10k_yuan",
+                "value_added_10k_yuan", "employees"):  # fmt: skip
+        df[col] = pd.to_numeric(df[col])
+    df["rd_10k_yuan"] = df["rd_10k_yuan"].astype(object)
+    df.loc[0, "rd_10k_yuan"] = None  # a number left out
+    df["tax_10k_yuan"] = df["tax_10k_yuan"].astype(object)
+    df.loc[1, "tax_10k_yuan"] = pd.NA
+    df["park"] = pd.Series(["园区甲", None, pd.NA, float("nan"), "园区乙", "园区甲"], dtype=object)
+    ev = mujun.evaluate(df, SCHEME, year=2023)
+    got = {r["uscc"]: r for r in ev.table.to_pylist()}
+    assert got[_code(1)]["value_rd_intensity"] is None
+    assert got[_code(2)]["value_tax_per_mu"] is None
+    canon = mujun.api.prepare_data(df, mujun.load_scheme(SCHEME))
+    assert canon.table["park"].to_pylist() == ["园区甲", None, None, None, "园区乙", "园区甲"]

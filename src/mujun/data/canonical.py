@@ -227,7 +227,11 @@ def _rename_headers(names: list[str]) -> dict[str, str]:
 
 def _typed(col: pa.ChunkedArray | pd.Series, dtype: str) -> tuple[pa.Array, list[int]]:
     if isinstance(col, pd.Series):
-        return PARSERS[dtype](col.astype(str).str.strip())
+        # None and pd.NA are empty cells, never the text "None"; a float NaN stays "nan", refused in a number
+        # column (NAN-VALUE: NaN is never taken for missing), and in a text column it can only mean empty
+        cells = col.astype(object)
+        missing = cells.isna() if dtype == "text" else cells.map(lambda v: v is None or v is pd.NA).astype(bool)
+        return PARSERS[dtype](cells.where(~missing, "").astype(str).str.strip())
     arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
     t = arr.type
     if dtype == "text" and (pa.types.is_string(t) or pa.types.is_large_string(t)):
