@@ -50,7 +50,7 @@ def sensitivity(
         rid = run_id or (store.list_run(ws, year) or (None, False))[0]
         if rid is None:
             raise WorkspaceError("NO-RUNS", path=workspace)
-        b = base(ws.con, rid)
+        b = base(ws, rid)
     doc = se.report(b, draws, concentration, seed, distance)
     labels = b.labels(language())
     if out:

@@ -9,4 +9,7 @@ preview, the final list, run diffs, differentiated-policy lists and result notic
     objections   file, preview, decide
     publicity    公示 window and the final run
     diff         ``mujun runs diff``
+    policies     差别化政策 of a year: class histories and the rules applying to each firm (catalog/policies.yaml)
+    policy_lists ``mujun policy lists``: one xlsx per receiving department, changes since the last generation
+    notices      结果告知书: one PDF per firm (``notice_pdf`` for the web app, ``mujun notices``)
 """

@@ -67,8 +67,10 @@ class Base:
 _BASES: OrderedDict[tuple[str, str], Base] = OrderedDict()
 
 
-def base(con: Any, run_id: str, key: str = "") -> Base:
-    """The run ``run_id`` read for what-ifs (kept in memory, ``key`` naming the workspace)."""
+def base(source: Any, run_id: str, key: str = "") -> Base:
+    """The run ``run_id`` read for what-ifs (kept in memory, ``key`` naming the workspace); ``source``: a
+    workspace, a reader or a connection."""
+    con = getattr(source, "con", source)
     hit = _BASES.get((key, run_id))
     if hit is not None:
         return hit
