@@ -127,7 +127,8 @@ def run_demo(
         if strategy if cycle is None else cycle:
             from mujun.demo_cycle import run_cycle
 
-            out["cycle"] = run_cycle(ws, SCHEME, last.year, firm["uscc"], echo)
+            lists = root / t("demo.file.policy_lists", year=last.year)
+            out["cycle"] = run_cycle(ws, SCHEME, last.year, firm["uscc"], echo, lists)
     echo(t("demo.results", scheme=SCHEME))
     echo(t("demo.results_head"))
     for year, y in out["years"].items():

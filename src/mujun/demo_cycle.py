@@ -8,6 +8,7 @@
            (impact preview: every firm that would move), the bureau accepts it under the full re-run
            policy; another firm's class appeal is rejected
     终审   closing publicity makes the final run; the draft-vs-final diff is summarised
+    政策   the differentiated-policy lists, one xlsx per receiving department (when a folder is given)
 
 Every answer, objection and decision is SYNTHETIC and says so in its reason.
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from mujun import api
@@ -40,7 +42,13 @@ def _land(ws: Workspace, year: int, uscc: str) -> float | None:
 
 
 def run_cycle(
-    ws: Workspace, scheme: str, year: int, firm: str, echo: Callable[[str], None], today: dt.date | None = None
+    ws: Workspace,
+    scheme: str,
+    year: int,
+    firm: str,
+    echo: Callable[[str], None],
+    lists: Path | None = None,
+    today: dt.date | None = None,
 ) -> dict[str, Any]:
     """Run the cycle of ``year`` with firm ``firm`` (the demo's enterprise account) objecting first."""
     today = today or dt.date.today()
@@ -108,6 +116,21 @@ def run_cycle(
             classes=diff["counts"]["class_changes"],
         )
     )
+    written: dict[str, Any] = {}
+    if lists is not None:
+        from mujun.cycle.policy_lists import make_lists
+
+        doc = make_lists(ws, year, lists)
+        written = {
+            d["name"]: {"firms": d["firms"], "total": d["total"], "unit": d["unit"]}
+            for d in doc["departments"].values()
+        }
+        parts = [
+            t("demo.cycle.list_firms", name=k, n=v["firms"])
+            + ("" if v["total"] is None else t("demo.cycle.list_total", total=f"{v['total']:g}", unit=v["unit"]))
+            for k, v in written.items()
+        ]
+        echo(t("demo.cycle.lists", path=lists, lists=t("demo.sep").join(parts)))
     return {
         "year": year,
         "confirmed": confirmed,
@@ -116,4 +139,5 @@ def run_cycle(
         "draft_run_id": draft,
         "final_run_id": closed["final_run_id"],
         "diff": diff["counts"],
+        "policy_lists": written,
     }
