@@ -151,6 +151,15 @@ def test_a_department_accepts_an_objection_on_its_field_and_the_row_is_corrected
         with pytest.raises(InputError) as bad:
             ob.decide(ws, o["objection_id"], False, "again", actor="tax")
         assert code_of(bad) == "OBJECTION-DECIDED"
+        # a whole number keeps its zeros: 100 万元 = 1,000,000 元 (never "1")
+        firm2 = graded(ws, ws.runs()[-1]["run_id"])[6]["uscc"]
+        o2 = ob.file(ws, YEAR, firm2, "round figure", "tax_10k_yuan", "100", actor="firm")
+        ob.decide(ws, o2["objection_id"], True, "checked", actor="tax", specs=("tax",))
+        row2 = provenance.source_of(ws.con, YEAR, firm2, "tax_10k_yuan")["row_id"]  # type: ignore[index]
+        got = ws.con.execute("SELECT raw->>'tax_10k_yuan' FROM intake_rows WHERE row_id = ?", [row2]).fetchone()[0]
+        assert got == "1000000"
+        now2 = ws.con.execute("SELECT tax_10k_yuan FROM enterprise_years WHERE year = ? AND uscc = ?", [YEAR, firm2])
+        assert now2.fetchone()[0] == pytest.approx(100.0)
     import hashlib
 
     with Workspace(ws_path, read_only=True) as ws:

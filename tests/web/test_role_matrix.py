@@ -42,19 +42,26 @@ READ_ALL = {
     "view.cleanup",
     "view.tiers",
 }
+# the yearly cycle (issue 12): who sees the board and the objections, who opens windows, answers, files, decides
+CYCLE_READ = {"view.cycle", "view.objections"}
+BUREAU_CYCLE = CYCLE_READ | {"cycle.manage", "objections.file", "objections.review", "objections.decide"}
 # the issue's table: who sees what, who changes what
 EXPECTED: dict[str, set[str]] = {
     "admin": READ_ALL
     | {"view.health", "view.registers", "data.import", "data.correct", "run.create", "cleanup.open"}
-    | {"cleanup.advance", "tiers.select", "registers.import", "admin.users", "admin.audit"},
+    | {"cleanup.advance", "tiers.select", "registers.import", "admin.users", "admin.audit"}
+    | BUREAU_CYCLE
+    | {"selfcheck.respond"},
     "analyst": READ_ALL
     | {"view.health", "view.registers", "data.import", "data.correct", "run.create", "cleanup.open"}
-    | {"cleanup.advance", "tiers.select", "registers.import"},
-    "department": {"view.schemes", "view.health", "data.import", "data.correct"},
-    "county": READ_ALL | {"cleanup.advance"},
-    "town": READ_ALL | {"cleanup.advance"},
-    "leader": READ_ALL | {"view.registers"},
-    "enterprise": {"view.enterprise", "view.schemes"},
+    | {"cleanup.advance", "tiers.select", "registers.import"}
+    | BUREAU_CYCLE,
+    "department": {"view.schemes", "view.health", "data.import", "data.correct", "view.objections"}
+    | {"objections.review"},
+    "county": READ_ALL | {"cleanup.advance"} | CYCLE_READ,
+    "town": READ_ALL | {"cleanup.advance"} | CYCLE_READ,
+    "leader": READ_ALL | {"view.registers"} | CYCLE_READ,
+    "enterprise": {"view.enterprise", "view.schemes", "view.objections", "selfcheck.respond", "objections.file"},
 }
 HIDDEN_FOR_LEADER = {
     "tax_10k_yuan",
@@ -86,7 +93,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     graded = [r for r in rows if r["status"] == "graded"]
     firm = graded[0]
     town_of = _towns(ws)
+    cycle = _objections(ws, firm, rows)
     return {
+        **cycle,
         "ws": ws,
         "rows": rows,
         "firm": firm,
@@ -98,6 +107,37 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         "cases": cases,
         "quarantine": quarantine,
     }
+
+
+def _objections(ws: Path, firm: dict[str, Any], rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """A self-check window in a year with none (the demo's own cycle, when it runs one, is of the newest year),
+    the scoped firm's objection on its tax figure with an evidence file, and one by a firm of another county."""
+    import datetime as dt
+
+    from mujun.cycle import objections as ob
+    from mujun.cycle import selfcheck as sc
+    from mujun.cycle import store
+    from mujun.runs.workspace import Workspace
+
+    today = dt.date.today()
+    with Workspace(ws, actor="tests") as w:
+        years = [
+            y
+            for y in sc.data_years(w.con)
+            if store.window(w.con, y, "selfcheck") is None and store.window(w.con, y, "publicity") is None
+        ]
+        known = {
+            r[0] for r in w.con.execute("SELECT uscc FROM enterprise_years WHERE year = ?", [years[-1]]).fetchall()
+        }
+        year = years[-1]
+        assert firm["uscc"] in known
+        outside = next(r for r in rows if r["county"] != firm["county"] and r["uscc"] in known)
+        sc.open_window(w, year, today, today + dt.timedelta(days=7))
+        evidence = [("evidence.txt", b"SYNTHETIC evidence")]
+        mine = ob.file(w, year, firm["uscc"], "matrix", "tax_10k_yuan", "123.45", evidence=evidence)
+        other = ob.file(w, year, outside["uscc"], "matrix", "tax_10k_yuan", "54.32")
+        sha = store.files(w.con, mine["objection_id"])[0]["sha256"]
+    return {"objection": mine["objection_id"], "other_objection": other["objection_id"], "sha256": sha}
 
 
 def _towns(ws: Path) -> dict[str, str]:
@@ -156,6 +196,8 @@ def _path(template: str, role: str, w: dict[str, Any]) -> str:
         "case_id": (case or {}).get("case_id", "x"),
         "row_id": str(_first(w["quarantine"], "row_id") or 1),
         "name": "m-nobody",
+        "objection_id": w["objection"],
+        "sha256": w["sha256"],
     }
     return re.sub(r"{(\w+)}", lambda m: str(values[m.group(1)]), template)
 
@@ -360,3 +402,36 @@ def test_a_department_sees_and_corrects_its_own_rows_only(world: dict[str, Any])
         assert token
         form = {"csrf_token": token.group(1), "field": "x", "value": "1", "reason": "test"}
         assert c.post(f"/quarantine/{other['row_id']}/correct", data=form).status_code == 404
+
+
+def test_objections_follow_the_scope(world: dict[str, Any]) -> None:
+    """Issue 12: a county sees its firms' objections only, a department those on its own fields, a firm its own;
+    the leader never sees a hidden field's value; a department cannot decide another department's objection."""
+    mine, other = world["objection"], world["other_objection"]
+    with signed_in(create_app(world["ws"]), "county", name="m-county", **_scope("county", world)) as c:
+        ids = {o["objection_id"] for o in c.get("/objections.json").json()["rows"]}
+        assert mine in ids and other not in ids
+        assert c.get(f"/objections/{other}").status_code == 404
+        assert c.get(f"/objections/{other}.json").status_code == 404
+    with signed_in(create_app(world["ws"]), "enterprise", name="m-enterprise", **_scope("enterprise", world)) as c:
+        rows = c.get("/objections.json").json()["rows"]
+        assert rows and {o["uscc"] for o in rows} == {world["firm"]["uscc"]}
+        page = c.get("/selfcheck.json").json()
+        assert page["firm"]["uscc"] == world["firm"]["uscc"] and page["reported"]
+        assert c.get(f"/selfcheck.json?uscc={rows[0]['uscc'][:-1]}X").json()["firm"]["uscc"] == world["firm"]["uscc"]
+    with signed_in(create_app(world["ws"]), "leader", name="m-leader") as c:
+        got = c.get(f"/objections/{mine}.json").json()["objection"]
+        assert got["field"] == "tax_10k_yuan" and got["current_value"] is None and got["proposed"] is None
+        assert "123.45" not in c.get(f"/objections/{mine}").text
+    with signed_in(create_app(world["ws"]), "department", name="m-land", department="land") as c:
+        assert c.get("/objections.json").json()["rows"] == [] or all(
+            o["spec"] == "land" for o in c.get("/objections.json").json()["rows"]
+        )
+        assert c.get(f"/objections/{mine}").status_code == 404
+        token = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/account/password").text)
+        assert token
+        form = {"csrf_token": token.group(1), "decision": "accept", "reason": "x"}
+        assert c.post(f"/objections/{mine}/review", data=form).status_code == 404
+    with signed_in(create_app(world["ws"]), "department", name="m-department", department="tax") as c:
+        detail = c.get(f"/objections/{mine}.json").json()
+        assert detail["can_review"] is True and detail["preview"] is None

@@ -226,6 +226,15 @@ def decide(
     return get(ws.con, objection_id)
 
 
+def raw_text(value: Decimal) -> str:
+    """A value as a cell's text: plain digits, no exponent, trailing zeros dropped only after a decimal point
+    (1000000 stays 1000000; 1234567.50 becomes 1234567.5)."""
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text or "0"
+
+
 def correct(ws: Workspace, o: dict[str, Any]) -> dict[str, Any]:
     """Inside a change: write the accepted value into the reporting row in the file's own unit."""
     cols = quarantine.row_columns(ws, o["row_id"])
@@ -234,7 +243,7 @@ def correct(ws: Workspace, o: dict[str, Any]) -> dict[str, Any]:
     if f is not None and f.dtype == "bool":
         raw = vocabulary.word(bool(o["proposed"]))
     else:
-        raw = format(Decimal(repr(o["proposed"])) / Decimal(repr(col.factor)), "f").rstrip("0").rstrip(".") or "0"
+        raw = raw_text(Decimal(repr(o["proposed"])) / Decimal(repr(col.factor)))
     mapped = quarantine.set_cell(ws, o["row_id"], o["field"], raw)
     return {
         "row_id": o["row_id"],

@@ -49,7 +49,6 @@ NAV = (  # (path, label key, the permission the page needs: a user sees the entr
     ("/exports", "nav.exports", "view.exports"),
     ("/strategy", "nav.strategy", "view.strategy"),
     ("/cycle", "nav.cycle", "view.cycle"),
-    ("/selfcheck", "nav.selfcheck", "objections.file"),
     ("/objections", "nav.objections", "view.objections"),
     ("/admin/users", "nav.admin", "admin.users"),
 )
@@ -63,6 +62,8 @@ def _nav(request: Request) -> list[tuple[str, str]]:
     items = [(href, key) for href, key, perm in NAV if role.allows(perm)]
     if user.uscc and role.scope == "enterprise":
         items.insert(0, (f"/enterprise/{user.uscc}", "nav.my_firm"))
+        if role.allows("objections.file"):  # the bureau reaches it from the board (/cycle)
+            items.insert(1, ("/selfcheck", "nav.selfcheck"))
     return items
 
 

@@ -1,0 +1,77 @@
+"""批次比较 (issue 12 §5): ``/runs/diff?a=RUN&b=RUN`` — the firms whose class, rank or score changed between two
+stored runs and why (:func:`mujun.cycle.diff.diff_runs`), the inputs and benchmarks that changed; a form to
+pick the two runs. Without ``a``/``b``: the newest year's draft and final list when publicity has closed, else
+the two newest runs.
+
+Scoped: a county or town user sees only the firms of its scope (rows, changed inputs and counts,
+:func:`mujun.cycle.pages.scoped_diff`); changed firms are shown :data:`~mujun.web.cycle_forms.MAX_ROWS` a page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from mujun.cycle import pages
+from mujun.cycle.diff import diff_runs
+from mujun.web import auth
+from mujun.web.cycle_forms import MAX_ROWS
+from mujun.web.render import lang_of, page
+
+router = APIRouter()
+
+
+def _defaults(runs: list[dict[str, Any]], finals: dict[str, str]) -> tuple[str | None, str | None]:
+    """The draft and final run of the newest closed publicity, else the two newest runs."""
+    if finals:
+        final = max(finals, key=lambda f: next((r["started_at"] for r in runs if r["run_id"] == f), ""))
+        return finals[final], final
+    if len(runs) >= 2:
+        return runs[-2]["run_id"], runs[-1]["run_id"]
+    return None, None
+
+
+@page(router, "/runs/diff", "runs_diff.html", perm="view.results")
+def runs_diff(request: Request) -> dict[str, Any]:
+    q = request.query_params
+    state = request.app.state.mujun
+    lang = lang_of(request)
+    with auth.reader(request) as r:
+        runs = r.runs()
+        wins = pages.windows(r)
+        finals = {w.final_run_id: str(w.run_id) for w in wins if w.final_run_id and w.run_id}
+        drafts = {str(w.run_id) for w in wins if w.kind == "publicity" and w.run_id}
+        known = {x["run_id"] for x in runs}
+        a, b = q.get("a") or None, q.get("b") or None
+        if a is None and b is None:
+            a, b = _defaults(runs, finals)
+        doc = None
+        if a in known and b in known:
+            # not memoised: one entry per pair of runs would grow without bound (the runs' bases are cached)
+            doc = pages.scoped_diff(r, diff_runs(r, str(a), str(b), str(state.workspace_path), lang))
+            inds = r.scheme(str(b)).scheme.indicators
+            labels = {k: (v.label_en or v.label) if lang == "en" else v.label for k, v in inds.items()}
+    choices = [
+        {
+            "run_id": x["run_id"],
+            "year": x["year"],
+            "scheme_id": x["scheme_id"],
+            "started_at": x["started_at"],
+            "kind": "final" if x["run_id"] in finals else ("draft" if x["run_id"] in drafts else None),
+        }
+        for x in reversed(runs)
+    ]
+    ctx: dict[str, Any] = {"a": a, "b": b, "runs": choices, "unknown": [x for x in (a, b) if x and x not in known]}
+    if doc is None:
+        return {**ctx, "diff": None}
+    n = len(doc["changed"])
+    pages_n = max(1, -(-n // MAX_ROWS))
+    at = q.get("page", "1")
+    page_no = min(max(int(at), 1), pages_n) if at.isdigit() else 1
+    shown = doc["changed"][(page_no - 1) * MAX_ROWS : page_no * MAX_ROWS]
+    diff = {k: doc[k] for k in ("run_a", "run_b", "counts")}
+    diff["benchmarks"] = [{**bm, "label": labels.get(bm["indicator"], bm["indicator"])} for bm in doc["benchmarks"]]
+    diff["changed"] = shown
+    diff["inputs_changed"] = {m["uscc"]: doc["inputs_changed"].get(m["uscc"], []) for m in shown}
+    return {**ctx, "diff": diff, "pager": {"page": page_no, "pages": pages_n, "total": n, "per_page": MAX_ROWS}}
