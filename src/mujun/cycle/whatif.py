@@ -128,3 +128,20 @@ def appellant_table(b: Base, rescored: pa.Table, usccs: list[str]) -> pa.Table:
     keep = b.results.filter(pc.invert(pc.is_in(b.results["uscc"], pa.array(usccs, pa.string()))))
     out = pa.concat_tables([keep.select(rows.column_names), rows.cast(keep.select(rows.column_names).schema)])
     return out.sort_by([("uscc", "ascending")])
+
+
+def warm(source: Any, key: str = "") -> list[str]:
+    """Read and compile ahead what a first preview needs (``mujun serve`` calls it at start, in the
+    background): each year's publicity draft, else the newest run. Returns the runs warmed."""
+    from mujun.cycle import store
+
+    con = getattr(source, "con", source)
+    drafts = [w.run_id for w in store.windows(con) if w.kind == "publicity" and w.run_id and w.closed_at is None]
+    newest = stored.latest_run_id(con)
+    done = []
+    for run_id in dict.fromkeys([*drafts, *([newest] if newest else [])]):
+        b = base(con, run_id, key)
+        whatif(b, [], con=con)
+        whatif(b, [], frozen=True, con=con)
+        done.append(run_id)
+    return done

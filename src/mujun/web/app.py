@@ -9,6 +9,7 @@ process: the app holds the workspace's DuckDB file open read-only, and read-writ
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -41,7 +42,10 @@ def create_app(workspace: str | Path, max_upload_bytes: int | None = None) -> Fa
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        warming = threading.Thread(target=_warm, args=(state,), name="mujun-warm", daemon=True)
+        warming.start()
         yield
+        warming.join(timeout=60)  # never close the file under a query
         state.close()
 
     app = FastAPI(title="mujun", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
@@ -56,6 +60,21 @@ def create_app(workspace: str | Path, max_upload_bytes: int | None = None) -> Fa
         app.include_router(sso.router)
     _errors(app)
     return app
+
+
+def _warm(state: AppState) -> None:
+    """In the background after start: read the runs an objection's preview starts from and compile the
+    scheme's queries (cycle.whatif.warm), so the first preview a person opens is not the slow one. It reads
+    through the app's reader like a request (a write waits for it); any failure only means a slower first
+    preview, so it is logged, never raised."""
+    from mujun.cycle.whatif import warm
+    from mujun.views.base import CITY
+
+    try:
+        with state.reader(CITY) as r:
+            warm(r, str(state.workspace_path))
+    except Exception:  # a cache, never a reason to fail the server
+        log.warning("warming the preview cache failed", exc_info=True)
 
 
 def _error(request: Request, status: int, message: str, hint: str = "") -> Response:

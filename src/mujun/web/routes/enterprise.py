@@ -170,6 +170,7 @@ def _context(request: Request, uscc: str) -> dict[str, Any]:
         "firm_notes": firm_notes(ex, lang, [labels.get(code, code) for code in ex["blocked_by"]]),
         "synthetic": SYNTHETIC_MARK in data["firm"]["name"],
         "sheet_url": f"/enterprise/{quote(code)}/sheet.pdf?run={quote(sel['run_id'])}&lang={lang}",
+        "notice_url": f"/enterprise/{quote(code)}/notice.pdf?year={sel['year']}&lang={lang}",
         "charts": {
             "score": score_chart(history, t),
             "indicators": {i["id"]: indicator_chart(history, i, t) for i in data["indicators"]},
@@ -194,4 +195,23 @@ def sheet(request: Request, uscc: str) -> Response:
     firm = ctx["firm"]
     stem = f"{firm['name']}_{firm['year']}_{translate('ent.sheet.file', lang_of(request))}"
     disposition = f"inline; filename=\"sheet-{firm['uscc']}.pdf\"; filename*=UTF-8''{quote(stem)}.pdf"
+    return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": disposition})
+
+
+@router.get("/enterprise/{uscc}/notice.pdf", dependencies=[Depends(permit("view.enterprise"))], include_in_schema=False)
+def notice(request: Request, uscc: str, year: int | None = None) -> Response:
+    """The firm's result notice of ``year`` (default: the selected year; class, score, explanation, its
+    objections and their outcomes, the policies that apply), from the year's final run, else its latest run
+    (the notice says which)."""
+    from mujun.cycle.notices import notice_pdf
+    from mujun.cycle.pages import in_scope
+
+    code, lang = uscc_rules.normalise(uscc), lang_of(request)
+    with auth.reader(request) as r:
+        year = int(year if year is not None else selection(request, r)["year"])
+        if not in_scope(r, {code}, [year]):
+            raise HTTPException(404, translate("ent.not_found", lang, uscc=code, year=year))
+        pdf = notice_pdf(r, year, code, lang)
+    stem = f"{code}_{year}_{translate('ent.notice.file', lang)}"
+    disposition = f"attachment; filename=\"notice-{code}-{year}.pdf\"; filename*=UTF-8''{quote(stem)}.pdf"
     return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": disposition})
