@@ -7,6 +7,7 @@ import hashlib
 import itertools
 import json
 import os
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
@@ -156,11 +157,13 @@ class DuckDBBackend:
                 _to_disk(key, sql, names, schema)
         else:
             sql, names, schema = hit
+            renamed: dict[str, str] = {}
             for old, table in zip(names, tables, strict=True):
-                new = _name()
-                self.con.con.register(new, table)
-                self.registered.append(new)
-                sql = sql.replace(old, new)
+                renamed[old] = _name()
+                self.con.con.register(renamed[old], table)
+                self.registered.append(renamed[old])
+            # every name at once: replacing one after another could rename a name just written (0→1, then 1→2)
+            sql = re.sub("|".join(re.escape(n) for n in renamed), lambda m: renamed[m.group(0)], sql)
         return conform_schema(self.con.con.execute(sql).to_arrow_table(), schema)
 
     def execute(self, expr: ir.Table) -> pa.Table:

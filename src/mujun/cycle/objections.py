@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from mujun.catalog import catalog, vocabulary
+from mujun.catalog.text import Text
 from mujun.cycle import provenance, store
 from mujun.cycle.movers import movers
 from mujun.cycle.selfcheck import open_for as selfcheck_open_for
@@ -56,7 +57,13 @@ def _stage(con: Any, year: int, today: dt.date) -> tuple[str, str | None]:
     if pub is not None and pub.is_open(today):
         return "publicity", pub.run_id
     if pub is not None:  # publicity over (closed or past its last day): the year's list is settled
-        raise InputError("CYCLE-WINDOW-CLOSED", year=year, kind="publicity", until=pub.date_to.isoformat())
+        raise InputError(
+            "CYCLE-WINDOW-CLOSED",
+            year=year,
+            kind="publicity",
+            label=Text("cyc.kind.publicity"),
+            until=pub.date_to.isoformat(),
+        )
     selfcheck_open_for(con, year, today)
     return "selfcheck", None
 

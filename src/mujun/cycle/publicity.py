@@ -21,6 +21,7 @@ import datetime as dt
 from typing import Any
 
 from mujun import api
+from mujun.catalog.text import Text
 from mujun.cycle import store
 from mujun.cycle.objections import changes_of, forced, outcome
 from mujun.cycle.selfcheck import check_dates
@@ -62,7 +63,7 @@ def open_window(
     if int(doc["year"]) != year:
         raise InputError("CYCLE-RUN-YEAR", run_id=rid, run_year=doc["year"], year=year)
     if store.window(ws.con, year, "publicity") is not None:
-        raise InputError("CYCLE-WINDOW-EXISTS", year=year, kind="publicity")
+        raise InputError("CYCLE-WINDOW-EXISTS", year=year, kind="publicity", label=Text("cyc.kind.publicity"))
     with ws.change("publicity", f"{year}", actor) as ch:
         w = store.Window(year, "publicity", date_from, date_to, rid, list_fields(), now(), ch.actor, None, None, None)
         store.insert_window(ws.con, w)
@@ -88,7 +89,7 @@ def close_window(ws: Workspace, year: int, actor: str | None = None) -> dict[str
     """Close the year's publicity window and store its final run; returns what was done."""
     w = store.window(ws.con, year, "publicity")
     if w is None:
-        raise InputError("CYCLE-NO-WINDOW", year=year, kind="publicity")
+        raise InputError("CYCLE-NO-WINDOW", year=year, kind="publicity", label=Text("cyc.kind.publicity"))
     if w.closed_at is not None:
         raise InputError("CYCLE-CLOSED", year=year, final=w.final_run_id or "—", at=w.closed_at)
     objs = store.objections(ws.con, year=year, stage="publicity")

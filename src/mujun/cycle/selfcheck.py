@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from mujun.catalog.text import Text
 from mujun.cycle import store
 from mujun.errors import InputError
 from mujun.runs.intake_store import now
@@ -37,7 +38,7 @@ def open_window(
     if year not in years:
         raise InputError("YEAR-NOT-IN-DATA", year=year, years=", ".join(map(str, years)) or "—")
     if store.window(ws.con, year, "selfcheck") is not None:
-        raise InputError("CYCLE-WINDOW-EXISTS", year=year, kind="selfcheck")
+        raise InputError("CYCLE-WINDOW-EXISTS", year=year, kind="selfcheck", label=Text("cyc.kind.selfcheck"))
     with ws.change("selfcheck", f"{year}", actor) as ch:
         w = store.Window(year, "selfcheck", date_from, date_to, None, [], now(), ch.actor, None, None, None)
         store.insert_window(ws.con, w)
@@ -50,7 +51,13 @@ def open_for(con: Any, year: int, today: dt.date | None = None) -> store.Window:
     w = store.window(con, year, "selfcheck")
     today = today or dt.date.today()
     if w is None or not w.is_open(today):
-        raise InputError("CYCLE-WINDOW-CLOSED", year=year, kind="selfcheck", until=w.date_to.isoformat() if w else "—")
+        raise InputError(
+            "CYCLE-WINDOW-CLOSED",
+            year=year,
+            kind="selfcheck",
+            label=Text("cyc.kind.selfcheck"),
+            until=w.date_to.isoformat() if w else "—",
+        )
     return w
 
 
