@@ -63,16 +63,18 @@ def prepare_data(data: DataLike, loaded: LoadedScheme) -> Canonical:
 
 @functools.cache
 def engine_revision() -> str:
-    """sha256 of the engine's own source and the versions of Ibis and DuckDB: part of every compiled
-    query's key, so SQL compiled by another release (or an edited engine) is never reused."""
+    """sha256 of what a compiled query depends on — the source of the engine, the scheme model and condition
+    language, the backends, the field catalogue — with mujun's, Ibis's and DuckDB's versions: part of every
+    compiled query's key, so SQL compiled by another release (or an edited module) is never reused."""
     from importlib import metadata, resources
 
     digest = hashlib.sha256()
-    folder = resources.files("mujun").joinpath("engine")
-    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
-        if entry.name.endswith(".py"):
-            digest.update(entry.name.encode() + entry.read_bytes())
-    for dist in ("ibis-framework", "duckdb"):
+    root = resources.files("mujun")
+    files = [f for part in ("engine", "schemes", "backends") for f in root.joinpath(part).iterdir()]
+    files += [root.joinpath("catalog/fields.yaml"), root.joinpath("catalog/catalog.py")]
+    for entry in sorted((f for f in files if f.name.endswith((".py", ".yaml"))), key=lambda f: str(f)):
+        digest.update(entry.name.encode() + entry.read_bytes())
+    for dist in ("mujun", "ibis-framework", "duckdb"):
         try:
             digest.update(metadata.version(dist).encode())
         except metadata.PackageNotFoundError:
@@ -98,8 +100,8 @@ def evaluate(
 
     Earlier years in ``data`` feed prior-year benchmarks. ``engine`` is ``duckdb`` or ``spark``;
     ``duckdb_connection`` (an open duckdb connection, e.g. a workspace's) makes DuckDB compute in that file.
-    ``frozen``: ``uscc`` and ``_b_*`` benchmark columns of an earlier result that the firms found there keep
-    (:func:`mujun.engine.pipeline.build`). The scheme compiles to SQL once per (scheme hash, year, input
+    ``frozen``: the canonical input of an earlier evaluation whose benchmarks, scope by scope, this one
+    keeps (:func:`mujun.engine.pipeline.build`). The scheme compiles to SQL once per (scheme hash, year, input
     schema) in this process; later calls bind their data to it. A workspace's connection
     (``duckdb_connection``, or ``compiled_from`` when the data is computed elsewhere) also lends the query
     an earlier run stored there (table ``compiled``).

@@ -394,3 +394,15 @@ def test_a_dataframe_with_missing_cells_reads_them_as_missing_not_as_text() -> N
     assert got[_code(2)]["value_tax_per_mu"] is None
     canon = mujun.api.prepare_data(df, mujun.load_scheme(SCHEME))
     assert canon.table["park"].to_pylist() == ["园区甲", None, None, None, "园区乙", "园区甲"]
+
+
+def test_a_dataframe_date_column_reads_as_dates() -> None:
+    """A datetime64 column (what pandas makes of dates) is read as dates; NaT is an empty cell."""
+    import pandas as pd
+
+    rows = [dict(zip(HEADER.split(","), _line(i).split(","), strict=True)) for i in range(1, 4)]
+    df = pd.DataFrame(rows)
+    df["production_start"] = pd.to_datetime(["2021-04-16", None, "2019-01-02"])
+    canon = mujun.api.prepare_data(df, mujun.load_scheme(SCHEME))
+    got = [None if d is None else d.isoformat() for d in canon.table["production_start"].to_pylist()]
+    assert got == ["2021-04-16", None, "2019-01-02"]

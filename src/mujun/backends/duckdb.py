@@ -50,6 +50,8 @@ def load_cached(con: Any, key: Hashable) -> bool:
         return False
     with _lock:
         COMPILED[key] = (str(row[0]), tuple(json.loads(row[1])), pa.ipc.read_schema(pa.py_buffer(bytes(row[2]))))
+        while len(COMPILED) > COMPILED_MAX:
+            COMPILED.popitem(last=False)
     return True
 
 
@@ -94,7 +96,7 @@ def _to_disk(key: Hashable, sql: str, names: tuple[str, ...], schema: pa.Schema)
     doc = {"sql": sql, "names": list(names), "schema": base64.b64encode(schema.serialize().to_pybytes()).decode()}
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / f".{cache_key(key)}.{os.getpid()}.tmp"
+        tmp = folder / f".{cache_key(key)}.{os.getpid()}.{threading.get_ident()}.tmp"
         tmp.write_text(json.dumps(doc), encoding="utf-8")
         os.replace(tmp, folder / f"{cache_key(key)}.json")
     except OSError:  # a read-only home: the query is compiled again next time, nothing else changes

@@ -15,6 +15,7 @@ new value kept in ``corrections``) in the same change, so the workspace's data c
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 from decimal import Decimal
 from typing import Any
@@ -25,7 +26,7 @@ from mujun.cycle import provenance, store
 from mujun.cycle.movers import movers
 from mujun.cycle.selfcheck import open_for as selfcheck_open_for
 from mujun.cycle.whatif import Base, Change, appellant_table, base, whatif
-from mujun.errors import InputError, WorkspaceError
+from mujun.errors import InputError, MujunError, WorkspaceError
 from mujun.runs import quarantine
 from mujun.runs.intake_store import now
 from mujun.runs.result import cutoffs
@@ -42,9 +43,12 @@ def parse_value(field: str, text: str) -> float | bool:
         if got is None:
             raise InputError("OBJECTION-VALUE", field=field, value=text, unit=f.unit or "—")
         return got
+    cleaned = str(text).strip()
+    if re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?", cleaned):  # 1,234,567.5: thousands separators only
+        cleaned = cleaned.replace(",", "")
     try:
-        value = float(Decimal(str(text).replace(",", "").strip()))
-    except ArithmeticError:
+        value = float(Decimal(cleaned))
+    except (ArithmeticError, ValueError):  # "1,5", "abc", "sNaN"
         raise InputError("OBJECTION-VALUE", field=field, value=text, unit=f.unit or "—") from None
     if value != value or f.domain_problem(value) is not None:
         raise InputError("OBJECTION-VALUE", field=field, value=text, unit=f.unit or "—")
@@ -87,6 +91,8 @@ def file(
     stage, run_id = _stage(ws.con, year, today or dt.date.today())
     if not ws.con.execute("SELECT 1 FROM enterprise_years WHERE year = ? AND uscc = ?", [year, uscc]).fetchone():
         raise InputError("FIRM-NOT-FOUND", uscc=uscc)
+    if run_id is not None and not in_run(ws.con, run_id, uscc):
+        raise InputError("FIRM-NOT-IN-LIST", uscc=uscc, run_id=run_id, year=year)
     o: dict[str, Any] = {"year": year, "uscc": uscc, "stage": stage, "reason": reason.strip(), "run_id": run_id}
     if field is not None:
         if field not in provenance.objectable():
@@ -94,6 +100,9 @@ def file(
         if value is None:
             raise InputError("OBJECTION-VALUE", field=field, value="—", unit=catalog.field(field).unit or "—")  # type: ignore[union-attr]
         src = provenance.source_of(ws.con, year, uscc, field) or {}
+        if src.get("row_id") is None:  # no department reported this field for the firm: nothing to correct
+            department = provenance.department(src.get("spec"))
+            raise InputError("OBJECTION-NOT-REPORTED", uscc=uscc, field=field, department=department)
         current = src.get("value")
         o.update(kind="data", field=field, proposed=float(parse_value(field, value)), spec=src.get("spec"))
         o.update(row_id=src.get("row_id"), current_value=None if current is None else float(current))
@@ -114,6 +123,13 @@ def file(
             store.set_response(ws.con, year, uscc, "objected", ch.actor)
         ch.summary = {k: o.get(k) for k in ("objection_id", "stage", "kind", "field", "current_value", "proposed")}
     return dict(store.objection(ws.con, o["objection_id"]) or {})
+
+
+def in_run(con: Any, run_id: str, uscc: str) -> bool:
+    """Firm ``uscc`` has a row in stored run ``run_id`` (a publicity objection is on the published list)."""
+    from mujun.runs import stored
+
+    return stored.result_row(con, run_id, uscc) is not None
 
 
 def get(con: Any, objection_id: str) -> dict[str, Any]:
@@ -222,7 +238,14 @@ def decide(
         raise InputError("OBJECTION-POLICY", policies=" | ".join(store.POLICIES))
     if accept and o["kind"] == "data" and o["row_id"] is None:
         raise InputError("OBJECTION-NO-ROW", id=objection_id, field=o["field"])
-    p = preview(ws.con, objection_id, str(ws.path)) if o["stage"] == "publicity" else None
+    p = None
+    if o["stage"] == "publicity":
+        try:
+            p = preview(ws.con, objection_id, str(ws.path))
+        except MujunError:
+            if accept:  # the impact must be known before the list is changed
+                raise
+            # a rejection changes nothing; it is recorded even when the preview cannot be made
     with ws.change("objection", f"{o['year']} {o['uscc']} {objection_id}", actor) as ch:
         status = "accepted" if accept else "rejected"
         summary: dict[str, Any] = {"objection_id": objection_id, "status": status, "policy": policy}
@@ -252,6 +275,8 @@ def correct(ws: Workspace, o: dict[str, Any]) -> dict[str, Any]:
     else:
         raw = raw_text(Decimal(repr(o["proposed"])) / Decimal(repr(col.factor)))
     mapped = quarantine.set_cell(ws, o["row_id"], o["field"], raw)
+    if not mapped.ok:  # the corrected row fails its checks: refused, and the change rolls back whole
+        raise InputError("OBJECTION-ROW-CHECKS", problems=mapped.problems, id=o["objection_id"], field=o["field"])
     return {
         "row_id": o["row_id"],
         "field": o["field"],

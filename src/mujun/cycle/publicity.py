@@ -39,6 +39,17 @@ def list_fields() -> list[str]:
     return [str(f) for f in publicity_settings().get("fields", ["name", "uscc", "county", "total_score", "class"])]
 
 
+def engine_versions() -> dict[str, str]:
+    """The versions of the engine computing now (the final run records its own, not the draft's)."""
+    from mujun.backends import connect
+
+    backend = connect("duckdb")
+    try:
+        return backend.versions()
+    finally:
+        backend.close()
+
+
 def year_run(con: Any, year: int) -> str:
     """The year's latest run (what a publicity window opens on by default)."""
     got = con.execute("SELECT run_id FROM runs WHERE year = ? ORDER BY started_at DESC, run_id DESC LIMIT 1", [year])
@@ -62,6 +73,9 @@ def open_window(
     doc = ws.manifest(rid)
     if int(doc["year"]) != year:
         raise InputError("CYCLE-RUN-YEAR", run_id=rid, run_year=doc["year"], year=year)
+    waiting = [o["objection_id"] for o in store.objections(ws.con, year=year, status="open")]
+    if waiting:  # a self-check objection decided after the list is drawn would never reach it
+        raise InputError("OBJECTIONS-UNDECIDED", year=year, n=len(waiting), ids=", ".join(waiting))
     if store.window(ws.con, year, "publicity") is not None:
         raise InputError("CYCLE-WINDOW-EXISTS", year=year, kind="publicity", label=Text("cyc.kind.publicity"))
     with ws.change("publicity", f"{year}", actor) as ch:
@@ -101,14 +115,13 @@ def close_window(ws: Workspace, year: int, actor: str | None = None) -> dict[str
     accepted = [o for o in objs if o["status"] == "accepted"]
     started = api._now()
     table, canon = final_table(b, accepted, ws.con)
-    draft = ws.manifest(w.run_id)
     ev = Evaluation(
         scheme=b.loaded,
         year=year,
         engine="duckdb",
         table=table.select(b.results.column_names),
         input_sha256=canon.sha256(),
-        versions=dict(draft.get("versions", {})),
+        versions=engine_versions(),
         started_at=started,
         finished_at=api._now(),
         source=canon.source,

@@ -77,6 +77,14 @@ def model(b: Base) -> Model:
             raise _unsupported("bands.within", b)
         if cls.method == "score" and any(band.max_share or band.min_share for band in cls.bands):
             raise _unsupported("score bands with quotas", b)
+    conds = b.loaded.conditions
+    uses_score = [
+        ov.code
+        for i, ov in enumerate(s.overrides)
+        if f"overrides[{i}]" in conds and {"total_score", "rank"} & set(conds[f"overrides[{i}]"].names)
+    ]
+    if uses_score:  # a rule on the score or rank would have to be tested again in every draw
+        raise _unsupported(f"overrides on total_score or rank: {', '.join(uses_score)}", b)
     gi = {g.id: i for i, g in enumerate(groups)}
     n = len(rows)
     units, weights, land = {}, {}, {}
@@ -207,6 +215,17 @@ def one_at_a_time(m: Model) -> list[dict[str, Any]]:
     return out
 
 
+def _draw(rng: np.random.Generator, w0: np.ndarray, concentration: float) -> np.ndarray:
+    """One Dirichlet weight vector around ``w0`` (same total); an item of weight 0 stays at 0."""
+    out = np.zeros_like(w0)
+    live = w0 > 0
+    if live.sum() > 1:
+        out[live] = w0.sum() * rng.dirichlet(concentration * w0[live] / w0.sum())
+    else:
+        out[live] = w0[live]
+    return out
+
+
 def run(b: Base, draws: int = 1000, concentration: float = 200.0, seed: int = 1) -> dict[str, Any]:
     """The sensitivity of run ``b`` (see the module doc)."""
     started = time.perf_counter()
@@ -220,12 +239,12 @@ def run(b: Base, draws: int = 1000, concentration: float = 200.0, seed: int = 1)
     counts = np.zeros((len(m.uscc), 4), dtype=int)
     rho = np.zeros(draws)
     for d in range(draws):
-        w = {i: w0.sum() * rng.dirichlet(concentration * w0 / w0.sum()) for i, w0 in m.weights.items()}
+        w = {i: _draw(rng, w0, concentration) for i, w0 in m.weights.items()}
         total = totals(m, w)
         cls, _ = classes(m, total)
         counts[np.arange(len(cls)), cls] += 1
         rho[d] = spearman(total, m.base_total)
-    own = counts[np.arange(len(m.uscc)), m.base_class] / max(draws, 1)
+    own = counts[np.arange(len(m.uscc)), m.base_class] / draws if draws else np.ones(len(m.uscc))
     firms = [
         {"uscc": u, "class": CLASS_ORDER[c], "confidence": round(float(o), 4),
          "shares": {CLASS_ORDER[k]: round(float(counts[f, k]) / draws, 4) for k in range(4) if counts[f, k]}}

@@ -60,8 +60,8 @@ class Base:
         return {k: (v.label_en or v.label) if lang == "en" else v.label for k, v in inds.items()}
 
     def frozen(self) -> pa.Table:
-        """``uscc`` and the benchmark columns of the run's results (the ``appellant`` policy)."""
-        return self.results.select(["uscc", *(c for c in self.results.column_names if c.startswith("_b_"))])
+        """The run's own input: its benchmarks, scope by scope, are what the ``appellant`` policy holds."""
+        return self.snapshot
 
 
 _BASES: OrderedDict[tuple[str, str], Base] = OrderedDict()
@@ -73,6 +73,7 @@ def base(source: Any, run_id: str, key: str = "") -> Base:
     con = getattr(source, "con", source)
     hit = _BASES.get((key, run_id))
     if hit is not None:
+        _BASES.move_to_end((key, run_id))  # least recently used goes first
         return hit
     got = con.execute("SELECT year, input_sha256 FROM runs WHERE run_id = ?", [run_id]).fetchone()
     if got is None:
@@ -123,9 +124,18 @@ def whatif(b: Base, changes: list[Change], frozen: bool = False, con: Any = None
 
 
 def appellant_table(b: Base, rescored: pa.Table, usccs: list[str]) -> pa.Table:
-    """The base run's results with the rows of ``usccs`` taken from ``rescored`` (the ``appellant`` policy)."""
-    rows = rescored.filter(pc.is_in(rescored["uscc"], pa.array(usccs, pa.string())))
-    keep = b.results.filter(pc.invert(pc.is_in(b.results["uscc"], pa.array(usccs, pa.string()))))
+    """The base run's results with the rows of ``usccs`` taken from ``rescored`` (the ``appellant`` policy).
+
+    Every other firm keeps its class and score; its rank is the one ``rescored`` gives it, where its score is
+    the same (its data and benchmarks are the base's) and the appellant stands at its new place, so ranks stay
+    unique and without gaps in each scope.
+    """
+    picked = pa.array(usccs, pa.string())
+    rows = rescored.filter(pc.is_in(rescored["uscc"], picked))
+    keep = b.results.filter(pc.invert(pc.is_in(b.results["uscc"], picked)))
+    at = pc.index_in(keep["uscc"], rescored["uscc"])
+    ranks = pc.take(rescored["rank"], at).cast(keep.schema.field("rank").type)
+    keep = keep.set_column(keep.column_names.index("rank"), "rank", ranks)
     out = pa.concat_tables([keep.select(rows.column_names), rows.cast(keep.select(rows.column_names).schema)])
     return out.sort_by([("uscc", "ascending")])
 

@@ -229,6 +229,8 @@ def _typed(col: pa.ChunkedArray | pd.Series, dtype: str) -> tuple[pa.Array, list
     if isinstance(col, pd.Series):
         # None and pd.NA are empty cells, never the text "None"; a float NaN stays "nan", refused in a number
         # column (NAN-VALUE: NaN is never taken for missing), and in a text column it can only mean empty
+        if pd.api.types.is_datetime64_any_dtype(col):  # dates as written (2021-04-16), NaT as empty
+            col = pd.Series([None if pd.isna(v) else v.date().isoformat() for v in col], index=col.index, dtype=object)
         cells = col.astype(object)
         missing = cells.isna() if dtype == "text" else cells.map(lambda v: v is None or v is pd.NA).astype(bool)
         return PARSERS[dtype](cells.where(~missing, "").astype(str).str.strip())

@@ -40,10 +40,10 @@ YEAR_STEPS: tuple[Step, ...] = (
 def build(table: ir.Table, loaded: LoadedScheme, year: int, frozen: ir.Table | None = None) -> ir.Table:
     """The result expression of ``loaded`` on ``table`` (canonical columns, any number of years).
 
-    ``frozen`` (a table of ``uscc`` and benchmark columns ``_b_*`` of an earlier result): every firm found
-    there keeps that benchmark instead of the one this data would form — the "only the appellant is
+    ``frozen`` (the canonical input of an earlier evaluation, e.g. a published list's): the benchmarks are
+    those that data forms, scope by scope (:func:`mujun.engine.score.freeze`) — the "only the appellant is
     re-scored" policy of an objection (issue 12) scores a corrected firm against the published list's
-    benchmarks. Min-max bounds and rank normalisers are not frozen (they are formed from this data).
+    benchmarks. Min-max bounds, rank normalisers and group-mean fills are not frozen (formed from this data).
     """
     ctx = Context(loaded=loaded, year=year)
     if "county" not in table.columns:
@@ -53,10 +53,20 @@ def build(table: ir.Table, loaded: LoadedScheme, year: int, frozen: ir.Table | N
     cur = table.filter(table.year == year)
     cur = score.benchmarks(cur, table, ctx)
     if frozen is not None:
-        cur = score.freeze(cur, frozen)
+        cur = score.freeze(cur, _benchmarked(frozen, ctx), ctx)
     for step in YEAR_STEPS:
         cur = step(cur, ctx)
     return cur
+
+
+def _benchmarked(table: ir.Table, ctx: Context) -> ir.Table:
+    """The data year's rows of ``table`` with their benchmark columns (the steps of :func:`build` up to
+    :func:`mujun.engine.score.benchmarks`)."""
+    if "county" not in table.columns:
+        table = table.mutate(county=ibis.null().cast("string"))
+    for step in ALL_YEAR_STEPS:
+        table = step(table, ctx)
+    return score.benchmarks(table.filter(table.year == ctx.year), table, ctx)
 
 
 def public_columns(loaded: LoadedScheme, year: int) -> list[str]:

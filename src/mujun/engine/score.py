@@ -90,21 +90,28 @@ def benchmarks(cur: ir.Table, all_years: ir.Table, ctx: c.Context) -> ir.Table:
     return cur.select(*base, *(name for name, *_ in specs), *(n for n in fills if n.startswith("_bfu_")))
 
 
-def freeze(cur: ir.Table, frozen: ir.Table) -> ir.Table:
-    """Replace each benchmark column ``_b_*`` that ``frozen`` also holds by its value there, matched on
-    ``uscc`` (a firm missing from ``frozen`` keeps the benchmark this data forms)."""
-    names = [n for n in cur.columns if n.startswith("_b_") and n in frozen.columns]
-    if not names:
-        return cur
-    keep = frozen.select(_frozen_uscc=frozen.uscc, **{f"_frozen{n}": frozen[n] for n in names})
-    joined = cur.left_join(keep, cur.uscc == keep._frozen_uscc)
-    found = joined._frozen_uscc.notnull()
-    return joined.select(
-        *(
-            ibis.ifelse(found, joined[f"_frozen{n}"], joined[n]).name(n) if n in names else joined[n]
-            for n in cur.columns
-        )
-    )
+def freeze(cur: ir.Table, base: ir.Table, ctx: c.Context) -> ir.Table:
+    """Each benchmark column ``_b_*`` (and its fallback flag ``_bfu_*``) as the base data forms it for the
+    firm's own benchmark scope — the year, group and scope columns of the benchmark (:func:`_keys`) — matched
+    NULL-safely; a scope the base data does not have keeps the benchmark this data forms. ``base`` holds the
+    base data's rows after :func:`benchmarks`. A firm that moves to another group or scope takes that scope's
+    base benchmark, never its own old one."""
+    for name, _g, _it, b in _specs(ctx):
+        if name.startswith("_bfb_") or name not in base.columns:
+            continue
+        keys = _keys(b.scope)
+        flag = "_bfu_" + name.removeprefix("_b_")
+        stats: dict[str, ir.Value] = {"_fz_v": base[name].max(), "_fz_n": base[name].count() >= 0}
+        if flag in base.columns and flag in cur.columns:
+            stats["_fz_u"] = base[flag].any()
+        agg = base.group_by(keys).aggregate(**stats).rename({f"_fzk_{k}": k for k in keys})
+        joined = cur.left_join(agg, [cur[k].identical_to(agg[f"_fzk_{k}"]) for k in keys])
+        found = joined["_fz_n"].notnull()
+        kept = {name: ibis.ifelse(found, joined["_fz_v"], joined[name]).name(name)}
+        if "_fz_u" in stats:
+            kept[flag] = ibis.ifelse(found, joined["_fz_u"], joined[flag]).name(flag)
+        cur = joined.select(*(kept.get(col, joined[col]) for col in cur.columns))
+    return cur
 
 
 def _join_current_means(cur: ir.Table, specs: list[tuple[str, Group, Item, Benchmark]]) -> ir.Table:
