@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from mujun import api
+from mujun.catalog.catalog import unit_label
 from mujun.catalog.text import translate as t
 from mujun.cycle import objections, publicity, selfcheck
 from mujun.cycle.diff import diff_runs
@@ -127,7 +128,11 @@ def run_cycle(
         }
         parts = [
             t("demo.cycle.list_firms", name=k, n=v["firms"])
-            + ("" if v["total"] is None else t("demo.cycle.list_total", total=f"{v['total']:g}", unit=v["unit"]))
+            + (
+                ""
+                if v["total"] is None
+                else t("demo.cycle.list_total", total=f"{v['total']:g}", unit=unit_label(v["unit"]))
+            )
             for k, v in written.items()
         ]
         echo(t("demo.cycle.lists", path=lists, lists=t("demo.sep").join(parts)))
