@@ -84,10 +84,18 @@ def cycle_server(workspace_copy: Path) -> Any:
         rows = ws.results(publicity.year_run(ws.con, 2024)).to_pylist()
         graded = sorted((r for r in rows if r["status"] == "graded"), key=lambda r: (r["class"], r["uscc"]))
         one, two = graded[len(graded) // 2], graded[0]
+        # the open self-check objection is of 2023: publicity (2024) opens only when the year's objections are
+        # decided, and the review page needs one still open
+        selfcheck.open_window(ws, 2023, today, week)
         selfcheck.open_window(ws, 2024, today, week)
         selfcheck.confirm(ws, 2024, two["uscc"])
         evidence = [("证明.txt", "合成证明材料".encode())]
-        first = ob.file(ws, 2024, one["uscc"], "合成：税款漏计", "tax_10k_yuan", "123.4567", evidence=evidence)
+        from mujun.cycle.provenance import source_of
+
+        earlier = next(
+            r["uscc"] for r in graded if (source_of(ws.con, 2023, r["uscc"], "tax_10k_yuan") or {}).get("row_id")
+        )
+        first = ob.file(ws, 2023, earlier, "合成：税款漏计", "tax_10k_yuan", "123.4567", evidence=evidence)
         publicity.open_window(ws, 2024, today, week)
         second = ob.file(ws, 2024, one["uscc"], "合成：土地已退还", "land_own_mu", "3.5")
         ob.file(ws, 2024, two["uscc"], "合成：申请调整类别", proposed_class="A")
