@@ -89,12 +89,12 @@ def board(source: Any, year: int, scope: Scope = CITY) -> dict[str, Any]:
         [year, *params],
     ).fetchall()
     answers = store.responses(con, year)
-    pending = {o["uscc"] for o in store.objections(con, year=year, status="open")}
+    pending = {o["uscc"] for o in store.objections(con, year=year, status="open", stage="selfcheck")}
     units: dict[str, dict[str, Any]] = {}
     for unit, code in rows:
         u = units.setdefault(unit, {"unit": unit, "firms": 0, "confirmed": 0, "objected": 0, "silent": 0})
         u["firms"] += 1
-        # a firm with an open objection counts as objecting, even if it confirmed the rest of its data since
+        # a firm with an open self-check objection counts as objecting, even if it confirmed the rest since
         u["objected" if code in pending else answers.get(code, {}).get("response", "silent")] += 1
     inside = {code for _, code in rows}
     objs = [o for o in store.objections(con, year=year) if o["uscc"] in inside]
