@@ -90,7 +90,7 @@ def scope_of(request: Request, user: User) -> Scope:
         return Scope(specs=department_specs(user.department or ""), label=label, hidden=hidden)
     if role.scope == "enterprise":
         return Scope(uscc=user.uscc or "", label=label, hidden=hidden)
-    return Scope(hidden=hidden)
+    return Scope(label=label, hidden=hidden)
 
 
 def request_scope(request: Request) -> Scope:
