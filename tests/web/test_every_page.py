@@ -49,6 +49,7 @@ def paths(demo_workspace):
         f"/selfcheck?uscc={rows[0]['uscc']}",
         "/objections",
         "/runs/diff",
+        "/sensitivity",
         "/admin/users",
         "/admin/audit",
         "/account/password",
@@ -124,6 +125,7 @@ def test_cycle_pages_at_two_widths(browser: Any, cycle_server: Any) -> None:
         ("analyst", {}, f"/objections/{second}", "preview"),
         ("department", {"department": "tax"}, f"/objections/{first}", "review"),
         ("county", {"unit": one["county"]}, "/runs/diff", "diff-county"),
+        ("analyst", {}, "/sensitivity", "sensitivity"),
     ]
     for width in (1440, 390):
         for role, scope, path, name in pages:

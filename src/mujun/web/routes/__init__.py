@@ -15,6 +15,7 @@ from mujun.web.routes import (
     results,
     schemes,
     selfcheck,
+    sensitivity,
     strategy,
     tiers,
     units,
@@ -38,6 +39,7 @@ ROUTERS = [
         cycle,
         selfcheck,
         objections,
+        sensitivity,
         diff,
         admin,
     )
