@@ -25,11 +25,14 @@ def serve_workspace(workspace: str | Path, host: str = SERVE_HOST, port: int = S
 
     from mujun.web import create_app
 
-    app = create_app(path)
     shown = f"[{host}]" if ":" in host else host
-    echo(tr("cli.serve.started", host=shown, port=port, path=path))
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        echo(tr("cli.serve.exposed", host=host))
+
+    def ready() -> None:  # after the app has warmed its slow first pages (web/app.py _warm)
+        echo(tr("cli.serve.started", host=shown, port=port, path=path))
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            echo(tr("cli.serve.exposed", host=host))
+
+    app = create_app(path, on_ready=ready)
     with note_serving(path, f"http://{shown}:{port}/"):  # lets a refused CLI write name this server (runs/access.py)
         uvicorn.run(app, host=host, port=port, workers=1, log_level="warning", access_log=False)
 

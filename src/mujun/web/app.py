@@ -8,9 +8,9 @@ process: the app holds the workspace's DuckDB file open read-only, and read-writ
 
 from __future__ import annotations
 
+import asyncio
 import logging
-import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
@@ -31,9 +31,12 @@ from mujun.web.state import AppState
 log = logging.getLogger("mujun.web")
 
 
-def create_app(workspace: str | Path, max_upload_bytes: int | None = None) -> FastAPI:
+def create_app(
+    workspace: str | Path, max_upload_bytes: int | None = None, on_ready: Callable[[], None] | None = None
+) -> FastAPI:
     """The app for ``workspace`` (a folder with mujun.duckdb, created if missing); single sign-on when the
-    workspace has ``sso.yaml`` (web/sso.py)."""
+    workspace has ``sso.yaml`` (web/sso.py). With ``on_ready`` (``mujun serve``), the app first warms what the
+    slow first hits need (:func:`_warm`), then calls ``on_ready`` — the server says it is ready only then."""
     single_sign_on = sso.load_sso(workspace)  # before the workspace is taken: a wrong sso.yaml stops here
     state = AppState(Path(workspace))
     state.sso = single_sign_on
@@ -42,10 +45,10 @@ def create_app(workspace: str | Path, max_upload_bytes: int | None = None) -> Fa
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        warming = threading.Thread(target=_warm, args=(state,), name="mujun-warm", daemon=True)
-        warming.start()
+        if on_ready is not None:
+            await asyncio.to_thread(_warm, state)
+            on_ready()
         yield
-        warming.join(timeout=60)  # never close the file under a query
         state.close()
 
     app = FastAPI(title="mujun", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
@@ -63,16 +66,24 @@ def create_app(workspace: str | Path, max_upload_bytes: int | None = None) -> Fa
 
 
 def _warm(state: AppState) -> None:
-    """In the background after start: read the runs an objection's preview starts from and compile the
-    scheme's queries (cycle.whatif.warm), so the first preview a person opens is not the slow one. It reads
-    through the app's reader like a request (a write waits for it); any failure only means a slower first
-    preview, so it is logged, never raised."""
+    """Before ``mujun serve`` says it is ready: read the runs an objection's preview starts from and compile
+    the scheme's queries (cycle.whatif.warm), build the newest run's view, the data-health cross-checks and
+    the newest year's weight sensitivity, so no first page a person opens is the slow one. It reads through
+    the app's reader like a request; any failure only means a slower first page, so it is logged, never
+    raised."""
     from mujun.cycle.whatif import warm
+    from mujun.runs import stored
     from mujun.views.base import CITY
+    from mujun.web.routes import health, sensitivity
 
     try:
         with state.reader(CITY) as r:
             warm(r, str(state.workspace_path))
+            sensitivity.warm(state, r)
+            health.warm(state, r)
+            latest = stored.latest_run_id(r.con)
+            if latest is not None:
+                r.view(latest)
     except Exception:  # a cache, never a reason to fail the server
         log.warning("warming the preview cache failed", exc_info=True)
 

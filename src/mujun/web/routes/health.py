@@ -60,6 +60,11 @@ TOKEN = re.compile(r"^[0-9a-f]{64}$")
 PENDING_SECONDS = 24 * 3600
 
 
+def warm(state: Any, r: Any) -> None:
+    """The city-wide cross-department checks, computed ahead for the first /health (``mujun serve``)."""
+    state.memoised(("health-cross", r.scope), lambda: hv.cross_check_problems(r))
+
+
 @page(router, "/health", "health.html", perm="view.health")
 def health(request: Request) -> dict[str, Any]:
     state = request.app.state.mujun

@@ -24,6 +24,20 @@ NEAR_CUT = 1.0
 SHOWN = 50  # firms with the lowest class confidence, and firms nearest a cut, on the page
 
 
+def report_for(state: Any, r: Any, run_id: str) -> dict[str, Any]:
+    """The run's sensitivity report, computed once per run until the next write (``state.memoised``)."""
+    b = base(r, run_id, str(state.workspace_path))
+    return dict(state.memoised(("sensitivity", run_id), lambda: se.report(b, DRAWS, distance=NEAR_CUT)))
+
+
+def warm(state: Any, r: Any) -> None:
+    """Compute the newest year's report ahead (``mujun serve`` calls it in the background at start)."""
+    years = sorted({int(x["year"]) for x in r.runs()})
+    got = store.list_run(r, years[-1]) if years else None
+    if got is not None:
+        report_for(state, r, got[0])
+
+
 @page(router, "/sensitivity", "sensitivity.html", perm="view.results")
 def sensitivity_page(request: Request) -> dict[str, Any]:
     state = request.app.state.mujun
@@ -36,7 +50,7 @@ def sensitivity_page(request: Request) -> dict[str, Any]:
         year = int(asked) if asked.isdigit() and int(asked) in years else years[-1]
         run_id, final = store.list_run(r, year) or (None, False)
         b = base(r, str(run_id), str(state.workspace_path))
-        doc = state.memoised(("sensitivity", run_id), lambda: se.report(b, DRAWS, distance=NEAR_CUT))
+        doc = report_for(state, r, str(run_id))
         names = {row["uscc"]: row["name"] for row in b.results.select(["uscc", "name"]).to_pylist()}
         keep = pages.in_scope(r, [f["uscc"] for f in doc["firms"]], [year])
     labels = b.labels(lang)
