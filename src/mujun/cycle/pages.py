@@ -25,14 +25,6 @@ def data_years(r: Reader) -> list[int]:
     return _data_years(r.con)
 
 
-def window(r: Reader, year: int, kind: str) -> store.Window | None:
-    return store.window(r.con, year, kind)
-
-
-def windows(r: Reader) -> list[store.Window]:
-    return store.windows(r.con)
-
-
 def in_scope(r: Reader, usccs: Iterable[str], years: Iterable[int] | None = None) -> set[str]:
     """Those of ``usccs`` the reader may see (by the roster, ``enterprise_years``, of ``years`` if given)."""
     codes = set(usccs)

@@ -147,11 +147,3 @@ def close_window(ws: Workspace, year: int, actor: str | None = None) -> dict[str
         "date_to": w.date_to.isoformat(),
         "classes": doc["classes"],
     }
-
-
-def objections_by_firm(con: Any, year: int) -> dict[str, list[dict[str, Any]]]:
-    """USCC → the year's decided objections (what touched each firm's final class)."""
-    out: dict[str, list[dict[str, Any]]] = {}
-    for o in store.objections(con, year=year):
-        out.setdefault(o["uscc"], []).append(o)
-    return out

@@ -69,7 +69,7 @@ def page_year(request: Request, r: Reader) -> tuple[int | None, list[int]]:
     if asked is not None and asked in years:
         return asked, years
     today = dt.date.today()
-    ws = [w for w in pages.windows(r) if w.year in years]
+    ws = [w for w in store.windows(r) if w.year in years]
     open_years = [w.year for w in ws if w.is_open(today)]
     if open_years:
         return max(open_years), years

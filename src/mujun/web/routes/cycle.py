@@ -17,9 +17,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from mujun.cycle import pages
 from mujun.cycle import publicity as pub
 from mujun.cycle import selfcheck as sc
+from mujun.cycle import store
 from mujun.errors import MujunError
 from mujun.web import auth
 from mujun.web.auth import permit
@@ -40,8 +40,8 @@ def _context(request: Request, year: int | None = None) -> dict[str, Any]:
         if year is None:
             return {"year": None, "years": years, "today": today.isoformat(), "board": None, "runs": []}
         board = sc.board(r, year, r.scope)
-        selfcheck = shown_window(pages.window(r, year, "selfcheck"), today)
-        publicity = shown_window(pages.window(r, year, "publicity"), today)
+        selfcheck = shown_window(store.window(r, year, "selfcheck"), today)
+        publicity = shown_window(store.window(r, year, "publicity"), today)
     final = None
     if publicity and publicity["final_run_id"]:
         a, b = publicity["run_id"], publicity["final_run_id"]

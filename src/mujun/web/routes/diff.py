@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from mujun.cycle import pages
+from mujun.cycle import pages, store
 from mujun.cycle.diff import diff_runs
 from mujun.web import auth
 from mujun.web.cycle_forms import MAX_ROWS
@@ -39,7 +39,7 @@ def runs_diff(request: Request) -> dict[str, Any]:
     lang = lang_of(request)
     with auth.reader(request) as r:
         runs = r.runs()
-        wins = pages.windows(r)
+        wins = store.windows(r)
         finals = {w.final_run_id: str(w.run_id) for w in wins if w.final_run_id and w.run_id}
         drafts = {str(w.run_id) for w in wins if w.kind == "publicity" and w.run_id}
         known = {x["run_id"] for x in runs}

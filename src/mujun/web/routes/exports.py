@@ -27,7 +27,7 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from mujun.cycle import pages as cycle_pages
+from mujun.cycle import store as cycle_store
 from mujun.reports import publicity as pub
 from mujun.reports.pdf import html_to_pdf
 from mujun.views import Reader
@@ -133,7 +133,7 @@ def _document(request: Request) -> tuple[pub.PublicityList, dict[str, Any], vp.F
 def _window(r: Reader, sel: dict[str, Any]) -> tuple[dt.date, dt.date] | None:
     """The publicity window the list is published in (issue 12): the run's year's, while it is open or when
     the run is its draft."""
-    w = cycle_pages.window(r, int(sel["year"]), "publicity")
+    w = cycle_store.window(r, int(sel["year"]), "publicity")
     if w is None or not (w.run_id == sel["run_id"] or w.is_open(dt.date.today())):
         return None
     return w.date_from, w.date_to

@@ -23,7 +23,7 @@ from starlette.datastructures import UploadFile
 from mujun.catalog.text import translate
 from mujun.catalog.uscc import normalise
 from mujun.cycle import objections as ob
-from mujun.cycle import pages
+from mujun.cycle import pages, store
 from mujun.cycle import selfcheck as sc
 from mujun.errors import MujunError
 from mujun.schemes.model import CLASS_ORDER
@@ -71,8 +71,8 @@ def _context(request: Request, year: int | None = None, asked: str | None = None
         firm = pages.firm(r, year, code)
         if firm is None:
             raise HTTPException(404, translate("cw.err.firm", lang, uscc=code, year=year))
-        selfcheck = shown_window(pages.window(r, year, "selfcheck"), today)
-        publicity = shown_window(pages.window(r, year, "publicity"), today)
+        selfcheck = shown_window(store.window(r, year, "selfcheck"), today)
+        publicity = shown_window(store.window(r, year, "publicity"), today)
         draft = pages.result(r, publicity["run_id"], code) if publicity and publicity["run_id"] else None
         final = pages.result(r, publicity["final_run_id"], code) if publicity and publicity["final_run_id"] else None
         mine = pages.objections(r, year=year, lang=lang)
