@@ -19,12 +19,10 @@ import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias
 
-import pandas as pd
 import pyarrow as pa
 
 from mujun.backends import connect
 from mujun.data import Canonical, canonicalise, read_input
-from mujun.engine import build as build_expression
 from mujun.engine.explain import Explanation, explain_row
 from mujun.errors import InputError, WorkspaceError
 from mujun.runs.result import Evaluation, check_benchmarks, cutoffs, package_version
@@ -32,6 +30,8 @@ from mujun.schemes import LoadedScheme, load, loads
 from mujun.settings import DEFAULT_SCHEME
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from mujun.runs.workspace import Workspace
 
 __all__ = [
@@ -48,7 +48,7 @@ __all__ = [
     "prepare_data",
 ]
 
-DataLike: TypeAlias = str | Path | pa.Table | pd.DataFrame | Canonical
+DataLike: TypeAlias = "str | Path | pa.Table | pd.DataFrame | Canonical"
 
 
 def prepare_data(data: DataLike, loaded: LoadedScheme) -> Canonical:
@@ -123,7 +123,7 @@ def evaluate(
             from mujun.backends.duckdb import load_cached
 
             load_cached(lender, key)  # compiled by an earlier run stored in this workspace
-        table = backend.run(tables, lambda t, f=None: build_expression(t, loaded, year, f), key)
+        table = backend.run(tables, lambda t, f=None: _build(t, loaded, year, f), key)
         versions = backend.versions()
     finally:
         backend.close()
@@ -133,7 +133,7 @@ def evaluate(
         year=year,
         engine=engine,
         table=table,
-        input_sha256=canon.sha256(),
+        input=canon,
         versions=versions,
         started_at=started,
         finished_at=_now(),
@@ -141,6 +141,14 @@ def evaluate(
         source=canon.source,
         compiled_key=key if engine == "duckdb" else None,
     )
+
+
+def _build(table: Any, loaded: LoadedScheme, year: int, frozen: Any = None) -> Any:
+    """The engine's expression (:func:`mujun.engine.build`), imported here: a query compiled by an earlier run
+    is bound to its data without importing Ibis at all."""
+    from mujun.engine.pipeline import build
+
+    return build(table, loaded, year, frozen)
 
 
 def explain(result: Evaluation, uscc: str) -> Explanation:

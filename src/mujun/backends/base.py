@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
 from importlib import metadata
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from mujun.catalog.text import Text
 from mujun.errors import EngineError
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
 
 ENGINES = ("duckdb", "spark")
 

@@ -12,14 +12,16 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import ibis
-import ibis.expr.types as ir
 import pyarrow as pa
 
 from mujun.backends.base import conform, conform_schema, version_of
+
+if TYPE_CHECKING:
+    import ibis
+    import ibis.expr.types as ir
 
 OFFLINE = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 _counter = itertools.count()
@@ -110,25 +112,44 @@ def _name() -> str:
 
 def connect_duckdb(database: str = ":memory:", read_only: bool = False) -> ibis.BaseBackend:
     """An Ibis DuckDB connection that never tries to download an extension."""
+    import ibis
+
     return ibis.duckdb.connect(database, read_only=read_only, **OFFLINE)
 
 
 class DuckDBBackend:
     """In memory by default; given a workspace's open connection, computes inside that DuckDB file
-    (so that large data can spill to disk there) without closing it afterwards."""
+    (so that large data can spill to disk there) without closing it afterwards.
+
+    ``raw`` is the DuckDB connection; the Ibis client over it (``con``) is made on first use, when a query
+    must be compiled: binding data to a query compiled earlier (:data:`COMPILED`) needs no Ibis. The
+    connection gets the two settings Ibis's client sets on connecting (time zone UTC, no replacement scans
+    of Python variables), so a query runs under the same settings whichever way it came."""
 
     name = "duckdb"
 
     def __init__(self, threads: int | None = None, connection: Any = None) -> None:
         self.owned = connection is None
-        self.con = connect_duckdb() if connection is None else ibis.duckdb.from_connection(connection)
+        self.raw = duckdb.connect(config=dict(OFFLINE)) if connection is None else connection
+        self.raw.execute("SET TimeZone = 'UTC'")
+        self.raw.execute("SET python_enable_replacements = false")
+        self._ibis: Any = None
         self.registered: list[str] = []
         if threads:
-            self.con.raw_sql(f"SET threads = {int(threads)}")
+            self.raw.execute(f"SET threads = {int(threads)}")
+
+    @property
+    def con(self) -> Any:
+        """The Ibis client over :attr:`raw` (made on first use)."""
+        if self._ibis is None:
+            import ibis
+
+            self._ibis = ibis.duckdb.from_connection(self.raw)
+        return self._ibis
 
     def load(self, table: pa.Table) -> ir.Table:
         name = _name()
-        self.con.con.register(name, table)
+        self.raw.register(name, table)
         self.registered.append(name)
         return self.con.table(name)
 
@@ -162,23 +183,23 @@ class DuckDBBackend:
             renamed: dict[str, str] = {}
             for old, table in zip(names, tables, strict=True):
                 renamed[old] = _name()
-                self.con.con.register(renamed[old], table)
+                self.raw.register(renamed[old], table)
                 self.registered.append(renamed[old])
             # every name at once: replacing one after another could rename a name just written (0→1, then 1→2)
             sql = re.sub("|".join(re.escape(n) for n in renamed), lambda m: renamed[m.group(0)], sql)
-        return conform_schema(self.con.con.execute(sql).to_arrow_table(), schema)
+        return conform_schema(self.raw.execute(sql).to_arrow_table(), schema)
 
     def execute(self, expr: ir.Table) -> pa.Table:
         # A plain cursor fetched as Arrow: Ibis's to_pyarrow goes through a relation (con.sql), which held
         # about 0.4 GiB more at its peak for 1,000,000 firms (mujun bench evaluate). Same rows and types.
         self.con._run_pre_execute_hooks(expr)  # registers any in-memory tables, as to_pyarrow does
-        return conform(self.con.con.execute(self.con.compile(expr)).to_arrow_table(), expr)
+        return conform(self.raw.execute(self.con.compile(expr)).to_arrow_table(), expr)
 
     def versions(self) -> dict[str, str]:
         return {"engine": "duckdb", "duckdb": version_of("duckdb"), "ibis-framework": version_of("ibis-framework")}
 
     def close(self) -> None:
         for name in self.registered:
-            self.con.con.unregister(name)
+            self.raw.unregister(name)
         if self.owned:
-            self.con.disconnect()
+            self.raw.close()

@@ -34,6 +34,9 @@ class LazyGroup(click.Group):
         return super().list_commands(ctx)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        own = super().get_command(ctx, cmd_name)
+        if own is not None and not isinstance(own, click.Group):  # a command of this module (evaluate …)
+            return own  # groups here get subcommands from the other modules (runs diff)
         self._ensure()
         return super().get_command(ctx, cmd_name)
 
@@ -257,15 +260,41 @@ def bench_import(rows: int, repeat: int) -> None:
 
 
 @bench.command("web")
-@click.option("--firms", type=int, default=100_000, show_default=True)
+@click.option(
+    "--pages",
+    type=click.Choice(["results", "all"]),
+    help="results: results and overview pages, --requests of them (100,000 firms, the 20-client targets); "
+    "all: every page kind for --seconds on the demo's workspace, the first hit of each page and a quarantine "
+    "correction (the 50-client targets). Default: all with 50 or more clients, else results.",
+)
+@click.option(
+    "--firms",
+    type=int,
+    help="results: SYNTHETIC firms (default 100,000); all: the demo's --firms (default 4,000: 7,000 firms in the "
+    "newest year).",
+)
 @click.option("--clients", type=int, default=20, show_default=True)
 @click.option("--requests", type=int, default=2000, show_default=True, help="results pages (+1/5 overviews)")
+@click.option("--seconds", type=float, default=60.0, show_default=True, help="How long the load runs (--pages all).")
+@click.option(
+    "--workspace",
+    type=click.Path(file_okay=False, exists=True),
+    help="--pages all: a copy of this workspace instead of building a demo.",
+)
 @click.option("--seed", type=int, default=42, show_default=True)
-def bench_web(firms: int, clients: int, requests: int, seed: int) -> None:
-    """Page latency of the web app: SYNTHETIC workspace, concurrent clients on loopback, p50/p95/p99."""
+def bench_web(
+    pages: str | None, firms: int | None, clients: int, requests: int, seconds: float, workspace: str | None, seed: int
+) -> None:
+    """Page latency of the web app: SYNTHETIC workspace, concurrent clients on loopback, p50/p95."""
+    if (pages or ("all" if clients >= 50 else "results")) == "all":
+        from mujun.bench.web_pages import DEMO_FIRMS, format_pages_report, run_pages_bench
+
+        got = run_pages_bench(firms or DEMO_FIRMS, clients, seconds, seed, workspace)
+        click.echo(format_pages_report(got))
+        return
     from mujun.bench.web import format_web_report, run_web_bench
 
-    report = run_web_bench(firms=firms, clients=clients, requests=requests, seed=seed)
+    report = run_web_bench(firms=firms or 100_000, clients=clients, requests=requests, seed=seed)
     click.echo(format_web_report(report))
 
 

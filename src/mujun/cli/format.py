@@ -111,14 +111,14 @@ def print_scheme(loaded: LoadedScheme) -> None:
 
 
 def print_evaluation(ev: Evaluation) -> None:
+    import pyarrow.compute as pc
+
     from mujun.runs.manifest import class_counts
 
     t = ev.to_arrow()
     lang = language()
     counts = class_counts(t)
-    statuses: dict[str, int] = {}
-    for st in t["status"].to_pylist():
-        statuses[st] = statuses.get(st, 0) + 1
+    statuses = {str(v["values"]): int(v["counts"]) for v in pc.value_counts(t["status"]).to_pylist()}
     click.echo(tr("cli.ev.head", scheme=ev.scheme.id, sha=ev.scheme.sha256[:12], year=ev.year, engine=ev.engine))
     click.echo(
         tr(

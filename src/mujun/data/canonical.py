@@ -16,17 +16,19 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from mujun.catalog import catalog, uscc
 from mujun.catalog.text import Text
-from mujun.data.parse import PARSERS
 from mujun.errors import InputError, Problem, language
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MAX_PROBLEMS = 10_000
 
@@ -46,10 +48,29 @@ class Canonical:
     def sha256(self) -> str:
         """sha256 of the table sorted by (year, uscc) and written as an Arrow IPC stream."""
         t = self.table.sort_by([("year", "ascending"), ("uscc", "ascending")])
-        sink = pa.BufferOutputStream()
-        with pa.ipc.new_stream(sink, t.schema) as writer:
-            writer.write_table(t, max_chunksize=65536)
-        return hashlib.sha256(sink.getvalue().to_pybytes()).hexdigest()
+        digest = _Digest()
+        with pa.ipc.new_stream(pa.PythonFile(digest, mode="w"), t.schema) as writer:
+            writer.write_table(t, max_chunksize=65536)  # streamed into the hash: no copy of the whole stream
+        return digest.sha.hexdigest()
+
+
+class _Digest:
+    """A write-only file that hashes what is written to it (the IPC stream's bytes, in order)."""
+
+    closed = False
+
+    def __init__(self) -> None:
+        self.sha = hashlib.sha256()
+
+    def write(self, data: bytes) -> int:
+        self.sha.update(data)
+        return len(data)
+
+    def flush(self) -> None:
+        return None
+
+    def close(self) -> None:
+        self.closed = True
 
 
 def read_input(path: str | Path) -> tuple[pa.Table | pd.DataFrame, list[int] | int]:
@@ -67,7 +88,7 @@ def read_input(path: str | Path) -> tuple[pa.Table | pd.DataFrame, list[int] | i
         if suffix == ".csv":
             return _read_csv(p)
         if suffix == ".parquet":
-            return pq.read_table(p), 1
+            return pq.ParquetFile(p).read(), 1  # one file: read_table's dataset layer would import pandas
     except UnicodeDecodeError:
         raise InputError("INPUT-UNREADABLE", file=str(p), detail=Text("rd.not_utf8")) from None
     except (csv.Error, pa.ArrowInvalid, OSError) as exc:
@@ -99,6 +120,8 @@ def _read_csv(p: Path) -> tuple[pd.DataFrame, list[int]]:
             lines.append(start)
     if problems:
         raise InputError("INPUT-INVALID", problems=problems, file=str(p))
+    import pandas as pd
+
     return pd.DataFrame(rows, columns=[h.strip() for h in header], dtype=object), lines
 
 
@@ -225,15 +248,30 @@ def _rename_headers(names: list[str]) -> dict[str, str]:
     return out
 
 
+def _parse(dtype: str, cells: pd.Series) -> tuple[pa.Array, list[int]]:
+    """Text cells parsed by the field type's parser (:mod:`mujun.data.parse`, pandas: imported when met)."""
+    from mujun.data.parse import PARSERS
+
+    return PARSERS[dtype](cells)
+
+
+def _text_cells(values: list[object]) -> pd.Series:
+    import pandas as pd
+
+    return pd.Series(values, dtype=object)
+
+
 def _typed(col: pa.ChunkedArray | pd.Series, dtype: str) -> tuple[pa.Array, list[int]]:
-    if isinstance(col, pd.Series):
+    if not isinstance(col, pa.ChunkedArray | pa.Array):  # a pandas column
+        import pandas as pd
+
         # None and pd.NA are empty cells, never the text "None"; a float NaN stays "nan", refused in a number
         # column (NAN-VALUE: NaN is never taken for missing), and in a text column it can only mean empty
         if pd.api.types.is_datetime64_any_dtype(col):  # dates as written (2021-04-16), NaT as empty
             col = pd.Series([None if pd.isna(v) else v.date().isoformat() for v in col], index=col.index, dtype=object)
         cells = col.astype(object)
         missing = cells.isna() if dtype == "text" else cells.map(lambda v: v is None or v is pd.NA).astype(bool)
-        return PARSERS[dtype](cells.where(~missing, "").astype(str).str.strip())
+        return _parse(dtype, cells.where(~missing, "").astype(str).str.strip())
     arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
     t = arr.type
     if dtype == "text" and (pa.types.is_string(t) or pa.types.is_large_string(t)):
@@ -241,7 +279,7 @@ def _typed(col: pa.ChunkedArray | pd.Series, dtype: str) -> tuple[pa.Array, list
         trimmed = pc.utf8_trim_whitespace(arr.cast(pa.string()))
         return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed), []
     if pa.types.is_string(t) or pa.types.is_large_string(t):
-        return PARSERS[dtype](pd.Series(arr.fill_null("").to_pylist(), dtype=object).astype(str).str.strip())
+        return _parse(dtype, _text_cells(arr.fill_null("").to_pylist()).astype(str).str.strip())
     if dtype == "float" and (pa.types.is_floating(t) or pa.types.is_integer(t) or pa.types.is_decimal(t)):
         f = arr.cast(pa.float64())
         nan = pc.fill_null(pc.is_nan(f), False).to_numpy(zero_copy_only=False)
@@ -254,11 +292,11 @@ def _typed(col: pa.ChunkedArray | pd.Series, dtype: str) -> tuple[pa.Array, list
         return arr.cast(pa.date32()), []
     if dtype == "date" and pa.types.is_timestamp(t):
         return arr.cast(pa.date32()), []
-    return PARSERS[dtype](pd.Series(arr.cast(pa.string()).fill_null("").to_pylist(), dtype=object).str.strip())
+    return _parse(dtype, _text_cells(arr.cast(pa.string()).fill_null("").to_pylist()).str.strip())
 
 
 def _cell(col: pa.ChunkedArray | pd.Series, i: int) -> str:
-    value = col.iloc[i] if isinstance(col, pd.Series) else col[i].as_py()
+    value = col[i].as_py() if isinstance(col, pa.ChunkedArray | pa.Array) else col.iloc[i]
     return "" if value is None else str(value)
 
 

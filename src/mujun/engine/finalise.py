@@ -11,31 +11,17 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
+from mujun.engine import columns
 from mujun.engine import context as c
 from mujun.engine.expr import condition, field_resolver
 from mujun.engine.score import fallback_used
 from mujun.schemes.model import CLASS_ORDER
 
-PUBLIC = (
-    "uscc",
-    "name",
-    "year",
-    "county",
-    "group",
-    "status",
-    "class",
-    "rank",
-    "total_score",
-    "bonus_points",
-    "penalty_points",
-    "reason_codes",
-)
 INTERNAL_KEPT = (c.SCOPE_KEY, c.SCOPE_N, c.BAND_N, c.CLASS_N, c.OUTCOME, c.POOLED, c.SMALL)
 
 
 def public_columns(ctx: c.Context) -> list[str]:
-    s = ctx.scheme
-    return [*PUBLIC, *(f"value_{i}" for i in s.indicators), *(f"points_{i}" for i in s.items_by_indicator())]
+    return columns.public_columns(ctx.loaded, ctx.year)
 
 
 def finalise(cur: ir.Table, ctx: c.Context) -> ir.Table:

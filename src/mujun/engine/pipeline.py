@@ -14,8 +14,11 @@ import ibis
 import ibis.expr.types as ir
 
 from mujun.engine import bands, classify, finalise, prepare, score
+from mujun.engine.columns import public_columns
 from mujun.engine.context import Context
 from mujun.schemes import LoadedScheme
+
+__all__ = ["build", "public_columns"]
 
 Step = Callable[[ir.Table, Context], ir.Table]
 
@@ -67,7 +70,3 @@ def _benchmarked(table: ir.Table, ctx: Context) -> ir.Table:
     for step in ALL_YEAR_STEPS:
         table = step(table, ctx)
     return score.benchmarks(table.filter(table.year == ctx.year), table, ctx)
-
-
-def public_columns(loaded: LoadedScheme, year: int) -> list[str]:
-    return finalise.public_columns(Context(loaded=loaded, year=year))

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from importlib import metadata
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from mujun import engine
 from mujun.catalog.text import translate
 from mujun.errors import InputError, language
 from mujun.schemes import LoadedScheme
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+class Hashable(Protocol):
+    """What an evaluation's input is to it: something whose content hash can be asked for
+    (:class:`mujun.data.Canonical`)."""
+
+    def sha256(self) -> str: ...
 
 
 def package_version() -> str:
@@ -31,7 +40,7 @@ class Evaluation:
     year: int
     engine: str
     table: pa.Table
-    input_sha256: str
+    input: Hashable
     versions: dict[str, str]
     started_at: str
     finished_at: str
@@ -39,8 +48,17 @@ class Evaluation:
     source: str = ""
     compiled_key: Any = None  # the compiled query's key (DuckDB), stored with a run in the workspace
 
+    @functools.cached_property
+    def input_sha256(self) -> str:
+        """The input snapshot's hash (:meth:`mujun.data.Canonical.sha256`), computed on first use: a stored
+        run and an xlsx result record it; a CSV or Parquet result file does not need it (issue 13: sorting
+        and hashing a million rows took a third of the whole process)."""
+        return self.input.sha256()
+
     def public_columns(self) -> list[str]:
-        return engine.public_columns(self.scheme, self.year)
+        from mujun.engine import public_columns
+
+        return public_columns(self.scheme, self.year)
 
     def to_arrow(self) -> pa.Table:
         """Result columns of issue 2 §6, one row per firm of the data year."""
