@@ -56,6 +56,13 @@ def prepare_data(data: DataLike, loaded: LoadedScheme) -> Canonical:
     if isinstance(data, Canonical):
         return data
     if isinstance(data, str | Path):
+        from mujun.ingest import record
+
+        if record.wants(data):  # a workbook, or a CSV saved in GBK: the import's readers and parsers
+            table, rows, notes = record.read_record(data)
+            canon = canonicalise(table, str(data), loaded.required_fields(), rows, loaded.id)
+            canon.warnings[:0] = notes
+            return canon
         raw, offset = read_input(data)
         return canonicalise(raw, str(data), loaded.required_fields(), offset, loaded.id)
     return canonicalise(data, "<data>", loaded.required_fields(), 1, loaded.id)
