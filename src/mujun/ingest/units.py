@@ -31,13 +31,17 @@ def canonical_unit(unit: str) -> str | None:
 def factor(unit: str | None, target: str) -> float | None:
     """Multiplier from ``unit`` to the field's canonical unit ``target``; None when not convertible.
 
-    No unit (or an empty one) means the value is already in the canonical unit.
+    No unit (or an empty one) means the value is already in the canonical unit, and so does the canonical
+    unit itself written out (``租赁厂房建筑面积（平方米）`` for a field kept in 平方米, although 平方米 of land
+    converts to 亩).
     """
     if not unit or not target:
         return 1.0
     name = canonical_unit(unit)
     if name is None:
         return None
+    if name == target:
+        return 1.0
     entry: dict[str, object] = _table()["units"][name]  # type: ignore[index]
     if entry["canonical"] != target:
         return None
