@@ -89,3 +89,15 @@ def test_cli_writes_every_template(tmp_path: Path) -> None:
     none = subprocess.run([sys.executable, "-m", "mujun", "templates", "--out", str(tmp_path / "x.xlsx")],
                           capture_output=True, text=True, timeout=60)  # fmt: skip
     assert none.returncode == 2 and "Traceback" not in none.stderr
+
+
+def test_docs_fields_md_is_the_generated_reference() -> None:
+    """docs/fields.md is `mujun fields --markdown` (zh): regenerate it when the catalogue changes."""
+    from mujun.reports.field_reference import markdown, rows
+
+    doc = Path(__file__).parents[1] / "docs" / "fields.md"
+    assert doc.read_text(encoding="utf-8") == markdown("zh")
+    by_id = {r.id: r for r in rows()}
+    assert len(by_id) == len(catalog.fields())
+    assert "国家税务总局临沂市税务局" in by_id["tax_10k_yuan"].departments  # ingest/specs/tax.yaml
+    assert "linyi-2022" in by_id["land_mu"].schemes

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from mujun.catalog.text import translate as tr
+from mujun.cli.fields import fields
 from mujun.errors import language
 
 
@@ -45,4 +46,4 @@ def templates(spec_id: str | None, scheme_id: str | None, every: bool, out: str)
         click.echo(tr("tpl.written", path=path))
 
 
-COMMANDS = [templates]
+COMMANDS = [templates, fields]  # both are references for the people who fill files in
