@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -198,3 +198,71 @@ def print_explanation(ex: Explanation, scheme: Scheme | None = None) -> None:
                 )
             else:
                 echo(tr("cli.ex.improve_none", label=name, note=note))
+
+
+def _local(iso: str) -> str:
+    """A manifest's UTC time (``…Z``) in this machine's time zone, to the second."""
+    import datetime as dt
+
+    try:
+        return dt.datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return iso
+
+
+def print_runs(docs: list[dict[str, Any]], stale: dict[str, Any]) -> None:
+    """``runs list``: a header row, then one aligned row per run (local time, classes, stale mark)."""
+    if not docs:
+        click.echo(tr("cli.runs.none"))
+        return
+    rows = [tr("cli.runs.head").split("|")]
+    for d in docs:
+        classes = " ".join(f"{k}:{v:,}" for k, v in sorted(d["classes"].items()))
+        mark = tr("cli.runs.stale", change=stale[d["run_id"]]).strip() if d["run_id"] in stale else ""
+        rows.append([d["run_id"], _local(d["started_at"]), d["scheme"]["id"], str(d["year"]), d["engine"],
+                     f"{d['firms']:,}", f"{classes} {mark}".strip()])  # fmt: skip
+    widths = [max(_width(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    for r in rows:
+        click.echo("  ".join(_pad(c, w) for c, w in zip(r, widths, strict=False)) + "  " + r[-1])
+
+
+def print_run(doc: dict[str, Any]) -> None:
+    """``runs show``: the manifest in a few readable lines (``--json`` gives all of it)."""
+    import datetime as dt
+
+    echo = click.echo
+    s, inp = doc["scheme"], doc.get("input", {})
+    echo(tr("cli.runs.show.run", run=doc["run_id"]))
+    echo(tr("cli.runs.show.scheme", title=s.get("title", ""), id=s["id"], sha=str(s.get("sha256", ""))[:12]))
+    echo(tr("cli.runs.show.year", year=doc["year"], engine=doc["engine"], version=doc.get("package_version", "")))
+    try:
+        began = dt.datetime.fromisoformat(doc["started_at"].replace("Z", "+00:00"))
+        ended = dt.datetime.fromisoformat(doc["finished_at"].replace("Z", "+00:00"))
+        seconds = f"{(ended - began).total_seconds():.2f}"
+    except (KeyError, ValueError):
+        seconds = "—"
+    echo(tr("cli.runs.show.time", start=_local(doc["started_at"]), seconds=seconds))
+    years = inp.get("years") or []
+    span = f"{years[0]}–{years[-1]}" if len(years) > 1 else "".join(map(str, years))
+    echo(tr("cli.runs.show.input", rows=f"{inp.get('rows', 0):,}", years=span, source=inp.get("source", ""),
+            sha=str(inp.get("sha256", ""))[:12]))  # fmt: skip
+    classes = "  ".join(f"{k} {v:,}" for k, v in sorted(doc.get("classes", {}).items()))
+    echo(tr("cli.runs.show.firms", n=f"{doc.get('firms', 0):,}", classes=classes))
+    if doc.get("final_of"):
+        echo(tr("cli.runs.show.final", draft=doc["final_of"], n=len(doc.get("objections", {}))))
+    if doc.get("warnings"):
+        echo(tr("cli.runs.show.warnings"))
+        for w in doc["warnings"]:
+            echo(f"    {w}")
+    echo(tr("cli.runs.show.json"))
+
+
+def _width(text: str) -> int:
+    """Display width: a CJK character takes two columns in a terminal."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
