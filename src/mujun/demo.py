@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -71,11 +72,13 @@ def run_demo(
     echo: Callable[[str], None] = print,
     strategy: bool = True,
     cycle: bool | None = None,
+    step: Callable[[str], AbstractContextManager[Any]] = lambda words: nullcontext(),
 ) -> dict[str, Any]:
     """Run the demo into ``folder``; returns the figures it printed. ``strategy=False`` leaves out the
     registers, tier selections and clean-up cases (tests that start those from nothing use it);
     ``cycle`` (default: as ``strategy``) runs the newest year's self-check, publicity and final list
-    (:mod:`mujun.demo_cycle`)."""
+    (:mod:`mujun.demo_cycle`). ``step(words)`` is entered around each long step (the CLI shows a spinner:
+    :func:`mujun.cli.progress.step`)."""
     from mujun.synth import synth
 
     start = time.perf_counter()
@@ -86,13 +89,15 @@ def run_demo(
         for p in sorted(ws_path.rglob("*"), reverse=True):
             p.unlink() if p.is_file() else p.rmdir()
     echo(t("demo.synth", firms=firms, first=years[0], last=years[-1], path=data))
-    synth(data, firms=firms, years=years, seed=seed)
+    with step(t("demo.step.synth")):
+        synth(data, firms=firms, years=years, seed=seed)
     out: dict[str, Any] = {"years": {}, "health": {}}
     with Workspace(ws_path) as ws:
         files: list[str | Path] = [
             p for year in years for p in sorted((data / str(year)).iterdir()) if p.suffix in DEPARTMENT_SUFFIXES
         ]
-        report = import_files(ws, files)
+        with step(t("demo.step.import", n=len(files))):
+            report = import_files(ws, files)
         health = write_health_xlsx(report, root / f"{t('demo.file.health')}.xlsx")
         with atomic_path(root / f"{t('demo.file.health')}.json") as tmp:
             tmp.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -110,7 +115,8 @@ def run_demo(
             echo(t("demo.import", year=year, n=len(mine), read=read, accepted=accepted, quarantined=quarantined))
         loaded = api.load(SCHEME)
         for year in years:
-            ev = api.evaluate_and_store(ws, loaded, year).evaluation
+            with step(t("demo.step.evaluate", year=year)):
+                ev = api.evaluate_and_store(ws, loaded, year).evaluation
             table = ev.to_arrow()
             classes = {k: 0 for k in "ABCDT"}
             for c in table["class"].to_pylist():
@@ -121,14 +127,16 @@ def run_demo(
             out["years"][year] = {"firms": table.num_rows, "graded": graded, "classes": classes, "low_efficiency": low}
             last = ev
         if strategy:
-            out["strategy"] = _strategy_inputs(ws, data, years, echo)
+            with step(t("demo.step.strategy")):
+                out["strategy"] = _strategy_inputs(ws, data, years, echo)
         with Reader(ws) as r:
             firm = first_graded(r, r.run_for(year=last.year)["run_id"])
         if strategy if cycle is None else cycle:
             from mujun.demo_cycle import run_cycle
 
             lists = root / t("demo.file.policy_lists", year=last.year)
-            out["cycle"] = run_cycle(ws, SCHEME, last.year, firm["uscc"], echo, lists)
+            with step(t("demo.step.cycle", year=last.year)):
+                out["cycle"] = run_cycle(ws, SCHEME, last.year, firm["uscc"], echo, lists)
     echo(t("demo.results", scheme=SCHEME))
     echo(t("demo.results_head"))
     for year, y in out["years"].items():
@@ -141,7 +149,8 @@ def run_demo(
     for year, h in out["health"].items():
         echo(t("demo.health_year", year=year, checks=t("demo.sep").join(f"{k} {v}" for k, v in h["checks"].items())))
     echo(t("demo.health_report", path=out["health_report"]))
-    publicity = write_publicity_xlsx(last, root / f"{t('demo.file.publicity', year=last.year)}.xlsx")
+    with step(t("demo.step.publicity")):
+        publicity = write_publicity_xlsx(last, root / f"{t('demo.file.publicity', year=last.year)}.xlsx")
     echo(t("demo.publicity", path=publicity))
     out["publicity"] = str(publicity)
     out["accounts"] = demo_accounts(ws_path, firm, root, echo)

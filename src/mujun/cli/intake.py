@@ -49,8 +49,11 @@ def import_cmd(
             plan = plan_import(None, list(files), year=year, spec=spec)
         _show_preview(plan.preview, as_json, dry_run=True)
         return
+    from mujun.cli.progress import step
+
     with Workspace(workspace) as ws:
-        plan = plan_import(ws, list(files), year=year, spec=spec)
+        with step(_t("cli.step.read", n=len(files))):
+            plan = plan_import(ws, list(files), year=year, spec=spec)
         stops = plan.preview["no_change"] or (plan.preview["needs_replace"] and not replace)
         if stops or not as_json:
             _show_preview(plan.preview, as_json, dry_run=False)
@@ -58,7 +61,8 @@ def import_cmd(
             if not as_json:
                 click.echo(_t("im.pv.no_change"))
             return
-        report = import_files(ws, list(files), year=year, spec=spec, replace=replace, plan=plan)
+        with step(_t("cli.step.import", n=len(files))):
+            report = import_files(ws, list(files), year=year, spec=spec, replace=replace, plan=plan)
     if as_json:
         click.echo(json.dumps({**plan.preview, "import_id": report["import_id"]}, ensure_ascii=False, indent=2))
     else:
@@ -314,9 +318,10 @@ def _years(text: str) -> tuple[int, ...]:
 @click.option("--port", default=SERVE_PORT, show_default=True, type=int)
 def demo(folder: str, no_serve: bool, firms: int, host: str, port: int) -> None:
     """Synthetic Linyi end to end: synth → import → evaluate every year → summary → publicity list."""
+    from mujun.cli.progress import step
     from mujun.demo import run_demo
 
-    out = run_demo(folder, firms=firms, echo=click.echo)
+    out = run_demo(folder, firms=firms, echo=click.echo, step=step)
     if not no_serve:
         from mujun.cli.web import serve_workspace
 
