@@ -6,6 +6,7 @@ that is what the benchmark itself reports.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -93,5 +94,59 @@ def test_bench_web_plan_covers_sorts_and_pages() -> None:
 def test_cli_bench_web_help() -> None:
     out = CliRunner().invoke(cli, ["bench", "web", "--help"])
     assert out.exit_code == 0
-    for option in ("--firms", "--clients", "--requests", "--seed"):
+    for option in ("--firms", "--clients", "--requests", "--seed", "--pages", "--seconds", "--warmup", "--workspace"):
         assert option in out.output
+
+
+PAGE_STATS = {"n", "p50_ms", "p95_ms", "max_ms", "errors", "rps"}
+
+
+def test_bench_pages_small(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--pages all`` on a small demo: every page kind of web/routes is requested, each answers 200, the
+    first hits and the quarantine correction are timed, and the report prints in each language."""
+    from mujun.bench.web_pages import KINDS, format_pages_report, run_pages_bench
+    from mujun.demo import run_demo
+
+    out = run_demo(tmp_path / "demo", firms=300, years=(2023, 2024), seed=7, echo=lambda _m: None)
+    r = run_pages_bench(clients=3, seconds=6, seed=5, workspace=out["workspace"], warmup=1)
+    assert r["errors"] == 0, r["error_examples"]
+    assert not r["correction"]["error"] and r["correction"]["row_id"] is not None and r["correction"]["ms"] > 0
+    assert [h["kind"] for h in r["first_hits"]] == list(KINDS)
+    assert all(h["ms"] > 0 and not h["error"] for h in r["first_hits"])
+    assert all(not a["error"] for a in r["correction"]["after"])
+    assert set(r["kinds"]) == set(KINDS) and r["years"] == [2023, 2024]
+    for stats in r["kinds"].values():
+        assert set(stats) == PAGE_STATS
+    assert sum(s["n"] for s in r["kinds"].values()) == r["requests"] > 0
+    assert set(r["meets"]) == {"p95_ms", "errors", "first_hit_ms", "correction_ms"}
+    assert r["meets"]["errors"] is True and r["warmup"]["n"] > 0
+    # the source workspace is copied, never written
+    assert not any(p.name.startswith("mujun.duckdb.wal") for p in Path(out["workspace"]).iterdir())
+    monkeypatch.setenv("MUJUN_LANG", "zh")
+    text = format_pages_report(r)
+    for label in ("SYNTHETIC", "/enterprise/{uscc}", "p95", "首次", "隔离区更正", "达标"):
+        assert label in text
+    monkeypatch.setenv("MUJUN_LANG", "en")
+    english = format_pages_report(r)
+    for label in ("SYNTHETIC", "/enterprise/{uscc}", "first hits", "Correct one quarantined cell", "Verdict"):
+        assert label in english
+    assert not re.search(r"[\u3400-\u9fff\uff01-\uff5e]", english)
+
+
+def test_bench_pages_cover_every_get_page() -> None:
+    """KINDS lists every GET page of web/routes but the sign-in forms (their .json twins, downloads, exports
+    and the pages of background jobs, which exist once a POST started one, aside)."""
+    from mujun.bench.web_pages import KINDS
+    from mujun.web.routes import ROUTERS
+
+    pages = {
+        route.path
+        for router in ROUTERS
+        for route in router.routes
+        if "GET" in getattr(route, "methods", ())
+        and not route.path.endswith((".json", ".pdf", ".xlsx", ".csv"))
+        and "/files/" not in route.path
+        and "/jobs/" not in route.path
+    }
+    assert pages - set(KINDS) == {"/login", "/account/password"}
+    assert set(KINDS) <= pages

@@ -206,14 +206,18 @@ def evaluate_and_store(
 
 
 def explain_stored(
-    source: Any, uscc: str, run_id: str | None = None, loaded: LoadedScheme | None = None
+    source: Any,
+    uscc: str,
+    run_id: str | None = None,
+    loaded: LoadedScheme | None = None,
+    cutoffs: list[dict[str, Any]] | None = None,
 ) -> Explanation:
     """Explain firm ``uscc`` from stored run ``run_id`` (default: the newest run): nothing is recomputed.
 
     ``source`` is a :class:`~mujun.runs.workspace.Workspace` or a ``views.Reader`` (anything holding a DuckDB
     ``con``); only the firm's row and its scope's cut-offs are read, by bound parameters. ``loaded`` (the
-    run's scheme, when the caller holds it already) saves reading it again. Equals :func:`explain` on the
-    evaluation that made the run.
+    run's scheme) and ``cutoffs`` (the cut-offs of the firm's scope in the run), when the caller holds them
+    already, save reading them again. Equals :func:`explain` on the evaluation that made the run.
     """
     from mujun.catalog import uscc as uscc_rules
     from mujun.runs import stored
@@ -226,7 +230,8 @@ def explain_stored(
     if row is None:
         raise InputError("FIRM-NOT-FOUND", uscc=uscc)
     scheme = loaded or loads(stored.scheme_json(con, rid), f"run:{rid}")
-    return explain_row(scheme, row, stored.scope_cutoffs(con, rid, row.get("_scope")))
+    cuts = cutoffs if cutoffs is not None else stored.scope_cutoffs(con, rid, row.get("_scope"))
+    return explain_row(scheme, row, cuts)
 
 
 def confirm_link(ws: Workspace, source: str, target: str, actor: str | None = None) -> dict[str, Any]:

@@ -152,19 +152,31 @@ def test_exports_page_in_browser(visit):
     page.click("#export-filter button[type=submit]")
     page.wait_for_url("**county=**")
     visit.shot("exports-county")
+    # each document is made as a background job: its page shows the progress, then the download (web/jobs.py)
+    page.click("#publicity-xlsx")
+    page.wait_for_url("**/exports/jobs/**")
     with page.expect_download() as dl:
-        page.click("#publicity-xlsx")
+        page.locator("#job-download").click()
     assert dl.value.suggested_filename.endswith(".xlsx") and county in dl.value.suggested_filename
     with open(dl.value.path(), "rb") as fh:
         rows = [r for k, v in _sheets(fh.read()).items() if not k.startswith("_top_") for r in v]
     assert rows and {r[3] for r in rows} == {county}
+    page.go_back()
+    page.click("#publicity-pdf")
+    page.wait_for_url("**/exports/jobs/**")
     with page.expect_download(timeout=120_000) as dl:
-        page.click("#publicity-pdf")
+        page.locator("#job-download").click(timeout=120_000)
     pdf = PdfReader(dl.value.path())
     assert county in pdf.pages[0].extract_text()
-    for link in ("#results-xlsx", "#results-csv"):
-        href = page.locator(link).get_attribute("href")
-        assert page.request.get(visit.base + href).status == 200
+    page.go_back()  # the full results are background jobs too; their direct URLs stay for scripts
+    for button, kind in (("#results-xlsx", "xlsx"), ("#results-csv", "csv")):
+        form = page.locator(f"form:has({button})")
+        assert form.get_attribute("action") == "/results/jobs"
+        assert form.locator("input[name=kind]").get_attribute("value") == kind
+        assert form.locator("input[name=county]").get_attribute("value") == county
+    links = page.request.get(visit.base + "/exports.json?county=" + county).json()["links"]
+    for link in ("results_xlsx", "results_csv"):
+        assert page.request.get(visit.base + links[link]).status == 200
     sheet = page.locator("#sheets-table tbody a", has_text="PDF").first.get_attribute("href")
     assert sheet.startswith("/enterprise/") and "/sheet.pdf?run=" in sheet
     visit.check()
@@ -172,12 +184,12 @@ def test_exports_page_in_browser(visit):
     assert page.locator("h1").inner_text().startswith("Exports and publicity")
 
 
-def test_long_list_pdf_in_child_process(client, monkeypatch):
-    from mujun.web.routes import exports
-
-    monkeypatch.setattr(exports, "IN_PROCESS_ROWS", 5)
+def test_a_list_pdf_is_made_once(client):
+    """A run never changes: the same list (run, scope, filter, date) is made once and then served from memory."""
     county = client.get("/exports.json").json()["facets"]["county"][2]
-    r = client.get("/exports/publicity.pdf", params={"county": county, "class": "B"})
-    assert r.status_code == 200
-    text = PdfReader(io.BytesIO(r.content)).pages[0].extract_text()
+    params = {"county": county, "class": "B", "date": "2025-03-10"}
+    first = client.get("/exports/publicity.pdf", params=params)
+    assert first.status_code == 200
+    text = PdfReader(io.BytesIO(first.content)).pages[0].extract_text()
     assert f"临沂市{county}2024年度" in text and "B类" in text and "A类" not in text
+    assert client.get("/exports/publicity.pdf", params=params).content == first.content

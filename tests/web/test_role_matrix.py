@@ -198,6 +198,7 @@ def _path(template: str, role: str, w: dict[str, Any]) -> str:
         "name": "m-nobody",
         "objection_id": w["objection"],
         "sha256": w["sha256"],
+        "job_id": "no-such-job",  # background jobs (web/jobs.py): an unknown job is 404 for everyone
     }
     return re.sub(r"{(\w+)}", lambda m: str(values[m.group(1)]), template)
 

@@ -67,7 +67,7 @@ def build_workspace(path: Path, firms: int, seed: int) -> dict[str, Any]:
     with Workspace(path) as ws:
         for year in YEARS:
             api.evaluate_and_store(ws, SCHEME, year, data=canon)
-    accounts.add_user(path, BENCH_USER, "admin", _PASSWORD, by="bench")  # every page needs a login; serve an admin
+    accounts.add_user(path, BENCH_USER, "admin", PASSWORD, by="bench")  # every page needs a login; serve an admin
     return {"present": [c for c in FACT_COLUMNS if c in data.column_names],
             "absent": [c for c in FACT_COLUMNS if c not in data.column_names]}  # fmt: skip
 
@@ -84,7 +84,7 @@ def plan(path: Path, firms: int, n_results: int, n_overview: int, seed: int) -> 
             urls = [("overview", _overview_url(rng, runs)) for _ in range(n_overview)]
             for _ in range(n_results):
                 year = rng.choice(sorted(runs))
-                query, params = _results_query(rng, facets[year], firms)
+                query, params = results_query(rng, facets[year], firms)
                 key = (year, tuple(sorted(query.filters.items())), query.q, query.low, query.per_page)
                 if key not in totals:
                     totals[key] = res.page(reader, runs[year], query)["total"]
@@ -106,7 +106,7 @@ def _overview_url(rng: random.Random, runs: dict[int, str]) -> str:
     return "/" + ("?" + urlencode(params) if params else "")
 
 
-def _results_query(rng: random.Random, facets: dict[str, list[str]], firms: int) -> tuple[res.Query, dict]:
+def results_query(rng: random.Random, facets: dict[str, list[str]], firms: int) -> tuple[res.Query, dict]:
     params: dict[str, Any] = {k: rng.choice(v) for k, v in facets.items() if v and rng.random() < 0.25}
     roll = rng.random()
     if roll < 0.08:
@@ -132,6 +132,9 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+START_SECONDS = 600  # mujun serve listens once it has warmed (web/app.py _warm): longer on 100,000 firms
+
+
 class Server:
     """The app on 127.0.0.1 in its own process: ``python -m mujun serve`` (as users run it)."""
 
@@ -143,12 +146,12 @@ class Server:
         cmd = [sys.executable, "-m", "mujun", "serve", "--workspace", str(self.workspace), "--port", str(self.port)]
         self.log = open(self.workspace.parent / "server.log", "wb")
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + START_SECONDS
         while not self._listening():
             if self.proc.poll() is not None:
                 raise RuntimeError("web app exited: " + (self.workspace.parent / "server.log").read_text("utf-8"))
             if time.monotonic() > deadline:
-                raise RuntimeError("web app did not start within 120 s")
+                raise RuntimeError(f"web app did not start within {START_SECONDS} s")
             time.sleep(0.1)
         return self
 
@@ -176,7 +179,7 @@ class Server:
         self.log.close()
 
 
-def _fetch(client: httpx.Client, url: str) -> tuple[float, int, str]:
+def fetch(client: httpx.Client, url: str) -> tuple[float, int, str]:
     start = time.perf_counter()
     try:
         r = client.get(url)
@@ -188,16 +191,16 @@ def _fetch(client: httpx.Client, url: str) -> tuple[float, int, str]:
 
 
 BENCH_USER = "bench"
-_PASSWORD = accounts.one_time_password()
+PASSWORD = accounts.one_time_password()
 
 
-def sign_in(client: httpx.Client) -> None:
-    """Sign ``client`` in as the bench's administrator through the login form (as a browser would)."""
+def sign_in(client: httpx.Client, user: str = BENCH_USER) -> None:
+    """Sign ``client`` in as the bench's administrator ``user`` through the login form (as a browser would)."""
     page = client.get("/login").text
     token = re.search(r'name="csrf_token" value="([^"]+)"', page)
     if token is None:
         raise RuntimeError("the login page has no CSRF token")
-    got = client.post("/login", data={"username": BENCH_USER, "password": _PASSWORD, "csrf_token": token.group(1)})
+    got = client.post("/login", data={"username": user, "password": PASSWORD, "csrf_token": token.group(1)})
     if got.status_code not in (200, 303) or "mujun_session" not in client.cookies:
         raise RuntimeError(f"the bench could not sign in: HTTP {got.status_code}")
 
@@ -214,7 +217,7 @@ def load(base: str, urls: list[tuple[str, str]], clients: int) -> tuple[list[tup
             gate.wait()
             while (i := next(counter)) < len(urls):
                 kind, url = urls[i]
-                ms, _status, error = _fetch(c, url)
+                ms, _status, error = fetch(c, url)
                 out[i] = (kind, ms, error)
 
     threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
@@ -247,7 +250,7 @@ def run_web_bench(firms: int = 100_000, clients: int = 20, requests: int = 2000,
             cold = []
             for path in [f"/?year={YEARS[-1]}", f"/results?year={YEARS[-1]}", f"/?year={YEARS[0]}",
                          f"/results?year={YEARS[0]}"]:  # fmt: skip
-                ms, _status, error = _fetch(warm, path)
+                ms, _status, error = fetch(warm, path)
                 cold.append({"path": path, "ms": ms, "error": error})
             load_before = os.getloadavg()[0]
             cpu_server, cpu_client = srv.cpu_s(), psutil.Process().cpu_times()
@@ -285,7 +288,7 @@ def run_web_bench(firms: int = 100_000, clients: int = 20, requests: int = 2000,
     return report
 
 
-def _pad(text: str, width: int) -> str:
+def pad(text: str, width: int) -> str:
     """``text`` padded to ``width`` terminal columns (CJK characters take two)."""
     return text + " " * max(0, width - sum(2 if ord(ch) > 0x2E80 else 1 for ch in text))
 
@@ -328,13 +331,13 @@ def format_web_report(r: dict[str, Any]) -> str:
     for kind, s in r["kinds"].items():
         key = f"{kind}_p95_ms"
         lines.append(
-            f"  {_pad(t('bench.web.kind.' + kind), 16)} {s['n']:>8} {s['p50_ms']:>8.1f} {s['p95_ms']:>8.1f}"
+            f"  {pad(t('bench.web.kind.' + kind), 16)} {s['n']:>8} {s['p50_ms']:>8.1f} {s['p95_ms']:>8.1f}"
             f" {s['p99_ms']:>8.1f} {s['max_ms']:>8.1f} {s['rps']:>8.1f}"
             + t("bench.web.target", target=f"{r['targets'][key]:.0f}", ok=ok[r["meets"][key]])
         )
     examples = t("bench.web.examples", examples=t("bench.semi").join(r["error_examples"]))
     lines.append(
-        f"  {_pad(t('bench.web.errors'), 16)} {r['errors']:>8}     "
+        f"  {pad(t('bench.web.errors'), 16)} {r['errors']:>8}     "
         + (t("bench.web.all_200") if not r["errors"] else examples)
         + t("bench.web.rss", rss=f"{r['server_rss_mib']:.0f}")
     )

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from mujun.cli.format import print_evaluation, print_explanation, print_scheme, print_schemes, tr
+from mujun.cli.format import print_evaluation, print_explanation, print_run, print_runs, print_scheme, print_schemes, tr
 from mujun.errors import MujunError
 from mujun.settings import DEFAULT_SCHEME
 
@@ -101,8 +101,14 @@ def schemes_validate(path: str) -> None:
 
 @cli.command()
 @click.option("--scheme", "scheme", default=DEFAULT_SCHEME, show_default=True, help="Built-in id or YAML path.")
-@click.option("--input", "input_path", type=click.Path(dir_okay=False), help="CSV (UTF-8) or Parquet.")
-@click.option("--out", "out", type=click.Path(dir_okay=False), help="Result file: .csv, .parquet or .xlsx.")
+@click.option(
+    "--input",
+    "input_path",
+    help="CSV (UTF-8) or Parquet; with --engine spark and a result folder: a Parquet path or table the cluster reads.",
+)
+@click.option(
+    "--out", "out", help="Result file: .csv, .parquet or .xlsx; with --engine spark a folder the executors write."
+)
 @click.option("--year", type=int, help="Data year (default: the latest in the input).")
 @click.option("--engine", type=ENGINE, default="duckdb", show_default=True)
 @click.option("--spark-master", help="Spark master URL (default local[*]).")
@@ -118,24 +124,41 @@ def evaluate(
 ) -> None:
     """Evaluate firms with a scheme; write a result file and/or store a run."""
     from mujun import api
+    from mujun.api_spark import check_route, evaluate_to_folder
     from mujun.reports import write_result
     from mujun.runs.workspace import Workspace
 
     if not out and not workspace:
         raise click.UsageError(tr("cli.need_out"))
+    if check_route(engine, out, input_path):  # --engine spark --out DIR: nothing but a summary reaches here
+        if workspace or not input_path:
+            raise click.UsageError(tr("cli.cluster.no_workspace" if workspace else "cli.need_input"))
+        from mujun.cli.cluster import print_cluster_run
+
+        assert out is not None
+        run = evaluate_to_folder(input_path, load(scheme), out, year=year, spark_master=spark_master)
+        print_cluster_run(run)
+        return
+    from mujun.cli.progress import step
+
     loaded = load(scheme)
     doc = None
     if workspace:
-        with Workspace(workspace) as ws:
+        with Workspace(workspace) as ws, step(tr("cli.step.evaluate")):
             stored = api.evaluate_and_store(ws, loaded, year, data=input_path, engine=engine, spark_master=spark_master)
         ev, doc = stored
     elif input_path:
-        ev = api.evaluate(input_path, loaded, year=year, engine=engine, spark_master=spark_master)
+        with step(tr("cli.step.check")):
+            canon = api.prepare_data(input_path, loaded)
+        with step(tr("cli.step.evaluate")):
+            ev = api.evaluate(canon, loaded, year=year, engine=engine, spark_master=spark_master)
     else:
         raise click.UsageError(tr("cli.need_input"))
     print_evaluation(ev)
     if out:
-        click.echo(tr("cli.written", path=write_result(ev, out)))
+        with step(tr("cli.step.write")):
+            written = write_result(ev, out)
+        click.echo(tr("cli.written", path=written))
     if doc:
         click.echo(tr("cli.stored", run=doc["run_id"], workspace=workspace))
 
@@ -206,26 +229,23 @@ def runs_list(workspace: str, as_json: bool) -> None:
             json.dumps([{**d, "stale_by_undo": stale.get(d["run_id"])} for d in docs], ensure_ascii=False, indent=2)
         )
         return
-    if not docs:
-        click.echo(tr("cli.runs.none"))
-    for d in docs:
-        classes = " ".join(f"{k}{v}" for k, v in sorted(d["classes"].items()))
-        mark = tr("cli.runs.stale", change=stale[d["run_id"]]) if d["run_id"] in stale else ""
-        click.echo(
-            f"{d['run_id']}  {d['started_at'][:19]}Z  {d['scheme']['id']:<16} {d['year']}  {d['engine']:<6} "
-            f"{tr('cli.runs.firms', n=d['firms'])}  {classes}{mark}"
-        )
+    print_runs(docs, stale)
 
 
 @runs.command("show")
 @click.argument("run_id")
 @click.option("--workspace", required=True, type=click.Path(file_okay=False))
-def runs_show(run_id: str, workspace: str) -> None:
-    """Print a run's manifest (JSON)."""
+@click.option("--json", "as_json", is_flag=True, help="The whole manifest as JSON.")
+def runs_show(run_id: str, workspace: str, as_json: bool) -> None:
+    """A run's summary: scheme, year, input, firms and classes (``--json``: its manifest)."""
     from mujun.runs.workspace import Workspace
 
     with Workspace(workspace, read_only=True) as ws:
-        click.echo(json.dumps(ws.manifest(run_id), ensure_ascii=False, indent=2))
+        doc = ws.manifest(run_id)
+    if as_json:
+        click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
+        return
+    print_run(doc)
 
 
 @cli.group()
@@ -237,8 +257,23 @@ def bench() -> None:
 @click.option("--rows", type=int, default=1_000_000, show_default=True)
 @click.option("--repeat", type=int, default=3, show_default=True)
 @click.option("--whole-process", is_flag=True, help="Time `mujun evaluate` as a process beside the hand SQL's.")
-def bench_evaluate(rows: int, repeat: int, whole_process: bool) -> None:
-    """Engine vs one hand-written DuckDB SQL statement on synthetic firms (linyi-2022)."""
+@click.option("--engine", type=ENGINE, help="spark: the cluster path (Parquet folder in and out) against DuckDB.")
+@click.option("--spark-master", help="Spark master URL, e.g. spark://host:7077 (implies --engine spark).")
+@click.option(
+    "--work-dir",
+    type=click.Path(file_okay=False),
+    help="Spark: where input and result folders go; every executor must reach it (default: a temporary folder).",
+)
+def bench_evaluate(
+    rows: int, repeat: int, whole_process: bool, engine: str | None, spark_master: str | None, work_dir: str | None
+) -> None:
+    """Engine vs one hand-written DuckDB SQL statement on synthetic firms (linyi-2022); with --engine spark,
+    the cluster path vs DuckDB, each from Parquet to Parquet."""
+    if (engine or ("spark" if spark_master else "duckdb")) == "spark":
+        from mujun.bench.spark_bench import format_cluster_report, run_cluster_bench
+
+        click.echo(format_cluster_report(run_cluster_bench(rows, repeat, spark_master or "local[*]", work_dir)))
+        return
     if whole_process:
         from mujun.bench.whole import format_whole, run_whole
 
@@ -277,19 +312,33 @@ def bench_import(rows: int, repeat: int) -> None:
 @click.option("--requests", type=int, default=2000, show_default=True, help="results pages (+1/5 overviews)")
 @click.option("--seconds", type=float, default=60.0, show_default=True, help="How long the load runs (--pages all).")
 @click.option(
+    "--warmup",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="--pages all: seconds of the same load before the measured --seconds (reported apart).",
+)
+@click.option(
     "--workspace",
     type=click.Path(file_okay=False, exists=True),
     help="--pages all: a copy of this workspace instead of building a demo.",
 )
 @click.option("--seed", type=int, default=42, show_default=True)
 def bench_web(
-    pages: str | None, firms: int | None, clients: int, requests: int, seconds: float, workspace: str | None, seed: int
+    pages: str | None,
+    firms: int | None,
+    clients: int,
+    requests: int,
+    seconds: float,
+    warmup: float,
+    workspace: str | None,
+    seed: int,
 ) -> None:
     """Page latency of the web app: SYNTHETIC workspace, concurrent clients on loopback, p50/p95."""
     if (pages or ("all" if clients >= 50 else "results")) == "all":
         from mujun.bench.web_pages import DEMO_FIRMS, format_pages_report, run_pages_bench
 
-        got = run_pages_bench(firms or DEMO_FIRMS, clients, seconds, seed, workspace)
+        got = run_pages_bench(firms or DEMO_FIRMS, clients, seconds, seed, workspace, warmup)
         click.echo(format_pages_report(got))
         return
     from mujun.bench.web import format_web_report, run_web_bench
@@ -308,6 +357,16 @@ def bench_preview(workspace: str | None, previews: int) -> None:
     click.echo(format_preview_report(run_preview_bench(workspace, previews)))
 
 
+@bench.command("exports")
+@click.option("--workspace", required=True, type=click.Path(file_okay=False, exists=True), help="e.g. mujun demo's")
+@click.option("--repeat", type=int, default=2, show_default=True)
+def bench_exports(workspace: str, repeat: int) -> None:
+    """Publicity PDF and xlsx, full results xlsx/CSV and their background jobs (on a copy of the workspace)."""
+    from mujun.bench.exports import format_exports_report, run_exports_bench
+
+    click.echo(format_exports_report(run_exports_bench(workspace, repeat)))
+
+
 def _register() -> None:
     from mujun.cli.analysis import COMMANDS as ANALYSIS
     from mujun.cli.cleanup import COMMANDS as CLEANUP
@@ -318,6 +377,7 @@ def _register() -> None:
     from mujun.cli.policy import COMMANDS as POLICY
     from mujun.cli.registers import COMMANDS as REGISTERS
     from mujun.cli.strategy import COMMANDS as STRATEGY
+    from mujun.cli.templates import COMMANDS as TEMPLATES
     from mujun.cli.tiers import COMMANDS as TIERS
     from mujun.cli.users import COMMANDS as USERS
     from mujun.cli.web import COMMANDS as WEB_COMMANDS
@@ -334,6 +394,7 @@ def _register() -> None:
         *CYCLE,
         *POLICY,
         *ANALYSIS,
+        *TEMPLATES,
     )
     for command in every:
         cli.add_command(command)

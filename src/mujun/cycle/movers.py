@@ -177,7 +177,8 @@ def input_changes(before: pa.Table, after: pa.Table, year_before: int, year_afte
     cols = [c for c in before.column_names if c in after.column_names and c not in ("uscc", "year")]
 
     def rows(t: pa.Table, year: int) -> dict[str, dict[str, Any]]:
-        return {r["uscc"]: r for r in t.to_pylist() if r["year"] == year}
+        mine = t.filter(pc.equal(t["year"], year))  # the year's rows only, before making Python objects
+        return {r["uscc"]: r for r in mine.select(["uscc", *cols]).to_pylist()}
 
     bs, as_ = rows(before, year_before), rows(after, year_after)
     out: dict[str, list[str]] = {}

@@ -48,11 +48,33 @@ def stored_roster(ws: Workspace, year: int | None = None) -> dict[int, dict[str,
     return out
 
 
-def merged_records(ws: Workspace) -> dict[tuple[int, str], Record]:
+def in_roster(ws: Workspace, year: int, uscc: str) -> bool:
+    """Whether ``uscc`` is a roster firm already accepted for ``year`` (:func:`stored_roster`, one firm)."""
+    specs = [s.id for s in all_specs() if s.roster]
+    if not specs:
+        return False
+    marks = ", ".join("?" for _ in specs)
+    got = ws.con.execute(
+        "SELECT 1 FROM intake_rows WHERE status = 'accepted' AND NOT superseded AND year = ? AND uscc = ? "
+        f"AND spec IN ({marks}) LIMIT 1",
+        [year, uscc, *specs],
+    ).fetchone()
+    return got is not None
+
+
+def merged_records(ws: Workspace, keys: set[tuple[int, str]] | None = None) -> dict[tuple[int, str], Record]:
+    """The merged record of every (year, USCC) with accepted rows (only those of ``keys`` when given)."""
     roster = {s.id for s in all_specs() if s.roster}
+    only, params = "", []
+    if keys is not None:
+        if not keys:
+            return {}
+        only = f"AND ({' OR '.join('(year = ? AND uscc = ?)' for _ in keys)}) "
+        params = [v for k in sorted(keys) for v in k]
     rows = ws.con.execute(
         'SELECT year, uscc, spec, vals, file, "row" FROM intake_rows '
-        "WHERE status = 'accepted' AND NOT superseded AND uscc IS NOT NULL ORDER BY year, uscc, row_id"
+        f"WHERE status = 'accepted' AND NOT superseded AND uscc IS NOT NULL {only}ORDER BY year, uscc, row_id",
+        params,
     ).fetchall()
     rows.sort(key=lambda r: (r[0], r[1], r[2] not in roster, r[2]))
     out: dict[tuple[int, str], Record] = {}
@@ -72,6 +94,14 @@ def rebuild_enterprise_years(ws: Workspace) -> dict[tuple[int, str], Record]:
     merged = merged_records(ws)
     present = {k for rec, _ in merged.values() for k, v in rec.items() if v is not None}
     names = [f for f in catalog.fields() if f in present | {"uscc", "name", "year"}]
+    table = _records_table(merged, names)
+    ws.con.register("_ey", table)
+    ws.con.execute("CREATE OR REPLACE TABLE enterprise_years AS SELECT * FROM _ey ORDER BY year, uscc")
+    ws.con.unregister("_ey")
+    return merged
+
+
+def _records_table(merged: dict[tuple[int, str], Record], names: list[str]) -> pa.Table:
     columns: dict[str, pa.Array] = {}
     for name in names:
         f = catalog.field(name)
@@ -80,11 +110,46 @@ def rebuild_enterprise_years(ws: Workspace) -> dict[tuple[int, str], Record]:
         if dtype == "date":
             values = [None if v is None else dt.date.fromisoformat(str(v)[:10]) for v in values]
         columns[name] = pa.array(values, type=ARROW[dtype])
-    table = pa.table(columns) if columns else pa.table({"uscc": pa.array([], pa.string())})
-    ws.con.register("_ey", table)
-    ws.con.execute("CREATE OR REPLACE TABLE enterprise_years AS SELECT * FROM _ey ORDER BY year, uscc")
+    return pa.table(columns) if columns else pa.table({"uscc": pa.array([], pa.string())})
+
+
+def update_enterprise_years(ws: Workspace, keys: set[tuple[int, str]]) -> None:
+    """Merge again only the records of ``keys`` (year, USCC) — what one corrected row can change — and put them
+    in ``enterprise_years``: the same table :func:`rebuild_enterprise_years` makes (same columns and rows),
+    without merging every other firm again (~8 s on 150,000 intake rows; this takes milliseconds).
+    When the change would add a column or leave one without any value, the whole table is rebuilt."""
+    if not ws.has_table("enterprise_years"):
+        rebuild_enterprise_years(ws)
+        return
+    have = [r[0] for r in ws.con.execute("SELECT column_name FROM (DESCRIBE enterprise_years)").fetchall()]
+    merged = merged_records(ws, keys)
+    present = {k for rec, _ in merged.values() for k, v in rec.items() if v is not None}
+    names = [f for f in catalog.fields() if f in present | {"uscc", "name", "year"}]
+    if not set(names) <= set(have) or not {"year", "uscc"} <= set(have):
+        rebuild_enterprise_years(ws)  # a field no record had before
+        return
+    ws.con.register("_ey", _records_table(merged, [n for n in catalog.fields() if n in have]))
+    which = " OR ".join("(year = ? AND uscc = ?)" for _ in keys)
+    params = [v for k in sorted(keys) for v in k]
+    cur = ws.con.execute(f"SELECT * FROM enterprise_years WHERE {which}", params)
+    names_before = [d[0] for d in cur.description or []]
+    before = [dict(zip(names_before, r, strict=True)) for r in cur.fetchall()]
+    # rows in place (a reader of enterprise_years orders by year and USCC: the rows' order on disk is not read)
+    ws.con.execute(f"DELETE FROM enterprise_years WHERE {which}", params)
+    ws.con.execute("INSERT INTO enterprise_years BY NAME SELECT * FROM _ey")
     ws.con.unregister("_ey")
-    return merged
+    # a field that had a value in a replaced row and has none in the new ones may have lost its last value
+    lost = [
+        c
+        for c in have
+        if c not in ("uscc", "name", "year") and c not in present and any(b[c] is not None for b in before)
+    ]
+    if lost or not merged:
+        counts = ws.con.execute(
+            "SELECT count(*), " + ", ".join([f'count("{c}")' for c in lost] or ["0"]) + " FROM enterprise_years"
+        ).fetchone()
+        if counts is None or counts[0] == 0 or any(n == 0 for n in counts[1 : len(lost) + 1]):
+            rebuild_enterprise_years(ws)  # the full rebuild leaves a column without any value out
 
 
 def _problem(code: str, rec: dict[str, Any], at: tuple[str, int] | None, **details: Any) -> Problem:

@@ -17,7 +17,7 @@ from mujun.ingest.spec import load_spec
 from mujun.runs import intake_store as st
 from mujun.runs.changes import Change
 from mujun.runs.linkage import candidates, duplicate_problem, unmatched_problem
-from mujun.runs.merge import rebuild_enterprise_years, stored_roster
+from mujun.runs.merge import in_roster, rebuild_enterprise_years, stored_roster, update_enterprise_years
 from mujun.runs.workspace import Workspace
 
 COLUMNS = 'row_id, import_id, file, sheet, "row", spec, year, uscc, status, raw, vals, issues'
@@ -91,8 +91,10 @@ def revalidate_row(ws: Workspace, row_id: int) -> MappedRow:
 
 
 def _roster_check(ws: Workspace, mapped: MappedRow, row: dict[str, Any]) -> None:
-    names = stored_roster(ws, mapped.values["year"]).get(mapped.values["year"], {})
-    code = mapped.values["uscc"]
+    code, year = mapped.values["uscc"], mapped.values["year"]
+    if in_roster(ws, year, code):  # the usual case, one point query (the year's names only when it is not)
+        return
+    names = stored_roster(ws, year).get(year, {})
     if not names or code in names:
         return
     link = ws.con.execute("SELECT target_uscc FROM links WHERE source_uscc = ?", [code]).fetchone()
@@ -148,7 +150,11 @@ def set_cell(ws: Workspace, row_id: int, target: str, value: str | None) -> Mapp
         [row_id, target, None if old is None else str(old), value, st.now()],
     )
     mapped = revalidate_row(ws, row_id)
-    rebuild_enterprise_years(ws)
+    after = mapped.values.get("uscc")
+    if row["year"] is None:
+        rebuild_enterprise_years(ws)
+    else:  # only the firm-years the row belonged to, before and after, can change
+        update_enterprise_years(ws, {(int(row["year"]), str(c)) for c in (row["uscc"], after) if c is not None})
     return mapped
 
 

@@ -55,3 +55,12 @@ def scope_cutoffs(con: Any, run_id: str, scope: str | None) -> list[dict[str, An
     """The run's class cut-offs of one scope (``_scope`` of a result row), best class first."""
     table = cutoffs_table(_stored(con, run_id))
     return _rows(con, f'SELECT * FROM "{table}" WHERE scope IS NOT DISTINCT FROM ? ORDER BY "class"', [scope])
+
+
+def run_cutoffs(con: Any, run_id: str) -> dict[str | None, list[dict[str, Any]]]:
+    """Every scope's class cut-offs of the run: {``_scope`` of a result row: cut-offs, best class first}."""
+    table = cutoffs_table(_stored(con, run_id))
+    out: dict[str | None, list[dict[str, Any]]] = {}
+    for r in _rows(con, f'SELECT * FROM "{table}" ORDER BY scope, "class"', []):
+        out.setdefault(r["scope"], []).append(r)
+    return out

@@ -99,8 +99,13 @@ class LoadedScheme:
 
 
 def builtin_ids() -> list[str]:
+    return list(_builtin_ids())
+
+
+@cache
+def _builtin_ids() -> tuple[str, ...]:  # the package's files: fixed while the process runs
     folder = resources.files("mujun").joinpath("schemes/builtin")
-    return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml"))
+    return tuple(sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml")))
 
 
 def load(ref: str | Path) -> LoadedScheme:
@@ -111,12 +116,17 @@ def load(ref: str | Path) -> LoadedScheme:
         if not path.is_file():
             raise SchemeError("SCHEME-NOT-FOUND", scheme=text_ref, suggestion="")
         return _load_cached(str(path.resolve()), path.stat().st_mtime_ns)
-    if text_ref in builtin_ids():
-        text = resources.files("mujun").joinpath(f"schemes/builtin/{text_ref}.yaml").read_text("utf-8")
-        return loads(text, f"builtin:{text_ref}")
+    if text_ref in _builtin_ids():
+        return _load_builtin(text_ref)
     close = catalog.suggest_name(text_ref, builtin_ids())
     hint = Text("schk.did_you_mean_scheme", name=close) if close else ""
     raise SchemeError("SCHEME-NOT-FOUND", scheme=text_ref, suggestion=hint)
+
+
+@cache
+def _load_builtin(scheme_id: str) -> LoadedScheme:  # parsed once per process (the web app asks on every page)
+    text = resources.files("mujun").joinpath(f"schemes/builtin/{scheme_id}.yaml").read_text("utf-8")
+    return loads(text, f"builtin:{scheme_id}")
 
 
 @cache

@@ -39,7 +39,7 @@ EVIDENCE_DIR = "evidence/cleanup"
 
 
 def has_tables(reader: Reader) -> bool:
-    return reader.ws.has_table("cleanup_cases") and reader.ws.has_table("cleanup_events")
+    return reader.has_table("cleanup_cases") and reader.has_table("cleanup_events")
 
 
 def now_utc() -> dt.datetime:

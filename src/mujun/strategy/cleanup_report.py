@@ -31,7 +31,7 @@ from typing import Any
 from mujun.strategy import cleanup as cu
 from mujun.strategy.cleanup_config import CleanupConfig, load_config
 from mujun.strategy.cleanup_line import flagged_target
-from mujun.strategy.metrics import firm_table, flagged_values
+from mujun.strategy.metrics import firm_table_sql, flagged_values
 from mujun.views import Reader, flags
 
 NEXT_STATES = ("risen", "still_below", "out_of_scope", "unknown", "gone", "no_data")
@@ -210,11 +210,10 @@ def board(reader: Reader, unit: str, year: int | None = None, cfg: CleanupConfig
 def firm_series(reader: Reader, uscc: str, line: cu.Line) -> list[dict[str, Any]]:
     """The firm's facts in every year of the data (within scope): tax, land, and — from the year's flagging
     run — the line's value and whether it carries the flag (None: that year has no such run)."""
-    t = firm_table(reader)
-    if t is None:
+    sql = firm_table_sql(reader, ("year", "county", "above_scale", "tax_10k_yuan", "land_mu"))
+    if sql is None:
         return []
-    t = t.filter(t.uscc == uscc)
-    got = t.select("year", "county", "above_scale", "tax_10k_yuan", "land_mu").to_pyarrow().to_pylist()
+    got = reader.rows(f"SELECT * EXCLUDE (uscc) FROM ({sql}) t WHERE t.uscc = ?", [uscc])
     metric = flagged_target(reader.ws.path).metric
     runs = flags.flag_runs(reader, metric.code, metric.scheme or None)
     out = []

@@ -68,7 +68,7 @@ def _gaps(read: rg.Read) -> None:
 
 
 def has_table(reader: Reader) -> bool:
-    return reader.ws.has_table("listings")
+    return reader.has_table("listings")
 
 
 def stage_counts(reader: Reader) -> list[dict[str, Any]]:

@@ -57,11 +57,22 @@ def chain_expr(code: ir.StringValue) -> ir.StringValue:
 
 def firm_table(reader: Reader) -> ir.Table | None:
     """enterprise_years with derived fields and ``industry_chain``, within scope; None when there is none."""
-    if not reader.ws.has_table("enterprise_years"):
+    if not reader.has_table("enterprise_years"):
         return None
     t = derive_fields(_connect(reader).table("enterprise_years"), None)  # type: ignore[arg-type]
     t = t.mutate(industry_chain=chain_expr(t.industry_code))
     return scoped(t, reader)
+
+
+def firm_table_sql(reader: Reader, columns: tuple[str, ...]) -> str | None:
+    """SQL of :func:`firm_table`'s ``columns`` (and ``uscc``), within scope; compiled once per scope while the
+    workspace is open read-only (compiling the Ibis expression takes ~0.1 s; a page asks for one firm)."""
+
+    def build() -> str | None:
+        t = firm_table(reader)
+        return None if t is None else str(ibis.to_sql(t.select("uscc", *columns), dialect="duckdb"))
+
+    return reader.remembered(("firm-table-sql", reader.scope, columns), build)  # type: ignore[no-any-return]
 
 
 def test(t: ir.Table, text: str) -> ir.BooleanValue:
@@ -115,7 +126,7 @@ def _collect(rows: list[dict[str, Any]], keys: list[str]) -> dict[Any, Values]:
 
 def data_years(reader: Reader) -> list[int]:
     """Years of the workspace's firm data (``enterprise_years``)."""
-    if not reader.ws.has_table("enterprise_years"):
+    if not reader.has_table("enterprise_years"):
         return []
     return [int(r["year"]) for r in reader.rows("SELECT DISTINCT year FROM enterprise_years ORDER BY year")]
 
@@ -140,7 +151,7 @@ def flagged_values(reader: Reader, metric: Metric, by: str | None = None) -> dic
 def register_values(reader: Reader, metric: Metric, by: str | None = None) -> dict[Any, Values]:
     """Rows of the register that satisfy ``where``, counted per year (and county)."""
     table = REGISTER_TABLES[metric.register_name]
-    if not reader.ws.has_table(table):
+    if not reader.has_table(table):
         return {}
     t = scoped(_connect(reader).table(table), reader)
     keys = ["year"] + (["county"] if by == "county" and "county" in t.columns else [])
@@ -154,7 +165,7 @@ def register_values(reader: Reader, metric: Metric, by: str | None = None) -> di
 
 def manual_values(reader: Reader, target_id: str) -> dict[Any, Values]:
     """Entered values (newest entry per year wins)."""
-    if not reader.ws.has_table("target_values"):
+    if not reader.has_table("target_values"):
         return {}
     rows = reader.rows(
         "SELECT year, arg_max(value, entered_at) AS v FROM target_values WHERE target_id = ? GROUP BY year",

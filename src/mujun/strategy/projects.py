@@ -41,7 +41,7 @@ def import_projects(ws: Any, path: str | Path) -> dict[str, Any]:
 
 
 def has_table(reader: Reader) -> bool:
-    return reader.ws.has_table("projects")
+    return reader.has_table("projects")
 
 
 def _filters(reader: Reader, year: int | None, county: str | None, key: bool | None) -> tuple[str, list[Any]]:

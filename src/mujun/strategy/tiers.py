@@ -151,7 +151,7 @@ def compute(reader: Reader, rules: Rules, year: int, n: int | None = None, schem
 
 def _selected_before(reader: Reader, year: int) -> set[str]:
     """USCCs selected in a stored year before ``year`` (``selection.exclude_earlier``)."""
-    if not reader.ws.has_table(TABLE):
+    if not reader.has_table(TABLE):
         return set()
     where, params = reader.scope.where("v")
     got = reader.rows(

@@ -24,7 +24,7 @@ COLUMNS = (
 
 
 def _has_table(reader: Reader) -> bool:
-    return reader.ws.has_table(TABLE)
+    return reader.has_table(TABLE)
 
 
 def years(reader: Reader) -> list[int]:

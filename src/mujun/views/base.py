@@ -75,7 +75,8 @@ class Scope:
 
     counties: tuple[str, ...] | None = None
     uscc: str | None = None
-    label: str = field(default_factory=lambda: translate("lib.city"))
+    # shown on pages; not part of the scope's identity (figures memoised per scope serve every language)
+    label: str = field(default_factory=lambda: translate("lib.city"), compare=False)
     towns: tuple[str, ...] | None = None
     specs: tuple[str, ...] | None = None
     hidden: frozenset[str] = frozenset()
@@ -153,8 +154,11 @@ class Reader:
         self.con = self.ws.con.cursor()
 
     def _known(self) -> dict[Any, Any]:
-        with _KNOWN_LOCK:
-            return _KNOWN.setdefault(self.ws, {})
+        got = _KNOWN.get(self.ws)  # no lock on the way that every request takes (50 threads would queue on it)
+        if got is None:
+            with _KNOWN_LOCK:
+                got = _KNOWN.setdefault(self.ws, {})
+        return got
 
     def close(self) -> None:
         self.con.close()
@@ -194,6 +198,31 @@ class Reader:
         """Use ``runs`` (what :meth:`runs` returned to an earlier reader, none stored since) instead of
         reading them again; the web app memoises them between writes."""
         self._runs = runs
+
+    def remembered(self, key: Any, build: Any) -> Any:
+        """``build()`` once per ``key`` while this workspace object is open read-only (the web app's: it is
+        opened again after every write, so nothing remembered outlives a change); otherwise every time.
+        For figures of the whole workspace that do not depend on the reader's scope."""
+        if not self.ws.read_only:
+            return build()
+        known = self._known()
+        if key not in known:
+            value = build()
+            with _KNOWN_LOCK:
+                known.setdefault(key, value)
+        return known[key]
+
+    def has_table(self, name: str) -> bool:
+        """Whether the workspace has table ``name``, asked on this reader's own cursor (the workspace's connection
+        is shared by every request thread and serves one query at a time). A read-only workspace (the web
+        app's, reopened after every write) cannot gain or lose a table, so its answers are remembered."""
+        key = ("table", name)
+        known = self._known() if self.ws.read_only else {}
+        if key not in known:
+            got = self.con.execute("SELECT 1 FROM information_schema.tables WHERE table_name = ?", [name]).fetchall()
+            known[key] = bool(got)
+            return bool(got)
+        return bool(known[key])
 
     def years(self) -> list[int]:
         return sorted({int(r["year"]) for r in self.runs()})

@@ -58,7 +58,13 @@ def cutoffs(reader: Reader, run_id: str, scope_key: str | None) -> list[dict[str
     """The run's class cut-offs for one scope (best class first)."""
     if scope_key is None:
         return []
-    return stored.scope_cutoffs(reader.con, run_id, scope_key)  # stored with every run (Workspace.store_run)
+    return [dict(c) for c in run_cutoffs(reader, run_id).get(scope_key, [])]
+
+
+def run_cutoffs(reader: Reader, run_id: str) -> dict[str | None, list[dict[str, Any]]]:
+    """Every scope's class cut-offs of the run (stored with it, Workspace.store_run): read once per run while
+    the workspace is open read-only (a run never changes; cut-offs are the run's, not a firm's)."""
+    return reader.remembered(("cutoffs", run_id), lambda: stored.run_cutoffs(reader.con, run_id))  # type: ignore[no-any-return]
 
 
 def reasons(loaded: LoadedScheme, codes: list[str]) -> list[dict[str, Any]]:
@@ -111,14 +117,29 @@ def _runs_by_year(reader: Reader, scheme_id: str) -> list[dict[str, Any]]:
     return [latest[y] for y in sorted(latest)]
 
 
-def history(reader: Reader, scheme_id: str, uscc: str, indicators: list[str]) -> list[dict[str, Any]]:
+def history(
+    reader: Reader, scheme_id: str, uscc: str, indicators: list[str], known: dict[str, dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
     """The firm in every year with a run of the scheme: score, rank/N, class, indicator values and the
-    group benchmarks (``_b_<group>__<indicator>``) and class cut-offs of its scope that year."""
+    group benchmarks (``_b_<group>__<indicator>``) and class cut-offs of its scope that year. ``known``: rows
+    already read ({run id: the firm's view row}); the others are read in one query."""
+    runs = _runs_by_year(reader, scheme_id)
+    rows = dict(known or {})
+    missing = [str(run["run_id"]) for run in runs if str(run["run_id"]) not in rows]
+    if missing:
+        where, params = reader.scope.where("v")
+        parts, values = [], []
+        for rid in missing:
+            parts.append(f"SELECT ? AS _run_id, v.* FROM {reader.view(rid)} v WHERE v.uscc = ? AND {where}")
+            values += [rid, uscc, *params]
+        for row in reader.rows(" UNION ALL BY NAME ".join(parts), values):
+            rows[str(row.pop("_run_id"))] = row
     out: list[dict[str, Any]] = []
-    for run in _runs_by_year(reader, scheme_id):
-        row = firm_row(reader, run["run_id"], uscc)
-        if row is None:
+    for run in runs:
+        got = rows.get(str(run["run_id"]))
+        if got is None:
             continue
+        row = got
         group = row.get("group")
         out.append(
             {
@@ -146,7 +167,8 @@ def profile(reader: Reader, run_id: str, scheme_id: str, uscc: str) -> dict[str,
         return None
     loaded = reader.scheme(run_id)
     s = loaded.scheme
-    explanation = api.explain_stored(reader, row["uscc"], run_id, loaded).to_dict()
+    scope_cuts = [dict(c) for c in run_cutoffs(reader, run_id).get(row.get("_scope"), [])]
+    explanation = api.explain_stored(reader, row["uscc"], run_id, loaded, scope_cuts).to_dict()
     group = next((g for g in s.groups if g.id == row.get("group")), None)
     shown = [it.indicator for it in group.items] if group else list(s.items_by_indicator())
     indicators = [
@@ -174,5 +196,5 @@ def profile(reader: Reader, run_id: str, scheme_id: str, uscc: str) -> dict[str,
         "explanation": explanation,
         "reasons": reasons(loaded, explanation["reason_codes"]),
         "indicators": indicators,
-        "history": history(reader, scheme_id, row["uscc"], shown),
+        "history": history(reader, scheme_id, row["uscc"], shown, {run_id: row}),
     }

@@ -240,8 +240,7 @@ def quarantine(reader: Reader, query: QuarantineQuery) -> dict[str, Any]:
         f"LIMIT {int(query.per_page)} OFFSET {int((current - 1) * query.per_page)}",
         params,
     )
-    indexes: dict[int, NameIndex] = {}
-    rows = [row for f in found if (row := intake_row(reader, int(f["row_id"]), indexes)) is not None]
+    rows = intake_rows(reader, [int(f["row_id"]) for f in found])
     base, bp = _q_where(reader, QuarantineQuery())
     codes = reader.rows(
         f"""SELECT code, count(*) AS n FROM (SELECT unnest(json_extract_string(r.issues, '$[*].code')) AS code
@@ -257,34 +256,63 @@ def quarantine(reader: Reader, query: QuarantineQuery) -> dict[str, Any]:
 
 def intake_row(reader: Reader, row_id: int, indexes: dict[int, NameIndex] | None = None) -> dict[str, Any] | None:
     """One stored row with its parsed cells and issues, the columns it can correct and link candidates."""
+    got = intake_rows(reader, [row_id], indexes)
+    return got[0] if got else None
+
+
+def intake_rows(
+    reader: Reader, row_ids: list[int], indexes: dict[int, NameIndex] | None = None
+) -> list[dict[str, Any]]:
+    """:func:`intake_row` of each of ``row_ids`` within scope, in that order (three queries for all of them)."""
+    if not row_ids:
+        return []
     scope, sp = _scope(reader)
-    row = reader.one(
+    marks = ", ".join("?" for _ in row_ids)
+    found = reader.rows(
         'SELECT r.row_id, r.import_id, r.file, r.sheet, r."row", r.spec, r.year, r.uscc, r.status, r.raw, r.vals, '
-        f"r.issues, r.superseded FROM intake_rows r WHERE r.row_id = ? AND {scope}",
-        [row_id, *sp],
+        f"r.issues, r.superseded FROM intake_rows r WHERE r.row_id IN ({marks}) AND {scope}",
+        [*row_ids, *sp],
     )
-    if not row:
-        return None
-    row.update({k: json.loads(row[k]) for k in ("raw", "vals", "issues")})
-    cols = reader.one(
-        "SELECT columns FROM intake_files WHERE import_id = ? AND file = ? AND sheet IS NOT DISTINCT FROM ?",
-        [row["import_id"], row["file"], row["sheet"]],
-    )
-    row["columns"] = [{"field": c["field"], "label": c["label"]} for c in json.loads(cols.get("columns") or "[]")]
-    labels = {c["label"]: c["field"] for c in row["columns"]}
-    row["file_name"] = PurePath(row["file"]).name
-    for issue in row["issues"]:
-        issue["field"] = labels.get(issue.get("column") or "", issue.get("column"))
-        hint = SUGGESTED.search(issue.get("message") or "")
-        issue["suggested"] = hint.group(1) if hint else None
-    row["corrections"] = reader.rows(
-        "SELECT field, old, new, corrected_at FROM corrections WHERE row_id = ? ORDER BY corrected_at", [row_id]
-    )
-    unmatched = any(i["code"] == "UNMATCHED-USCC" for i in row["issues"])
-    row["candidates"] = (
-        link_candidates(reader, row["vals"].get("name") or "", row["year"], indexes) if unmatched else []
-    )
-    return row
+    if not found:
+        return []
+    files = sorted({(r["import_id"], r["file"], r["sheet"]) for r in found}, key=str)
+    columns: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for import_id, file, sheet in files:
+        cols = reader.one(
+            "SELECT columns FROM intake_files WHERE import_id = ? AND file = ? AND sheet IS NOT DISTINCT FROM ?",
+            [import_id, file, sheet],
+        )
+        columns[(import_id, file, sheet)] = [
+            {"field": c["field"], "label": c["label"]} for c in json.loads(cols.get("columns") or "[]")
+        ]
+    corrections: dict[int, list[dict[str, Any]]] = {}
+    for c in reader.rows(
+        f"SELECT row_id, field, old, new, corrected_at FROM corrections WHERE row_id IN ({marks}) "
+        "ORDER BY corrected_at",
+        list(row_ids),
+    ):
+        corrections.setdefault(int(c.pop("row_id")), []).append(c)
+    by_id = {int(r["row_id"]): r for r in found}
+    out = []
+    for row_id in row_ids:
+        row = by_id.get(int(row_id))
+        if row is None:
+            continue
+        row.update({k: json.loads(row[k]) for k in ("raw", "vals", "issues")})
+        row["columns"] = [dict(c) for c in columns[(row["import_id"], row["file"], row["sheet"])]]
+        labels = {c["label"]: c["field"] for c in row["columns"]}
+        row["file_name"] = PurePath(row["file"]).name
+        for issue in row["issues"]:
+            issue["field"] = labels.get(issue.get("column") or "", issue.get("column"))
+            hint = SUGGESTED.search(issue.get("message") or "")
+            issue["suggested"] = hint.group(1) if hint else None
+        row["corrections"] = corrections.get(int(row_id), [])
+        unmatched = any(i["code"] == "UNMATCHED-USCC" for i in row["issues"])
+        row["candidates"] = (
+            link_candidates(reader, row["vals"].get("name") or "", row["year"], indexes) if unmatched else []
+        )
+        out.append(row)
+    return out
 
 
 def link_candidates(
@@ -294,13 +322,21 @@ def link_candidates(
     roster = [s.id for s in all_specs() if s.roster]
     if not roster or year is None:
         return []
-    indexes = {} if indexes is None else indexes  # one name index per year and request
-    if year not in indexes:
-        marks = ", ".join("?" for _ in roster)
-        names = reader.rows(
-            "SELECT uscc, any_value(vals->>'name') AS name FROM intake_rows WHERE status = 'accepted' "
-            f"AND NOT superseded AND year = ? AND spec IN ({marks}) GROUP BY 1",
-            [year, *roster],
-        )
-        indexes[year] = NameIndex({r["uscc"]: r["name"] or "" for r in names})
-    return [{"uscc": c, "name": n, "similarity": s} for c, n, s in indexes[year].candidates(name)]
+    if indexes is not None and year in indexes:
+        index = indexes[year]
+    else:
+
+        def build() -> NameIndex:
+            marks = ", ".join("?" for _ in roster)
+            names = reader.rows(
+                "SELECT uscc, any_value(vals->>'name') AS name FROM intake_rows WHERE status = 'accepted' "
+                f"AND NOT superseded AND year = ? AND spec IN ({marks}) GROUP BY 1",
+                [year, *roster],
+            )
+            return NameIndex({r["uscc"]: r["name"] or "" for r in names})
+
+        # the roster of a year changes only by a write: one index per year while the workspace is read-only
+        index = reader.remembered(("name-index", year), build)
+        if indexes is not None:
+            indexes[year] = index
+    return [{"uscc": c, "name": n, "similarity": s} for c, n, s in index.candidates(name)]

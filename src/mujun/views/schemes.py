@@ -117,7 +117,7 @@ def describe(loaded: LoadedScheme, lang: str = "zh") -> dict[str, Any]:
 # -- comparison ---------------------------------------------------------------------------------
 def input_data(reader: Reader) -> tuple[pa.Table, str]:
     """The workspace's canonical data (every year) and a sha256 of it (Arrow IPC of the sorted table)."""
-    if not reader.ws.has_table("enterprise_years"):
+    if not reader.has_table("enterprise_years"):
         raise WorkspaceError("NO-RUNS", path=str(reader.ws.path))
     table = reader.con.execute("SELECT * FROM enterprise_years ORDER BY year, uscc").to_arrow_table()
     sink = pa.BufferOutputStream()

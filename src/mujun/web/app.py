@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException
 
 from mujun.catalog.text import translate
 from mujun.errors import MujunError, WorkspaceError
-from mujun.web import auth, security, sso
+from mujun.web import auth, jobs, security, sso
 from mujun.web.render import lang_of, render, to_json
 from mujun.web.routes import ROUTERS
 from mujun.web.state import AppState
@@ -46,9 +46,10 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if on_ready is not None:
-            await asyncio.to_thread(_warm, state)
+            await asyncio.to_thread(_warm, app)
             on_ready()
         yield
+        jobs.close(app)  # running background jobs end first (web/jobs.py)
         state.close()
 
     app = FastAPI(title="mujun", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
@@ -65,17 +66,28 @@ def create_app(
     return app
 
 
-def _warm(state: AppState) -> None:
+# pages whose first hit computes figures of the whole city that later hits reuse (memoised per run or write):
+# the warm-up opens each once as a city-wide administrator would (its figures and its template)
+WARM_PAGES = ("/", "/results", "/units", "/industries", "/schemes", "/schemes/compare", "/health", "/quarantine",
+              "/strategy", "/cleanup", "/tiers", "/projects", "/listings", "/cycle", "/objections", "/sensitivity",
+              "/runs/diff")  # fmt: skip
+
+
+def _warm(app: FastAPI) -> None:
     """Before ``mujun serve`` says it is ready: read the runs an objection's preview starts from and compile
-    the scheme's queries (cycle.whatif.warm), build the newest run's view, the data-health cross-checks and
-    the newest year's weight sensitivity, so no first page a person opens is the slow one. It reads through
-    the app's reader like a request; any failure only means a slower first page, so it is logged, never
-    raised."""
+    the scheme's queries (cycle.whatif.warm), build every run's view, the data-health cross-checks and
+    the newest year's weight sensitivity (another year's is computed when first asked for, then kept: a run
+    never changes; computing them all here took seconds per year and, in the background, slowed the first
+    minute of every page on 100,000 firms), then open the pages of :data:`WARM_PAGES` once as a city-wide
+    administrator (their memoised figures and compiled templates), so no first page a person opens is the
+    slow one. It reads through the app's reader like a request; any failure only means a slower first page,
+    so it is logged, never raised."""
     from mujun.cycle.whatif import warm
     from mujun.runs import stored
     from mujun.views.base import CITY
     from mujun.web.routes import health, sensitivity
 
+    state: AppState = app.state.mujun
     try:
         with state.reader(CITY) as r:
             warm(r, str(state.workspace_path))
@@ -84,8 +96,29 @@ def _warm(state: AppState) -> None:
             latest = stored.latest_run_id(r.con)
             if latest is not None:
                 r.view(latest)
+            for run in r.runs():  # the overview's trend and the profile's history read every year's run
+                r.view(str(run["run_id"]))
     except Exception:  # a cache, never a reason to fail the server
         log.warning("warming the preview cache failed", exc_info=True)
+    for path in WARM_PAGES:
+        try:
+            _warm_page(app, path)
+        except Exception:
+            log.warning("warming %s failed", path, exc_info=True)
+
+
+def _warm_page(app: FastAPI, path: str) -> None:
+    """Build ``path`` once (no response is sent) as a signed-in city-wide administrator."""
+    from mujun.runs.accounts import User
+    from mujun.web.render import PAGES, _html
+
+    if path not in PAGES:
+        return
+    fn, template = PAGES[path]
+    request = Request({"type": "http", "method": "GET", "path": path, "query_string": b"", "headers": [], "app": app})
+    request.state.user = User("warm-up", "admin")
+    request.state.new_csrf_cookie = "warm-up"
+    _html(request, template, fn(request=request), "warm-up")
 
 
 def _error(request: Request, status: int, message: str, hint: str = "") -> Response:

@@ -19,9 +19,12 @@ import decimal
 import functools
 import json
 import math
+import os
+import secrets
 import weakref
 from collections.abc import Callable
 from importlib import resources
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote_plus, urlencode
 
@@ -206,21 +209,66 @@ def _t(lang: str, key: str, **values: object) -> str:
 
 
 def render(request: Request, template: str, ctx: dict[str, Any], status: int = 200) -> HTMLResponse:
-    html = ENV.get_template(template).render({**base_context(request), **ctx, "page": ctx})
+    return _response(request, _html(request, template, ctx), status)
+
+
+def _html(request: Request, template: str, ctx: dict[str, Any], token: str | None = None) -> str:
+    context = base_context(request)
+    if token is not None:
+        context["csrf_token"] = token
+    return ENV.get_template(template).render({**context, **ctx, "page": ctx})
+
+
+def _response(request: Request, html: str, status: int = 200) -> HTMLResponse:
     response = HTMLResponse(html, status_code=status)
     if "lang" in request.query_params and request.query_params["lang"] in LANGS:
         response.set_cookie("lang", request.query_params["lang"], samesite="strict")
     return response
 
 
+# Pages are kept (AppState.pages) per key: the workspace's generation (a write empties the cache), today's date,
+# the workspace folder's settings files (roles, targets, clean-up, tiers, policies …: name and modification
+# time), the user (name, role, unit, department, firm: so their scope and navigation), the language and the
+# URL (path and query). A page is a function of these: its figures are read through the user's reader from
+# the workspace file, which only this server writes while it serves. The HTML is rendered with a stand-in
+# for the CSRF token, replaced by the request's own on the way out. Not kept: pages that show what lives
+# outside the workspace file (accounts and their audit; export jobs).
+UNCACHED = ("/exports", "/admin/")
+_TOKEN = "csrf-stand-in-" + secrets.token_hex(16)
+_SETTINGS = (".yaml", ".yml")
+
+
+def _settings_stamp(folder: Path) -> tuple[tuple[str, int], ...]:
+    try:
+        with os.scandir(folder) as entries:
+            return tuple(sorted((e.name, e.stat().st_mtime_ns) for e in entries if e.name.endswith(_SETTINGS)))
+    except OSError:
+        return ()
+
+
+def page_key(request: Request) -> tuple[Any, ...] | None:
+    """The cache key of this page request, or None when it is not kept (see above)."""
+    user = getattr(request.state, "user", None)
+    path = request.url.path
+    if user is None or path.startswith(UNCACHED):
+        return None
+    state = request.app.state.mujun
+    who = (user.name, user.role, user.unit, user.department, user.uscc)
+    query = tuple(sorted(request.query_params.multi_items()))
+    stamp = _settings_stamp(state.workspace_path)
+    return (state.generation, dt.date.today(), stamp, who, lang_of(request), path, query)
+
+
 PAGE_THREADS = 4  # worker threads per page (see the module docstring)
+PAGES: dict[str, tuple[Callable[..., dict[str, Any]], str]] = {}  # path → (handler, template), for the warm-up
 
 
 class _Lane:
-    """At most :data:`PAGE_THREADS` requests of one page in worker threads at once (a limiter per event
-    loop: an asyncio limiter belongs to the loop it was made on, and tests start several apps)."""
+    """At most ``size`` requests in worker threads at once (a limiter per event loop: an asyncio limiter
+    belongs to the loop it was made on, and tests start several apps)."""
 
-    def __init__(self) -> None:
+    def __init__(self, size: int = PAGE_THREADS) -> None:
+        self.size = size
         self._by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = (
             weakref.WeakKeyDictionary()
         )
@@ -229,8 +277,23 @@ class _Lane:
         loop = asyncio.get_running_loop()
         got = self._by_loop.get(loop)
         if got is None:
-            got = self._by_loop[loop] = anyio.CapacityLimiter(PAGE_THREADS)
+            got = self._by_loop[loop] = anyio.CapacityLimiter(self.size)
         return got
+
+
+# Worker threads of all pages together. Measured with ``mujun bench web --clients 50`` (every page kind, 7,000
+# firms, 2 cores): with a lane of 4 for each of ~30 pages, up to 50 threads contend for the interpreter lock;
+# a thread that gave it up for a DuckDB query waits for it again behind the others (the switch interval is
+# 5 ms), so every query costs a queue; a request now waits in the event loop for a thread instead.
+ALL_PAGE_THREADS = 6
+_ALL = _Lane(ALL_PAGE_THREADS)
+
+
+def _cached(request: Request, kept: str) -> Response:
+    """A kept page (:func:`page_key`) as the response to ``request`` (its own CSRF token in the HTML)."""
+    if request.url.path.endswith(".json"):
+        return Response(kept, media_type="application/json")
+    return _response(request, kept.replace(_TOKEN, security.request_token(request)))
 
 
 def page(router: APIRouter, path: str, template: str, perm: str) -> Callable[[Callable[..., dict[str, Any]]], Any]:
@@ -243,18 +306,30 @@ def page(router: APIRouter, path: str, template: str, perm: str) -> Callable[[Ca
 
     def deco(fn: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
         lane = _Lane()
+        PAGES[path] = (fn, template)
 
         def respond(*args: Any, **kwargs: Any) -> Response:
             request: Request = kwargs["request"]
-            ctx = fn(*args, **kwargs)
-            if request.url.path.endswith(".json"):
-                return Response(to_json(ctx), media_type="application/json")
-            return render(request, template, ctx)
+            twin = request.url.path.endswith(".json")
+            key = page_key(request)
+            if key is None:
+                ctx = fn(*args, **kwargs)
+                return Response(to_json(ctx), media_type="application/json") if twin else render(request, template, ctx)
+            pages = request.app.state.mujun.pages
+            if twin:
+                return _cached(request, pages.get_or_build(key, lambda: to_json(fn(*args, **kwargs))))
+            html = pages.get_or_build(key, lambda: _html(request, template, fn(*args, **kwargs), _TOKEN))
+            return _cached(request, html)
 
         @functools.wraps(fn)
         async def endpoint(*args: Any, **kwargs: Any) -> Response:
+            request: Request = kwargs["request"]
+            key = page_key(request)
+            if key is not None and (kept := request.app.state.mujun.pages.get(key)) is not None:
+                return _cached(request, kept)  # no thread needed
             call = functools.partial(respond, *args, **kwargs)
-            return await anyio.to_thread.run_sync(call, limiter=lane.limiter())
+            async with lane.limiter():
+                return await anyio.to_thread.run_sync(call, limiter=_ALL.limiter())
 
         # the twin first: "/enterprise/{uscc}" would otherwise also match "/enterprise/X.json"
         router.add_api_route(

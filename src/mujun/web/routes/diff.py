@@ -48,8 +48,14 @@ def runs_diff(request: Request) -> dict[str, Any]:
             a, b = _defaults(runs, finals)
         doc = None
         if a in known and b in known:
-            # not memoised: one entry per pair of runs would grow without bound (the runs' bases are cached)
-            doc = pages.scoped_diff(r, diff_runs(r, str(a), str(b), str(state.workspace_path), lang))
+            # runs never change: the city-wide diff of the pairs asked for last is kept (a bounded number)
+            whole = state.recent(
+                "runs-diff",
+                16,
+                (str(a), str(b), lang),
+                lambda: diff_runs(r, str(a), str(b), str(state.workspace_path), lang),
+            )
+            doc = pages.scoped_diff(r, whole)
             inds = r.scheme(str(b)).scheme.indicators
             labels = {k: (v.label_en or v.label) if lang == "en" else v.label for k, v in inds.items()}
     choices = [

@@ -18,6 +18,11 @@ the form again (400) when a file is refused or not recognised (the message; for 
 headers found, the closest specs and what each lacks). ``POST /upload/confirm`` with that token (and the
 CSRF token) moves the files to ``<workspace>/uploads/<UTC time>/`` and imports them, replacing the
 department-years' rows. Previews not confirmed within a day are removed at the next upload.
+
+Evaluating again (``POST /runs``) and importing (``POST /upload/confirm``) run as background jobs when the
+form says ``job=1`` (the pages' forms do): the answer is ``303`` to ``/runs/jobs/<id>`` or
+``/upload/jobs/<id>``, whose page shows the progress and then forwards to the new run's overview or the
+import's report (:mod:`mujun.web.jobs`). Without it they work as before, answering when done (scripts).
 """
 
 from __future__ import annotations
@@ -46,7 +51,7 @@ from mujun.runs.quarantine import correct, revalidate_all
 from mujun.schemes.loader import builtin_ids
 from mujun.settings import DEFAULT_SCHEME
 from mujun.views import health as hv
-from mujun.web import auth
+from mujun.web import auth, jobs
 from mujun.web.auth import permit
 from mujun.web.render import lang_of, page, render
 from mujun.web.security import check_csrf
@@ -190,7 +195,7 @@ def revalidate(request: Request) -> Response:
 @router.post("/runs", dependencies=[Depends(permit("run.create")), Depends(check_csrf)], include_in_schema=False)
 async def evaluate_again(request: Request) -> Response:
     """Evaluate ``year`` of the workspace's data with ``scheme`` and store the run (every write keeps
-    enterprise_years merged from the accepted rows)."""
+    enterprise_years merged from the accepted rows); with ``job=1`` in the background."""
     form = await request.form()
     year_text, scheme = _form_text(form, "year", 8), _form_text(form, "scheme", 100)
     state = request.app.state.mujun
@@ -199,18 +204,45 @@ async def evaluate_again(request: Request) -> Response:
     if not year_text.isdigit() or scheme not in {*builtin_ids(), *known}:
         raise HTTPException(400, translate("web.health.no_run_choice", lang_of(request)))
     year = int(year_text)
+    actor = auth.user_of(request).name
+    overview = f"/?year={year}&scheme={scheme}"
 
-    def work() -> None:
-        with state.writing(auth.user_of(request).name) as ws:
+    def evaluate(job: jobs.Job | None = None) -> None:
+        with state.writing(actor) as ws:
+            if job is not None:
+                job.progress(None, "evaluate")
             try:
                 api.evaluate_and_store(ws, scheme, year)
             except WorkspaceError as exc:
                 if exc.code != "WORKSPACE-EMPTY":
                     raise
-                raise HTTPException(400, translate("web.health.no_data", lang_of(request))) from None
+                raise jobs.JobFailed("web.health.no_data") from None
 
-    await run_in_threadpool(work)
-    return RedirectResponse(f"/?year={year}&scheme={scheme}", status_code=303)
+    if _form_text(form, "job", 1) == "1":
+
+        def work(job: jobs.Job) -> jobs.Result:
+            job.progress(None, "wait")  # until every other write (and the reads it waits for) is done
+            evaluate(job)
+            return jobs.Result(url=overview)
+
+        job = jobs.new_job(
+            request,
+            "runs",
+            "evaluate",
+            "jobs.kind.evaluate",
+            {"year": year, "scheme": scheme},
+            back="/health",
+            key=("evaluate", year, scheme, state.generation),
+        )
+        return jobs.start(request, job, work)
+    try:
+        await run_in_threadpool(evaluate)
+    except jobs.JobFailed as exc:
+        raise HTTPException(400, exc.message(lang_of(request))) from None
+    return RedirectResponse(overview, status_code=303)
+
+
+jobs.add_routes(router, "runs", "run.create", files=False)
 
 
 async def limit_body(request: Request) -> None:
@@ -321,6 +353,9 @@ async def confirm_upload(request: Request) -> Response:
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
     if meta.get("user") != auth.user_of(request).name:  # only who previewed an upload may import it
         return _upload_page(request, expired=True, status=404)
+    as_job = _form_text(form, "job", 1) == "1"
+    if as_job:
+        jobs.room(request)  # 429 before anything moves: the preview and its token stay for a later try
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
     final = state.workspace_path / "uploads" / stamp
     final.mkdir(parents=True, exist_ok=False)
@@ -329,17 +364,49 @@ async def confirm_upload(request: Request) -> Response:
         source = folder / safe_name(name)
         if source.is_file():
             paths.append(source.replace(final / source.name))
-    shutil.rmtree(folder, ignore_errors=True)
     year = meta.get("year")
+    actor = auth.user_of(request).name
 
-    def work() -> dict[str, Any]:
-        with state.writing(auth.user_of(request).name) as ws:
+    def run_import(job: jobs.Job | None = None) -> dict[str, Any]:
+        with state.writing(actor) as ws:
+            if job is not None:
+                job.progress(None, "import")
             return import_files(ws, list(paths), year=year, replace=True)
 
-    report = await run_in_threadpool(work)
+    if as_job:
+
+        def work(job: jobs.Job) -> jobs.Result:
+            job.progress(None, "wait")
+            report = run_import(job)
+            if report["import_id"] is None:
+                return jobs.Result(url="", note="jobs.import.unchanged")
+            return jobs.Result(url=f"/health?import={report['import_id']}#import-result")
+
+        job = jobs.new_job(
+            request,
+            "upload",
+            "import",
+            "jobs.kind.import",
+            {"files": len(paths), "names": "、".join(p.name for p in paths)[:200]},
+            back="/health",
+        )
+        try:
+            started = jobs.start(request, job, work)
+        except HTTPException:  # another job of the user started meanwhile (429): put the upload back
+            for p in paths:
+                p.replace(folder / p.name)
+            shutil.rmtree(final, ignore_errors=True)
+            raise
+        shutil.rmtree(folder, ignore_errors=True)
+        return started
+    shutil.rmtree(folder, ignore_errors=True)
+    report = await run_in_threadpool(run_import)
     if report["import_id"] is None:
         return _upload_page(request, preview=report["changes"], token="")
     return RedirectResponse(f"/health?import={report['import_id']}#import-result", status_code=303)
+
+
+jobs.add_routes(router, "upload", "data.import", files=False)
 
 
 def _keep(staging: Path, paths: list[Path], year_text: str, user: str) -> tuple[str, Path, list[Path]]:

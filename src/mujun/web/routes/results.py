@@ -1,20 +1,29 @@
-"""评价结果: filter, search, sort, page (server side) and export the current view."""
+"""评价结果: filter, search, sort, page (server side) and export the current view.
+
+``/results/export.xlsx`` and ``.csv`` answer with the file (the results page links them; 7,000 firms take
+about a second). The exports page makes the same files as background jobs (``POST /results/jobs`` with
+``kind`` = ``xlsx`` | ``csv`` and the view's parameters → ``/results/jobs/<id>``; :mod:`mujun.web.jobs`).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from mujun.reports import tables
+from mujun.views import Scope
 from mujun.views import results as res
-from mujun.web import auth
+from mujun.web import auth, jobs
 from mujun.web.auth import permit
 from mujun.web.i18n import translate
 from mujun.web.labels import column_label
 from mujun.web.render import lang_of, page, selection
+from mujun.web.security import check_csrf
 
 router = APIRouter()
 
@@ -65,11 +74,22 @@ def results(request: Request) -> dict[str, Any]:
     }
 
 
-def _export(request: Request, kind: str) -> Response:
-    lang = lang_of(request)
-    query = res.Query.from_params(request.query_params)
-    with auth.reader(request) as r:
-        sel = selection(request, r)
+MEDIA = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "csv": "text/csv; charset=utf-8"}
+
+
+def export_file(
+    state: Any,
+    scope: Scope,
+    params: Mapping[str, Any],
+    lang: str,
+    kind: str,
+    progress: Callable[[float], None] | None = None,
+) -> tuple[bytes, str]:
+    """Every column of the view ``params`` asks for (filters, search, sort) in ``scope``, as ``kind``
+    (xlsx or csv) with headers in ``lang``; and the file's name."""
+    query = res.Query.from_params(params)
+    with state.reader(scope) as r:
+        sel = selection(jobs.asked(urlencode(dict(params))), r)
         table = res.table(r, sel["run_id"], query)
         loaded = r.scheme(sel["run_id"])
     headers = [column_label(c, loaded, lang) for c in table.column_names]
@@ -78,13 +98,18 @@ def _export(request: Request, kind: str) -> Response:
         note = translate(
             "export.note", lang, run=sel["run_id"], scheme=sel["scheme"], year=sel["year"], n=table.num_rows
         )
-        body = tables.xlsx_bytes(table, headers, sheet=str(sel["year"]), note=note)
-        media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        body = tables.xlsx_bytes(table, headers, sheet=str(sel["year"]), note=note, progress=progress)
     else:
         body = tables.csv_bytes(table, headers)
-        media = "text/csv; charset=utf-8"
-    disposition = f"attachment; filename=\"results.{kind}\"; filename*=UTF-8''{quote(stem)}.{kind}"
-    return Response(body, media_type=media, headers={"Content-Disposition": disposition})
+    return body, f"{stem}.{kind}"
+
+
+def _export(request: Request, kind: str) -> Response:
+    body, name = export_file(
+        request.app.state.mujun, auth.request_scope(request), request.query_params, lang_of(request), kind
+    )
+    disposition = f"attachment; filename=\"results.{kind}\"; filename*=UTF-8''{quote(name)}"
+    return Response(body, media_type=MEDIA[kind], headers={"Content-Disposition": disposition})
 
 
 @router.get("/results/export.xlsx", dependencies=[Depends(permit("view.results"))], include_in_schema=False)
@@ -95,3 +120,47 @@ def export_xlsx(request: Request) -> Response:
 @router.get("/results/export.csv", dependencies=[Depends(permit("view.results"))], include_in_schema=False)
 def export_csv(request: Request) -> Response:
     return _export(request, "csv")
+
+
+@router.post(
+    "/results/jobs", dependencies=[Depends(permit("view.results")), Depends(check_csrf)], include_in_schema=False
+)
+async def start_job(request: Request) -> Response:
+    """Export the view (``kind`` = ``xlsx`` or ``csv``; the other fields are the view's parameters) in the
+    background."""
+    form = await request.form()
+    kind = str(form.get("kind") or "")
+    if kind not in MEDIA:
+        raise HTTPException(400, translate("jobs.unknown_kind", lang_of(request)))
+    params = {
+        k: v[:100] for k, v in form.items() if isinstance(v, str) and v and k not in ("kind", "csrf_token", "lang")
+    }
+    state, scope, lang = request.app.state.mujun, auth.request_scope(request), lang_of(request)
+    query = urlencode(params)
+
+    def check() -> dict[str, Any]:
+        with auth.reader(request) as r:
+            return selection(jobs.asked(query), r)  # an unknown year or run is refused here, before the job
+
+    sel = await run_in_threadpool(check)
+
+    def work(job: jobs.Job) -> jobs.Result:
+        job.progress(None, "read")
+        body, name = export_file(state, scope, params, lang, kind, lambda f: job.progress(0.1 + 0.85 * f, "write"))
+        return jobs.save(job, body, name, MEDIA[kind])
+
+    job = jobs.new_job(
+        request,
+        "results",
+        f"results.{kind}",
+        f"jobs.kind.results_{kind}",
+        {"year": sel["year"], "scheme": sel["scheme"]},
+        source=f"/results/export.{kind}",
+        query=query,
+        back=f"/exports?{urlencode({k: v for k, v in params.items() if k in ('year', 'scheme')})}",
+        key=(kind, sel["run_id"], tuple(sorted(params.items())), lang, state.generation),
+    )
+    return jobs.start(request, job, work)
+
+
+jobs.add_routes(router, "results", "view.results")

@@ -51,7 +51,8 @@ def compare(request: Request) -> dict[str, Any]:
         a_id = q.get("a") or str(newest)
         b_id = q.get("b") or next(s for s in options if s != a_id)
         a, b = _resolve(r, a_id), _resolve(r, b_id)
-        table, input_sha = vs.input_data(r)
+        # the workspace's data changes only by a write (the key holds the write count)
+        table, input_sha = state.memoised(("input-data", state.generation), lambda: vs.input_data(r))
         years = vs.data_years(table)
         year_text = q.get("year") or ""
         year = int(year_text) if year_text.isdigit() else (years[-1] if years else 0)

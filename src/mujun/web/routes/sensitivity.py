@@ -25,15 +25,16 @@ SHOWN = 50  # firms with the lowest class confidence, and firms nearest a cut, o
 
 
 def report_for(state: Any, r: Any, run_id: str) -> dict[str, Any]:
-    """The run's sensitivity report, computed once per run until the next write (``state.memoised``)."""
+    """The run's sensitivity report, computed once per run (``state.of_run``: a run never changes)."""
     b = base(r, run_id, str(state.workspace_path))
-    return dict(state.memoised(("sensitivity", run_id), lambda: se.report(b, DRAWS, distance=NEAR_CUT)))
+    return dict(state.of_run(("sensitivity", run_id, DRAWS, NEAR_CUT), lambda: se.report(b, DRAWS, distance=NEAR_CUT)))
 
 
-def warm(state: Any, r: Any) -> None:
-    """Compute the newest year's report ahead (``mujun serve`` calls it in the background at start)."""
+def warm(state: Any, r: Any, year: int | None = None) -> None:
+    """Compute the report of ``year`` (default: the newest) ahead (``mujun serve`` does the newest year's before
+    it says it is ready; a report takes seconds on 7,000 firms)."""
     years = sorted({int(x["year"]) for x in r.runs()})
-    got = store.list_run(r, years[-1]) if years else None
+    got = store.list_run(r, years[-1] if year is None else year) if years else None
     if got is not None:
         report_for(state, r, got[0])
 

@@ -1,5 +1,5 @@
-/* mujun web: charts from JSON data blocks, auto-submitting selects, print-friendly charts.
-   No inline script anywhere (the Content-Security-Policy forbids it). */
+/* mujun web: charts from JSON data blocks, auto-submitting selects, print-friendly charts, background jobs'
+   progress. No inline script anywhere (the Content-Security-Policy forbids it). */
 (function () {
   "use strict";
   var charts = [];
@@ -26,8 +26,61 @@
       });
     });
   }
+  /* A background job's page (templates/job.html): poll its .json twin about once a second and move the
+     <progress>; when the job ends, open the page it made, or reload to show the file or the message. */
+  function watchJobs(root) {
+    (root || document).querySelectorAll("[data-job-status]").forEach(function (box) {
+      if (box.dataset.watching) { return; }
+      box.dataset.watching = "1";
+      var bar = box.querySelector("progress");
+      var step = box.querySelector("#job-step");
+      var state = box.querySelector("#job-state");
+      var percent = box.querySelector("#job-percent");
+      var seconds = box.querySelector("#job-seconds");
+      function show(job) {
+        if (job.fraction === null) { bar.removeAttribute("value"); } else { bar.value = job.fraction; }
+        bar.textContent = job.percent === null ? "" : job.percent + "%";
+        step.textContent = job.step_label;
+        state.textContent = job.state_label;
+        percent.textContent = job.percent === null ? "" : job.percent + "%";
+        seconds.textContent = box.dataset.jobElapsed.replace("{s}", job.seconds);
+      }
+      /* Any 4xx (the job forgotten, the session ended, no longer allowed) ends the polling: show the server's
+         catalogued message (the .json error body), or reload the page (a 401 then leads to the sign-in). */
+      function stop(r) {
+        if (r.status === 401) { window.location.reload(); return; }
+        r.json().then(function (data) {
+          if (!data || !data.error) { throw new Error("no message"); }
+          state.textContent = data.error;
+          state.setAttribute("role", "alert");
+          step.textContent = "";
+          percent.textContent = "";
+          bar.value = 0;
+          box.dataset.jobStopped = String(r.status);
+        }).catch(function () { window.location.reload(); });
+      }
+      function poll() {
+        fetch(box.dataset.jobStatus, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+          .then(function (r) {
+            if (r.status >= 400 && r.status < 500) { stop(r); return undefined; }
+            return r.ok ? r.json() : null;
+          })
+          .then(function (data) {
+            if (data === undefined) { return; }  /* stopped */
+            if (!data || !data.job) { window.setTimeout(poll, 3000); return; }
+            var job = data.job;
+            show(job);
+            if (job.state === "done" && job.result_url) { window.location.replace(job.result_url); return; }
+            if (job.finished) { window.location.reload(); return; }
+            window.setTimeout(poll, 1000);
+          })
+          .catch(function () { window.setTimeout(poll, 3000); });
+      }
+      window.setTimeout(poll, 500);
+    });
+  }
   function resizeAll() { charts.forEach(function (c) { if (!c.isDisposed()) { c.resize(); } }); }
-  document.addEventListener("DOMContentLoaded", function () { initCharts(); bindAutosubmit(); });
+  document.addEventListener("DOMContentLoaded", function () { initCharts(); bindAutosubmit(); watchJobs(); });
   document.addEventListener("htmx:afterSettle", function (e) { initCharts(e.target); bindAutosubmit(e.target); });
   window.addEventListener("resize", resizeAll);
   window.addEventListener("beforeprint", resizeAll);
