@@ -234,3 +234,23 @@ def test_the_accounts_file_is_readable_by_its_owner_only(tmp_path: Path) -> None
     accounts.add_user(tmp_path, "owner-only", "admin", "Secret-pass-123", by="tests")
     mode = stat.S_IMODE((tmp_path / "accounts.sqlite").stat().st_mode)
     assert mode == 0o600, oct(mode)
+
+
+def test_password_hashes_are_checked_outside_the_write_lock(ws: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fifty sign-ins at once made HTTP 500 "database is locked" (issue 13's 50-client bench): each held the
+    accounts file's write lock while Argon2id ran. With a check made to take 0.3 s of waiting (no CPU, so the
+    two cores do not decide), 24 sign-ins take 24 × 0.3 = 7.2 s in turn under one lock; outside it, about
+    0.3 s plus 24 short write transactions."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def slow(digest: str | None, password: str) -> bool:
+        time.sleep(0.3)
+        return digest is not None and password == PASSWORD
+
+    monkeypatch.setattr(accounts, "_verify", slow)
+    started = time.perf_counter()
+    with ThreadPoolExecutor(24) as pool:
+        logins = list(pool.map(lambda _: accounts.login(ws, "alice", PASSWORD), range(24)))
+    took = time.perf_counter() - started
+    assert all(x.token for x in logins)
+    assert took < 3.0, f"{took:.1f} s: checks ran one at a time under the write lock"

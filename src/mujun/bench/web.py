@@ -149,8 +149,10 @@ class Server:
         deadline = time.monotonic() + START_SECONDS
         while not self._listening():
             if self.proc.poll() is not None:
+                self.__exit__()
                 raise RuntimeError("web app exited: " + (self.workspace.parent / "server.log").read_text("utf-8"))
             if time.monotonic() > deadline:
+                self.__exit__()  # never leave the server running behind the error
                 raise RuntimeError(f"web app did not start within {START_SECONDS} s")
             time.sleep(0.1)
         return self

@@ -300,8 +300,9 @@ class Login:
 def login(workspace: str | Path, name: str, password: str, address: str = "", clock: Clock = time.time) -> Login:
     """Check a name and password, honour the lock-out, open a session; every outcome is audited."""
     t = clock()
+    checked = _checked(workspace, name, password)
     with accounts_db.connect(workspace) as con:
-        row, refused = _attempt(con, name, password, address, t)
+        row, refused = _attempt(con, name, checked, address, t)
         if refused is not None or row is None:
             return refused or Login(refused="auth.failed")
         token = secrets.token_urlsafe(32)
@@ -334,20 +335,34 @@ def open_session(
 def check_current(workspace: str | Path, name: str, password: str, address: str = "") -> bool:
     """Whether ``password`` is ``name``'s (changing a password asks for the current one); a wrong one counts
     toward the lock-out like a failed sign-in."""
+    checked = _checked(workspace, name, password)
     with accounts_db.connect(workspace) as con:
-        row, refused = _attempt(con, name, password, address, time.time())
+        row, refused = _attempt(con, name, checked, address, time.time())
         return refused is None and row is not None
 
 
-def _attempt(con: sqlite3.Connection, name: str, password: str, address: str, t: float) -> tuple[Any, Login | None]:
-    """The user's row if the password is right and the name neither locked nor disabled, else the refusal
-    (failures counted, a lock set at the limit, the audit written)."""
+def _checked(workspace: str | Path, name: str, password: str) -> str | None:
+    """The password hash ``password`` matches (read in a read transaction), or None. Argon2id takes a tenth of
+    a second or more: it runs before the write transaction, so fifty sign-ins at once do not queue on the
+    accounts file's write lock (they did, and waited out its 15 s timeout: "database is locked")."""
+    with accounts_db.connect(workspace, write=False) as con:
+        row = con.execute("SELECT password_hash FROM users WHERE name = ?", [name]).fetchone()
+    digest = row["password_hash"] if row is not None else None
+    return digest if _verify(digest, password) else None
+
+
+def _attempt(
+    con: sqlite3.Connection, name: str, checked: str | None, address: str, t: float
+) -> tuple[Any, Login | None]:
+    """The user's row if the password was right (``checked``: the hash it matched, still the user's hash in
+    this transaction — a password changed in between does not let the old one in) and the name neither
+    locked nor disabled, else the refusal (failures counted, a lock set at the limit, the audit written)."""
     lock = con.execute("SELECT failures, locked_until FROM lockouts WHERE name = ?", [name]).fetchone()
     if lock is not None and lock["locked_until"] is not None and lock["locked_until"] > t:
         audit.append(con, name, "login_locked", name, {}, address)
         return None, Login(refused="auth.locked", locked_until=float(lock["locked_until"]))
     row = con.execute("SELECT * FROM users WHERE name = ?", [name]).fetchone()
-    good = _verify(row["password_hash"] if row is not None else None, password)
+    good = checked is not None and row is not None and row["password_hash"] == checked
     if not good or row is None or row["disabled"]:
         failures = (0 if lock is None or lock["locked_until"] is not None else int(lock["failures"])) + 1
         until = t + settings.LOGIN_LOCK_SECONDS if failures >= settings.LOGIN_MAX_FAILURES else None
