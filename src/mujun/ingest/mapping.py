@@ -86,26 +86,24 @@ def layout_for(sheet: RawSheet, spec: SourceSpec) -> Layout | None:
         close = catalog.suggest_name(normalise_label(label), list(index))
         unmapped.append((i, label, index.get(close) if close else None))
     for match in table.columns:
-        i, label, cid = match.index, match.label, match.id
-        f = catalog.field(cid)
-        target = (f.unit if f else "") or ""
-        unit = label_unit(label, spec.columns.get(cid, _NO).unit)
-        mult = factor(unit, target) if f is not None and f.dtype == "float" else 1.0
-        if mult is None:
-            problems.append(
-                Problem(
-                    code="UNIT-UNKNOWN",
-                    file=sheet.file,
-                    sheet=sheet.sheet,
-                    column=label,
-                    value=unit,
-                    details={"target": target},
-                )
-            )
-            continue
-        columns.append(MappedColumn(i, label, cid, unit, mult))
+        got = map_column(
+            sheet, match.index, match.label, match.id, label_unit(match.label, spec.columns.get(match.id, _NO).unit)
+        )
+        (problems if isinstance(got, Problem) else columns).append(got)  # type: ignore[arg-type]
     missing = [r for r in spec.required if r not in seen]
     return Layout(spec, table.header, columns, unmapped, missing, problems)
+
+
+def map_column(sheet: RawSheet, index: int, label: str, cid: str, unit: str | None) -> MappedColumn | Problem:
+    """Column ``index`` (header ``label``) as field ``cid`` in ``unit``, with the factor to the field's unit;
+    UNIT-UNKNOWN when ``unit`` cannot be converted (numbers only: other columns take no unit)."""
+    f = catalog.field(cid)
+    target = (f.unit if f else "") or ""
+    mult = factor(unit, target) if f is not None and f.dtype == "float" else 1.0
+    if mult is None:
+        where = {"file": sheet.file, "sheet": sheet.sheet, "column": label, "value": unit}
+        return Problem(code="UNIT-UNKNOWN", details={"target": target}, **where)  # type: ignore[arg-type]
+    return MappedColumn(index, label, cid, unit, mult)
 
 
 class _NoColumn:

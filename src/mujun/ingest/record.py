@@ -25,11 +25,10 @@ import pyarrow as pa
 from mujun.catalog import catalog
 from mujun.catalog.text import Text
 from mujun.errors import InputError, Problem
-from mujun.ingest.mapping import Layout, MappedColumn, map_rows
+from mujun.ingest.mapping import Layout, MappedColumn, map_column, map_rows
 from mujun.ingest.readers import EXCEL_SUFFIXES, TEXT_SUFFIXES, RawSheet, read_file
 from mujun.ingest.spec import ColumnSpec, SourceSpec
 from mujun.ingest.table import label_unit, read_table
-from mujun.ingest.units import factor
 
 _ARROW = {"float": pa.float64(), "int": pa.int64(), "bool": pa.bool_(), "date": pa.date32(), "text": pa.string()}
 
@@ -134,23 +133,9 @@ def _layout(sheet: RawSheet, spec: SourceSpec) -> Layout | None:
     columns: list[MappedColumn] = []
     problems: list[Problem] = []
     for match in table.columns:
-        f = catalog.field(match.id)
-        target = (f.unit if f else "") or ""
-        unit = label_unit(_after_name(match.label, f))
-        mult = factor(unit, target) if f is not None and f.dtype == "float" else 1.0
-        if mult is None:
-            problems.append(
-                Problem(
-                    code="UNIT-UNKNOWN",
-                    file=sheet.file,
-                    sheet=sheet.sheet,
-                    column=match.label,
-                    value=unit,
-                    details={"target": target},
-                )
-            )
-            continue
-        columns.append(MappedColumn(match.index, match.label, match.id, unit, mult))
+        unit = label_unit(_after_name(match.label, catalog.field(match.id)))
+        got = map_column(sheet, match.index, match.label, match.id, unit)
+        (problems if isinstance(got, Problem) else columns).append(got)  # type: ignore[arg-type]
     unmapped: list[tuple[int, str, str | None]] = [(i, label, None) for i, label in table.unmapped]
     return Layout(spec, table.header, columns, unmapped, [], problems)
 
