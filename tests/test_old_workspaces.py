@@ -54,7 +54,7 @@ def test_c1ae940_workspace_lists_explains_and_evaluates_again(old_workspace: Pat
     assert listed.returncode == 0, listed.stderr
     for run_id in RUNS:
         assert run_id in listed.stdout
-    assert "A24 B51 C44 D9 T1" in listed.stdout  # the 2024 run as it was stored
+    assert "A:24 B:51 C:44 D:9 T:1" in listed.stdout  # the 2024 run as it was stored
 
     firm = _graded_firm(old_workspace, "20261202T204930310442Z-d4f347c8")
     explained = mujun("explain", "--uscc", firm, "--workspace", str(old_workspace))

@@ -120,7 +120,7 @@ def test_the_words_parse_identically_through_every_entry_point(tmp_path: Path) -
 
 def test_only_ingest_table_finds_headers_and_matches_labels() -> None:
     assert _calls("find_header") == {"ingest/table.py"}
-    assert _calls("read_table") == {"ingest/mapping.py", "strategy/register_reading.py"}
+    assert _calls("read_table") == {"ingest/mapping.py", "ingest/record.py", "strategy/register_reading.py"}
 
 
 def _messy(path: Path) -> Path:

@@ -25,7 +25,7 @@ def test_a_long_step_leaves_its_line_on_a_terminal(monkeypatch: pytest.MonkeyPat
     with progress.step("正在评价…"):
         pass
     plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", err.getvalue())  # the terminal's colour and cursor codes
-    assert "✓ 正在评价… (0.0 s)" in plain
+    assert re.search(r"✓ 正在评价… \(\d+\.\d s\)", plain), plain
 
 
 def test_nothing_when_piped_or_switched_off(monkeypatch: pytest.MonkeyPatch) -> None:

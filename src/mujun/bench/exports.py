@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from mujun.catalog.text import translate
+from mujun.settings import DEFAULT_SCHEME
 
 PDF_TARGET_S = 30.0
 XLSX_TARGET_S = 2.0
@@ -131,7 +132,7 @@ def run_exports_bench(workspace: str | Path, repeat: int = 2) -> dict[str, Any]:
             out["job_pdf_s"] = round(min(job_pdf), 2)
             out["job_xlsx_s"] = round(min(job_xlsx), 2)
             took, job, _body = _job(
-                client, "/runs", {"csrf_token": csrf, "job": "1", "year": str(out["year"]), "scheme": "linyi-2022"}
+                client, "/runs", {"csrf_token": csrf, "job": "1", "year": str(out["year"]), "scheme": DEFAULT_SCHEME}
             )
             out["job_evaluate_s"] = round(took, 2)
             out["job_evaluate_result"] = job["result_url"]

@@ -9,10 +9,14 @@ job a bureau runs, from Parquet on disk to a result on disk:
   reads, checks on the executors, evaluates, the executors write the result folder, the driver reads back
   the summary). The session start (JVM, executors registering) is timed on its own, once.
 
-Each side runs ``repeat`` times; the best is the figure, every run is listed. Then the last Spark result
-folder is compared firm by firm with DuckDB's (class, rank, status, group, reason codes exactly; total within
-1e-9: :func:`mujun.bench.evaluate.compare`): a mismatch makes the timing void. The load average is printed,
-because other work on the machine skews every figure.
+Each side runs ``repeat`` times; the best is the figure, every run is listed (the first Spark run of a
+session also pays for warming the JVM: the planner and the generated code). CPU seconds are printed beside
+the wall times — DuckDB's process (every thread), Spark's executors (its stage metrics; the driver's planning
+is not in it) — because they hardly move with other work on a shared machine, where wall times do.
+
+Then the last Spark result folder is compared firm by firm with DuckDB's (class, rank, status, group, reason
+codes exactly; total within 1e-9: :func:`mujun.bench.evaluate.compare`): a mismatch makes the timing void.
+The load average is printed, because other work on the machine skews every wall time.
 """
 
 from __future__ import annotations
@@ -53,6 +57,18 @@ def _executors(backend: Any) -> int:
     return max(0, len(infos) - 1)
 
 
+def _executor_cpu_s(backend: Any) -> float | None:
+    """CPU seconds the executors' tasks used so far (Spark's own stage metrics, summed; None if unavailable).
+    Unlike wall time it hardly moves with other work on the machine."""
+    try:
+        sc = backend.session.sparkContext
+        empty = sc._gateway.new_array(sc._jvm.double, 0)
+        stages = sc._jsc.sc().statusStore().stageList(None, False, False, empty, None)
+        return float(sum(stages.apply(i).executorCpuTime() for i in range(stages.size()))) / 1e9
+    except Exception:  # a private interface of Spark's: the figure is left out, the bench goes on
+        return None
+
+
 def run_cluster_bench(
     rows: int = 1_000_000, repeat: int = 3, master: str = "local[*]", work_dir: str | None = None, seed: int = 42
 ) -> dict[str, Any]:
@@ -72,23 +88,28 @@ def run_cluster_bench(
         single, parts = _stage(rows, seed, folder)
         stage_s = time.perf_counter() - start
         duck_times: list[float] = []
+        duck_cpu: list[float] = []
         for i in range(max(1, repeat)):
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             ev = api.evaluate(single, loaded, year=YEAR)
             write_result(ev, folder / f"duckdb_{i}.parquet")
             duck_times.append(time.perf_counter() - start)
+            duck_cpu.append(time.process_time() - cpu)
         duck = ev.to_arrow().select(COMPARED)
         del ev
         start = time.perf_counter()
         backend = SparkBackend(master)
         session_s = time.perf_counter() - start
         spark_times: list[float] = []
+        spark_cpu: list[float | None] = []
         try:
             executors, cores = _executors(backend), backend.session.sparkContext.defaultParallelism
             for i in range(max(1, repeat)):
-                start = time.perf_counter()
+                start, before = time.perf_counter(), _executor_cpu_s(backend)
                 run = evaluate_to_folder(str(parts), loaded, str(folder / f"spark_{i}"), YEAR, backend=backend)
                 spark_times.append(time.perf_counter() - start)
+                after = _executor_cpu_s(backend)
+                spark_cpu.append(None if before is None or after is None else after - before)
         finally:
             backend.close()
         spark = pq.read_table(folder / f"spark_{len(spark_times) - 1}", columns=COMPARED)
@@ -106,6 +127,8 @@ def run_cluster_bench(
         "stage_s": stage_s,
         "duckdb_s": min(duck_times),
         "duckdb_runs_s": duck_times,
+        "duckdb_cpu_s": duck_cpu,
+        "spark_executor_cpu_s": spark_cpu,
         "session_s": session_s,
         "spark_s": min(spark_times),
         "spark_runs_s": spark_times,
@@ -149,6 +172,11 @@ def format_cluster_report(r: dict[str, Any]) -> str:
         t("bench.cluster.session", s=f"{r['session_s']:8.2f}"),
         t("bench.cluster.spark", s=f"{r['spark_s']:8.2f}", runs=runs(r["spark_runs_s"])),
         t("bench.cluster.ratio", ratio=f"{r['ratio']:8.2f}"),
+        t(
+            "bench.cluster.cpu",
+            duckdb=runs(r["duckdb_cpu_s"]),
+            spark=", ".join("—" if x is None else f"{x:.2f}" for x in r["spark_executor_cpu_s"]),
+        ),
         t("bench.cluster.check", firms=f"{r['firms']:,}", n=f"{r['mismatches']:,}", verdict=verdict),
     ]
     return "\n".join(lines)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from mujun.catalog.text import translate
 from mujun.errors import language
 
 
@@ -19,8 +20,8 @@ def fields(markdown: bool) -> None:
         return
     for r in ref.rows():
         name = r.zh if lang == "zh" else r.en
-        unit = f"（{r.unit}）" if r.unit and lang == "zh" else (f" ({r.unit})" if r.unit else "")
-        click.echo(f"{r.id:<24} {name}{unit}")
+        shown = translate("lib.with_unit", lang, label=name, unit=r.unit) if r.unit else name
+        click.echo(f"{r.id:<24} {shown}")
 
 
 COMMANDS = [fields]

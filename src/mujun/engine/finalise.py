@@ -94,7 +94,7 @@ def _reasons(cur: ir.Table, ctx: c.Context) -> ir.StringValue:
 
 def select_public(cur: ir.Table, ctx: c.Context) -> ir.Table:
     """Public columns plus the few internals the explanation needs, in a deterministic order."""
-    refs = [n for n in cur.columns if n.startswith(("_b_", "_lo_", "_hi_"))]
+    refs = sorted(n for n in cur.columns if n.startswith(("_b_", "_lo_", "_hi_")))  # one order in every process
     cols = [*public_columns(ctx), *INTERNAL_KEPT, *refs]
     ordered = cur.order_by(
         [

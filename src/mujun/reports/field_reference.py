@@ -71,8 +71,8 @@ def markdown(lang: str = "zh") -> str:
                     t(f"tpl.type.{r.dtype}", lang),
                     t("rep.yes" if r.required else "rep.no", lang),
                     r.domain,
-                    "、".join(r.aliases),
-                    "、".join(r.departments),
+                    t("fld.sep", lang).join(r.aliases),
+                    t("fld.sep", lang).join(r.departments),
                     ", ".join(r.schemes),
                 ]
             )

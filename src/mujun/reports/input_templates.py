@@ -51,7 +51,7 @@ def spec_columns(spec: SourceSpec) -> list[Column]:
         if f is None:
             continue
         unit = (col.unit or f.unit or "") if f.dtype == "float" else ""
-        header = f"{col.labels[0]}（{unit}）" if unit else col.labels[0]
+        header = translate("lib.with_unit", "zh", label=col.labels[0], unit=unit) if unit else col.labels[0]
         out.append(Column(header, f, unit, fid in spec.required or fid == "uscc"))
     return out
 
@@ -111,7 +111,7 @@ def _validation(col: Column, lang: str) -> dict[str, object]:
         return {
             **common,
             "validate": "list",
-            "source": ["是", "否"],
+            "source": [translate("rep.yes", "zh"), translate("rep.no", "zh")],
             "error_message": translate("tpl.check.bool", lang),
         }
     if f.dtype == "date":

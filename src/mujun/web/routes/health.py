@@ -387,7 +387,7 @@ async def confirm_upload(request: Request) -> Response:
             "upload",
             "import",
             "jobs.kind.import",
-            {"files": len(paths), "names": "、".join(p.name for p in paths)[:200]},
+            {"files": len(paths), "names": translate("fld.sep", "zh").join(p.name for p in paths)[:200]},
             back="/health",
         )
         try:
