@@ -1,6 +1,7 @@
-"""The results xlsx (reports/tables.py, issue 13): rows written as sheet XML beside xlsxwriter's frame — READ BACK
-with openpyxl: the same cells (values, types, number formats, header format, widths, frozen header, filter)
-as xlsxwriter's own cell-by-cell writing, text never a formula, and 7,000 firms × 38 columns in well under 2 s."""
+"""The results xlsx (reports/tables.py, issues 13 and 14): rows written as sheet XML beside xlsxwriter's frame —
+READ BACK with openpyxl: the same cells (values, types, number formats, header format, widths, frozen header,
+filter) as xlsxwriter's own cell-by-cell writing, text never a formula, every number in its column's format
+(by hand: rank ``#,##0``, a float ``#,##0.00``), and 7,000 firms × 38 columns in well under 2 s."""
 
 from __future__ import annotations
 
@@ -12,28 +13,34 @@ import openpyxl
 import pyarrow as pa
 import pytest
 
+from mujun.reports import sheet_style as style
 from mujun.reports import tables
 from mujun.reports.safe_cells import workbook, write_cell
 
 
 def _reference(table: pa.Table, headers: list[str], sheet: str, note: str) -> bytes:
-    """The writer as it was (xlsxwriter, cell by cell): what the fast path must equal."""
+    """The writer cell by cell through xlsxwriter, with the same column formats and widths: what the fast
+    path must equal."""
     buf = io.BytesIO()
     wb = workbook(buf, {"in_memory": True, "nan_inf_to_errors": True})
     wb.set_properties({"created": tables.FIXED_TIME})
     ws = wb.add_worksheet(sheet)
-    head = wb.add_format({"bold": True, "bg_color": "#DDE5F0", "border": 1, "text_wrap": True})
+    head = wb.add_format({"bold": True, "bg_color": "#DDE5F0", "border": 1, "text_wrap": True, "valign": "top"})
     row0 = 1 if note else 0
     if note:
         write_cell(ws, 0, 0, note)
-    for j, h in enumerate(headers):
+    formats = tables._number_formats(wb, table, [None] * table.num_columns, None)
+    quote = wb.add_format({"quote_prefix": True})
+    for j, (h, column) in enumerate(zip(headers, table.columns, strict=True)):
         write_cell(ws, row0, j, h, head)
-        ws.set_column(j, j, max(8, min(40, len(h) * 2 + 2)))
+        code = formats[j].num_format if formats[j] is not None else None
+        ws.set_column(j, j, style.width_of(tables._distinct(column), code, h), formats[j])
     for i, rec in enumerate(table.to_pylist(), start=row0 + 1):
         for j, v in enumerate(rec.values()):
-            c = tables._cell(v)
+            c = tables._cell(v, "zh")
             if c is not None and not (isinstance(c, float) and math.isinf(c)):
-                write_cell(ws, i, j, c)
+                text = isinstance(c, str) and c.startswith(tables.TRIGGERS)
+                write_cell(ws, i, j, c, formats[j] if isinstance(c, (int, float)) else quote if text else None)
     ws.freeze_panes(row0 + 1, 0)
     ws.autofilter(row0, 0, row0 + table.num_rows, max(0, len(headers) - 1))
     wb.close()
@@ -85,21 +92,37 @@ def test_the_fast_rows_read_back_as_xlsxwriter_wrote_them() -> None:
     assert ws.dimensions == f"A1:F{len(TEXTS) + 2}"
     widths = {k: v.width for k, v in ws.column_dimensions.items()}
     assert widths == {k: v.width for k, v in ref_ws.column_dimensions.items()} and widths
-    # the header: bold on the header colour; data cells: the General number format, numbers as numbers
+    # the header: bold on the header colour; data cells: numbers as numbers in their column's format (rank a
+    # count, a float with two decimals and separators), text in General
     assert all(c[3] and c[4] == "FFDDE5F0" for c in got[1])
     assert got[2] == [
         ('=HYPERLINK("http://x","y")', "s", "General", False, None),
         ("兰山区", "s", "General", False, None),
-        (1, "n", "General", False, None),
-        (1.5, "n", "General", False, None),
+        (1, "n", "#,##0", False, None),
+        (1.5, "n", "#,##0.00", False, None),
         ("是", "s", "General", False, None),
         (None, "n", "General", False, None),
     ]
+    numbers = [c for row in got[2:] for c in row if c[1] == "n" and c[0] is not None]
+    assert numbers and all(c[2] != "General" for c in numbers)
+    # widths by hand: the name column fits its longest text ('=HYPERLINK("http://x","y")': 26 characters, 9 of
+    # them capitals at 1.2 → 27.8 → 28 columns) + 2;
+    # 兰山区 is 3 CJK characters = 6 columns + 2 (the header 县区 needs 4 + 3); the score column fits
+    # "123,456,789.13" (14) + 2
+    assert widths["A"] == pytest.approx(30 + 0.71, abs=0.01)
+    assert widths["B"] == pytest.approx(8 + 0.71, abs=0.01)
+    assert widths["D"] == pytest.approx(16 + 0.71, abs=0.01)
     column = [r[3][0] for r in got[2:]]
     assert column == [1.5, None, -2.25, 1e-7, 123456789.125, 0.3, None, 3.0, 0, 7.5, 2.0]  # 16 digits, as xlsxwriter
     assert [r[0][0] for r in got[2:]] == [*TEXTS[:-1], None]  # text kept exactly (no formula), "" is no cell
     assert got[2 + TEXTS.index("\tTAB")][0][0] == "\tTAB"  # leading white space kept (xml:space)
     assert not any(c[1] == "f" for row in got for c in row)
+    # text starting with = + - @ carries the quote prefix (Excel keeps it text when the cell is edited); other
+    # text does not
+    quoted = [(c.value, bool(c.quotePrefix)) for row in ws.iter_rows(min_row=3, max_col=1) for c in row]
+    assert [v for v, q in quoted if q] == ['=HYPERLINK("http://x","y")', "=1+1", "+1", "-1", "@x"]
+    ref_quoted = [bool(c.quotePrefix) for row in ref_ws.iter_rows(min_row=3, max_col=1) for c in row]
+    assert [q for _v, q in quoted] == ref_quoted
 
 
 def test_other_column_types_go_cell_by_cell() -> None:
@@ -134,7 +157,7 @@ def test_seven_thousand_firms_read_back_whole_with_progress() -> None:
     headers = list(table.column_names)
     seen: list[float] = []
     start = time.perf_counter()
-    body = tables.xlsx_bytes(table, headers, sheet="2025", note="note", progress=seen.append)
+    body = tables.xlsx_bytes(table, headers, sheet="2025", note="note", progress=seen.append, lang="zh")
     took = time.perf_counter() - start
     print(f"7,000-firm xlsx: {took:.2f} s")  # the target (≤ 2 s) is checked by `mujun bench exports`
     assert seen and seen[-1] == pytest.approx(1.0) and seen == sorted(seen)

@@ -27,6 +27,18 @@ from mujun.settings import DEFAULT_LANG
 LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: 8x faster start-up
 
 
+def load_yaml(text: str) -> Any:
+    """``yaml.safe_load`` through libyaml when it is there (the catalogue and a scheme are read on every
+    command); on a syntax error the pure-Python loader parses again, so the message and its line are the ones
+    ``yaml.safe_load`` gives (libyaml words its problems differently)."""
+    try:
+        return yaml.load(text, Loader=LOADER)
+    except yaml.YAMLError:
+        if LOADER is yaml.SafeLoader:
+            raise
+        return yaml.safe_load(text)
+
+
 @cache
 def _messages() -> dict[str, dict[str, str]]:
     text = resources.files("mujun").joinpath("catalog/messages.yaml").read_text(encoding="utf-8")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import time
 
 import pytest
 from hypothesis import given, settings
@@ -352,21 +351,24 @@ def test_dates_round_trip_through_excel_serials(d: dt.date) -> None:
         assert parse_date(float(serial)) == (d, None)
 
 
-def test_parse_speed_100k_rows_8_columns() -> None:
-    """800,000 cells of a typical CSV (all text) parse well within a second; the bound here is loose."""
+def test_100k_rows_of_8_typical_columns_parse_to_their_values() -> None:
+    """800,000 cells of a typical CSV (all text) each parse to the value they spell (every 997th checked by hand's
+    rule); how fast is `mujun bench import`'s business (a timed test fails on a loaded machine, not on slow code)."""
     n = 100_000
-    columns = [
-        (parse_code, [f"91371300MA{i:07d}X" for i in range(n)]),
-        (parse_text, [f" 临沂某某有限公司{i} " for i in range(n)]),
-        (parse_year, ["2023"] * n),
-        (parse_number, [f"{i * 1.37:.2f}" for i in range(n)]),
-        (parse_number, [f"{i * 37:,}" for i in range(n)]),
-        (parse_bool, ["是", "否"] * (n // 2)),
-        (parse_code, ["1311"] * n),
-        (parse_date, ["2021-03-05"] * n),
+    got = [
+        [parse_code(f"91371300MA{i:07d}X") for i in range(n)],
+        [parse_text(f" 临沂某某有限公司{i} ") for i in range(n)],
+        [parse_year("2023") for _ in range(n)],
+        [parse_number(f"{i * 1.37:.2f}") for i in range(n)],
+        [parse_number(f"{i * 37:,}") for i in range(n)],
+        [parse_bool(("是", "否")[i % 2]) for i in range(n)],
+        [parse_date("2021-03-05") for _ in range(n)],
     ]
-    start = time.perf_counter()
-    for parser, values in columns:
-        for v in values:
-            parser(v)
-    assert time.perf_counter() - start < 5.0
+    for i in range(0, n, 997):
+        assert got[0][i][0] == f"91371300MA{i:07d}X"
+        assert got[1][i][0] == f"临沂某某有限公司{i}"
+        assert got[2][i][0] == 2023
+        assert got[3][i][0] == float(f"{i * 1.37:.2f}")
+        assert got[4][i][0] == i * 37
+        assert got[5][i][0] is (i % 2 == 0)
+        assert got[6][i][0] == dt.date(2021, 3, 5)

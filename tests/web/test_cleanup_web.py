@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import pytest
 from tests.web.signin import signed_in
@@ -63,7 +63,11 @@ def test_summary_twin_matches_the_data(client: Any):
     assert got["total"]["status"] in ("on_track", "at_risk", "off_track")
     html = client.get("/cleanup").text
     assert "低效企业整治" in html and 'action="/cleanup/open"' in html
-    assert "规上企业亩均税收低于3万元/亩" in html and "<code>linyi-2022</code>" in html
+    assert "规上企业亩均税收低于3万元/亩" in html and "评价方案 linyi-2022 的认定规则" in html
+    # the condition in words (the scheme's group, the catalogue's field label), no codes, files or run ids
+    assert "<b>规上企业 且 亩均税收（万元/亩） &lt; 3</b>" in html
+    for raw in ("above_scale", "LOW-EFFICIENCY", ".yaml", "builtin:", "run:", line["run_id"]):
+        assert raw not in html, raw
     assert "Low-efficiency clean-up" in client.get("/cleanup?lang=en").text
     assert client.get("/cleanup/nowhere").status_code == 404
     assert client.get("/cleanup/case/CU-2023-X").status_code == 404
@@ -172,4 +176,93 @@ def test_board_flow_in_browser(visit_writable: Any):
     assert "浏览器测试" in page.locator("#cleanup-history").inner_text()
     assert page.locator('a[href^="/enterprise/"]').count() >= 1
     visit.shot("cleanup-case")
+    visit.check()
+
+
+def _opened(client: Any) -> tuple[str, list[dict[str, Any]]]:
+    """Open the 2024 cases; the unit with the most, and its cases."""
+    token = _token(client)
+    assert client.post("/cleanup/open", data={"year": "2024", "csrf_token": token}).status_code == 200
+    summary = client.get("/cleanup.json").json()
+    unit = max(summary["units"], key=lambda u: u["cases"])["unit"]
+    board = client.get(f"/cleanup/{quote(unit)}.json").json()
+    return unit, [c for col in board["columns"] for c in col["cases"]]
+
+
+def test_board_search_and_filters_without_js(writable_client: Any):
+    c = writable_client
+    unit, cases = _opened(c)
+    assert len(cases) >= 3
+    one = cases[1]
+    # by USCC (any case of letters) and by part of the name: on the server, so it works without JavaScript
+    got = c.get(f"/cleanup/{quote(unit)}.json?q={one['uscc'].lower()}").json()
+    assert [x["case_id"] for col in got["shown"] for x in col["cases"]] == [one["case_id"]] and got["found"] == 1
+    part = one["name"][-8:]
+    by_name = c.get(f"/cleanup/{quote(unit)}.json", params={"q": part}).json()
+    expected = sorted(x["case_id"] for x in cases if part in (x["name"] or ""))
+    assert sorted(x["case_id"] for col in by_name["shown"] for x in col["cases"]) == expected
+    html = c.get(f"/cleanup/{quote(unit)}", params={"q": part}).text
+    assert f'value="{part}"' in html and f"显示 {len(expected)} 件（共 {len(cases)} 件）" in html
+    none = c.get(f"/cleanup/{quote(unit)}", params={"q": "没有这家企业"}).text
+    assert "没有名称或代码含“没有这家企业”的案件" in none and '<li class="cu-card' not in none
+    # a stage: only its column; the stage chips link with the search kept
+    planned = c.get(f"/cleanup/{quote(unit)}.json?stage=plan").json()
+    assert planned["shown"] == [] and planned["stage"] == "plan"
+    assert c.get(f"/cleanup/{quote(unit)}.json?stage=nonsense").json()["stage"] == ""
+    chips = c.get(f"/cleanup/{quote(unit)}", params={"q": part}).text
+    chip = f"/cleanup/{quote(unit)}?{urlencode({'q': part, 'stage': 'identified'})}".replace("&", "&amp;")
+    assert f'href="{chip}"' in chips
+    # the form goes to another unit's board with the same search
+    other = next(u["unit"] for u in c.get("/cleanup.json").json()["units"] if u["unit"] != unit)
+    r = c.get("/cleanup/find", params={"unit": other, "q": "木业", "stage": "plan"}, follow_redirects=False)
+    assert (
+        r.status_code == 303
+        and r.headers["location"] == f"/cleanup/{quote(other)}?{urlencode({'q': '木业', 'stage': 'plan'})}"
+    )
+    assert c.get("/cleanup/find", params={"unit": "nowhere"}, follow_redirects=False).headers["location"] == "/cleanup"
+    # an htmx change keeps the board's search
+    token = _token(c)
+    hx = c.post(
+        f"/cleanup/{one['case_id']}/advance",
+        data={"to": "plan", "q": one["uscc"]},
+        headers={"HX-Request": "true", "X-CSRF-Token": token},
+    )
+    assert hx.status_code == 200 and hx.text.count('<li class="cu-card') == 1
+
+
+def test_board_grid_and_instant_search_in_browser(visit_writable: Any):
+    visit = visit_writable
+    page = visit("/cleanup")
+    page.select_option("#open-year", "2024")
+    page.click("#open-cases")
+    page.wait_for_url("**opened=2024**")
+    units = page.evaluate("fetch('/cleanup.json').then(r => r.json())")["units"]
+    page.set_viewport_size({"width": 1440, "height": 900})
+    visit(f"/cleanup/{quote(max(units, key=lambda u: u['cases'])['unit'])}")
+    cards = page.locator("li.cu-card")
+    n = cards.count()
+    assert n >= 4
+    # several cards side by side at 1440 px
+    tops = [round(b["y"]) for b in (cards.nth(i).bounding_box() for i in range(4))]
+    assert tops[0] == tops[1] == tops[2], tops
+    visit.shot("cleanup-board-1440")
+    # typing filters at once (no submit): the USCC of the third card
+    uscc = cards.nth(2).get_attribute("data-find").split()[-1]
+    page.fill("#cu-q", uscc.lower())
+    visible = page.locator("li.cu-card:visible")
+    assert visible.count() == 1 and uscc in visible.first.inner_text()
+    assert page.locator("#cu-found").inner_text().startswith("显示 1 件")
+    page.fill("#cu-q", "")
+    assert page.locator("li.cu-card:visible").count() == n
+    visit.check()
+    # one column on a phone, nothing wider than the screen
+    page.set_viewport_size({"width": 390, "height": 844})
+    xs = {round(cards.nth(i).bounding_box()["x"]) for i in range(3)}
+    assert len(xs) == 1
+    assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+    visit.shot("cleanup-board-390")
+    page.goto(page.url + ("&" if "?" in page.url else "?") + "lang=en")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("h1").inner_text().endswith("Low-efficiency clean-up board")
+    assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
     visit.check()

@@ -195,3 +195,58 @@ def test_interface_strings_have_both_languages():
     for key, texts in yaml.safe_load(text).items():
         assert key.startswith("ent.") and set(texts) == {"zh", "en"}, key
         assert all(isinstance(v, str) and v for v in texts.values()), key
+
+
+# --- issue 14: ratios as percentages, units and reasons in English --------------------------------------------------
+
+
+def _items_rows(html: str) -> dict[str, list[str]]:
+    """The items table's rows by their first cell's text (tags removed)."""
+    import re
+    from html import unescape
+
+    body = html[html.index('<table id="items-table"') :]
+    body = body[: body.index("</tbody>")]
+    out = {}
+    for tr in re.findall(r"<tr>(.*?)</tr>", body, re.S):
+        found = re.findall(r"<td[^>]*>(.*?)</td>", tr, re.S)
+        cells = [" ".join(unescape(re.sub(r"<[^>]+>", " ", c)).split()) for c in found]
+        if cells:
+            out[cells[0]] = cells
+    return out
+
+
+def test_ratio_shown_as_percent_and_units_in_english(client):
+    _, rows = _stored(client)
+    row = next(r for r in rows if r["status"] == "graded" and r["value_rd_intensity"])
+    facts = client.get(f"/enterprise/{row['uscc']}.json").json()["facts"]
+    # by hand from the firm's own figures: R&D spending / revenue, in per cent with 2 decimals (0.0372 → 3.72%)
+    ratio = facts["rd_10k_yuan"] / facts["revenue_10k_yuan"]
+    assert ratio == pytest.approx(row["value_rd_intensity"], rel=1e-9)
+    shown = f"{_half_up(ratio * 100, 2):.2f}%"
+    zh = _items_rows(client.get(f"/enterprise/{row['uscc']}").text)
+    assert zh["研发经费投入强度 （%）"][1] == shown
+    assert zh["单位用地税收 （万元/亩）"][1] == f"{row['value_tax_per_mu']:,.2f}"
+    en = _items_rows(client.get(f"/enterprise/{row['uscc']}?lang=en").text)
+    assert en["R&D intensity (%)"][1] == shown
+    assert "Tax per mu (10k yuan/mu)" in en and "Labour productivity (10k yuan/person)" in en
+    page = client.get(f"/enterprise/{row['uscc']}?lang=en").text
+    assert "万元" not in page.split('id="h-facts"')[1].split("</section>")[0]  # facts: 10k yuan/mu, m yuan
+    assert f"{row['value_rd_intensity']:.4f}" not in page  # never the raw fraction
+
+
+def test_reasons_read_in_both_languages(client):
+    _, rows = _stored(client)
+    flagged = next(r for r in rows if "LOW-EFFICIENCY" in (r["reason_codes"] or ""))
+    zh = client.get(f"/enterprise/{flagged['uscc']}").text
+    en = client.get(f"/enterprise/{flagged['uscc']}?lang=en").text
+    reasons_zh = zh.split('id="reasons"')[1].split("</ul>")[0]
+    reasons_en = en.split('id="reasons"')[1].split("</ul>")[0]
+    # Chinese: the scheme's own words; English: the catalogue's; the code itself is not shown as text
+    assert "规上企业亩均税收低于3万元/亩" in reasons_zh and ">LOW-EFFICIENCY<" not in reasons_zh
+    assert "Low efficiency: above designated size with tax per mu below the line" in reasons_en
+    import re
+
+    visible = re.sub(r"<[^>]+>", " ", reasons_en)
+    assert not re.search(r"[\u4e00-\u9fff]", visible), visible
+    assert "LOW-EFFICIENCY" not in visible and "MISSING(" not in visible

@@ -193,3 +193,64 @@ def test_a_list_pdf_is_made_once(client):
     text = PdfReader(io.BytesIO(first.content)).pages[0].extract_text()
     assert f"临沂市{county}2024年度" in text and "B类" in text and "A类" not in text
     assert client.get("/exports/publicity.pdf", params=params).content == first.content
+
+
+# -- the firm's explanation sheet (issue 14): a download that says who issues it, the year, and how to object --
+
+
+def _flat(pdf: bytes) -> str:
+    """The PDF's text with white space removed (lines wrap where the layout puts them)."""
+    return "".join("".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).split())
+
+
+def test_firm_sheet_downloads_and_names_the_issuer_year_and_objection(client):
+    from urllib.parse import quote
+
+    firm = client.get("/exports.json").json()["firms"][0]
+    got = client.get(firm["sheet_url"])
+    assert got.status_code == 200 and got.headers["content-type"] == "application/pdf"
+    disposition = got.headers["content-disposition"]
+    assert disposition.startswith("attachment;"), disposition  # a file to keep, not a page that opens inline
+    assert f"filename*=UTF-8''{quote(firm['name'])}_2024_" in disposition
+    text = _flat(got.content)
+    assert "发布单位：临沂市工业企业亩产效益评价工作领导小组办公室" in text
+    assert "评价年度：2024年度" in text
+    # no publicity window is open for this run: the sheet says where the deadline comes from
+    assert "本说明单不是公示文件" in text and "提出异议的地点和截止日期以公示通知为准" in text
+    assert "publicity.yaml" not in text
+    en = _flat(client.get(firm["sheet_url"] + "&lang=en").content)
+    assert "Issuedby:LinyiOffice" in en and "Evaluationyear:2024" in en and "publicitynotice" in en
+
+
+def test_firm_sheet_gives_the_publicity_deadline_and_where_to_object(workspace_copy):
+    import datetime as dt
+
+    from mujun.cycle import publicity
+    from mujun.runs.workspace import Workspace
+    from mujun.web import create_app
+
+    first = dt.date.today()
+    last = first + dt.timedelta(days=9)
+    with Workspace(workspace_copy) as ws:
+        publicity.open_window(ws, 2024, first, last, actor="analyst")
+    with signed_in(create_app(workspace_copy)) as c:
+        firm = c.get("/exports.json").json()["firms"][0]
+        text = _flat(c.get(firm["sheet_url"]).content)
+        en = _flat(c.get(firm["sheet_url"] + "&lang=en").content)
+    day = f"{last.year}年{last.month}月{last.day}日"  # by hand: the window's last day, Chinese style
+    assert f"请于{day}前（含当日）在临沂市工业企业亩产效益综合评价系统" in text
+    assert f"公示期为{first.year}年{first.month}月{first.day}日至{day}" in text
+    assert f"objectuntil{last.day}{last:%B}{last.year}(inclusive)" in en
+
+
+def test_firm_sheet_link_downloads_in_the_browser(visit, client):
+    firm = client.get("/exports.json").json()["firms"][0]
+    page = visit(f"/enterprise/{firm['uscc']}")
+    link = page.locator("#sheet-pdf")
+    assert link.get_attribute("download") is not None
+    with page.expect_download() as dl:
+        link.click()
+    name = dl.value.suggested_filename
+    assert name.endswith(".pdf") and firm["name"] in name and "评价说明单" in name
+    with open(dl.value.path(), "rb") as fh:
+        assert "发布单位" in _flat(fh.read())

@@ -135,6 +135,10 @@ def test_correct_a_value_through_the_endpoint(workspace_copy):
 
 def test_confirm_a_link(workspace_copy):
     with signed_in(create_app(workspace_copy)) as client:
+        # the page offers the link as a button and says so in its words, not as a command to run
+        page = client.get("/quarantine?code=UNMATCHED-USCC&per_page=100").text
+        assert "mujun link confirm" not in page and "点右侧“关联到”按钮" in page
+        assert page.count('action="/quarantine/') and "hl.q" not in page
         rows = client.get("/quarantine.json?code=UNMATCHED-USCC&per_page=100").json()["rows"]
         row = next(r for r in rows if r["candidates"] and len(r["issues"]) == 1)
         target = row["candidates"][0]["uscc"]
@@ -150,6 +154,9 @@ def test_confirm_a_link(workspace_copy):
             "accepted",
             target,
         )
+        # the same façade as `mujun link confirm`: one entry in the change log names the link and the user
+        entry = con.execute("SELECT kind, actor, summary FROM changes ORDER BY change_id DESC LIMIT 1").fetchone()
+        assert entry[0] == "link" and entry[1] == "test-admin" and row["uscc"] in entry[2] and target in entry[2]
 
 
 def test_revalidate_all_and_evaluate_again(workspace_copy):
@@ -289,3 +296,67 @@ def test_correct_without_javascript(browser, writable_server):
         assert page.locator(f"#q-{rid}").count() == 0
     finally:
         context.close()
+
+
+# --- issue 14: no server paths or ids in text, the departments' templates on the web, the log check --------------
+
+
+def _visible(html: str) -> str:
+    from html import unescape
+
+    html = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.S)
+    return unescape(re.sub(r"<[^>]+>", " ", html))
+
+
+def test_health_shows_names_not_paths_or_ids(client):
+    html = client.get("/health").text
+    text = _visible(html)
+    workspace = str(client.app.state.mujun.workspace_path)
+    assert workspace not in html  # not even in a title
+    assert not re.search(r"(^|\s)/[\w.-]+/", text), re.search(r"(^|\s)/[\w.-]+/\S*", text)
+    assert "imp-" not in text and not re.search(r"\d{8}T\d{6}", text)  # imports by their time, not their id
+    assert re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} 的导入", text)
+    assert "tax_2024.xlsx" in text  # a file by its name
+    en = _visible(client.get("/health?lang=en").text)
+    assert "Import of " in en and "：" not in en.replace("（", "").replace("）", "")
+
+
+def test_department_templates_download(demo_workspace, tmp_path):
+    from openpyxl import load_workbook
+
+    from mujun.ingest.mapping import recognise
+    from mujun.ingest.readers import read_file
+    from mujun.ingest.spec import all_specs
+
+    app = create_app(demo_workspace)
+    with signed_in(app) as client:
+        html = client.get("/health").text
+        links = re.findall(r'href="/health/templates/([a-z_]+)\.xlsx"', html)
+        assert sorted(links) == sorted(s.id for s in all_specs())
+        got = client.get("/health/templates/tax.xlsx")
+        assert got.status_code == 200 and got.headers["content-type"].startswith("application/vnd.openxml")
+        assert "filename*=UTF-8''tax_" in got.headers["content-disposition"]
+        path = tmp_path / "tax.xlsx"
+        path.write_bytes(got.content)
+        load_workbook(path)  # a valid workbook
+        best, _ = recognise(read_file(path)[0], all_specs())
+        assert best is not None and best.spec.id == "tax" and best.missing == [] and best.problems == []
+        assert client.get("/health/templates/nonsense.xlsx").status_code == 404
+    with signed_in(app, role="department", name="test-tax-dept", department="tax") as tax:
+        html = tax.get("/health").text
+        assert re.findall(r'href="/health/templates/([a-z_]+)\.xlsx"', html) == ["tax"]  # its own layout only
+        assert tax.get("/health/templates/tax.xlsx").status_code == 200
+        assert tax.get("/health/templates/land.xlsx").status_code == 404
+    with signed_in(app, role="leader") as leader:  # may not upload: no download either
+        assert leader.get("/health/templates/tax.xlsx").status_code == 403
+
+
+def test_audit_log_check_button(client):
+    page = client.get("/admin/audit")
+    assert page.status_code == 200 and "mujun history" not in page.text and 'id="verify-form"' in page.text
+    text = _visible(client.get("/admin/audit?verify=1").text)
+    # both hash chains, as `mujun history verify` reports them
+    assert re.search(r"数据变更日志：\d+ 条记录，哈希链完整", text), text[:2000]
+    assert re.search(r"访问审计日志：\d+ 条记录，哈希链完整", text)
+    users = _visible(client.get("/admin/users").text)
+    assert "mujun users" not in users and "由系统管理员在服务器上办理" in users

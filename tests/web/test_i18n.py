@@ -7,6 +7,10 @@ import re
 from importlib import resources
 from pathlib import Path
 
+import pytest
+from tests.web.conftest import Visit
+from tests.web.signin import session_cookie
+
 from mujun.web import formats
 from mujun.web.i18n import strings
 
@@ -40,5 +44,86 @@ def test_money_and_dates():
     assert formats.money(12345.6, lang="en") == "123.46 m yuan"
     assert formats.num(1234567) == "1,234,567"
     assert formats.pct(0.1984) == "19.8%"
-    assert formats.date_zh("2026-11-26T20:58:03.123456Z") == "2026年11月26日 20:58"
     assert formats.date_zh(dt.date(2026, 1, 5)) == "2026年1月5日"
+    assert formats.date_zh("2026-12-10") == "2026年12月10日"  # a date stays a date (no time zone shift)
+
+
+def test_times_are_local(monkeypatch):
+    """Stored times are UTC ('Z' or naive); pages show them in the configured zone as 2026-12-03 15:20."""
+    monkeypatch.setenv("MUJUN_TZ", "UTC")
+    assert formats.date_zh("2026-11-26T20:58:03.123456Z") == "2026-11-26 20:58"
+    assert formats.date_zh("2026-11-26T20:58:03.123456Z", lang="en") == "2026-11-26 20:58"
+    monkeypatch.setenv("MUJUN_TZ", "Asia/Shanghai")  # UTC+8: 20:58 UTC is 04:58 the next morning
+    assert formats.date_zh("2026-11-26T20:58:03.123456Z") == "2026-11-27 04:58"
+    assert formats.date_zh(dt.datetime(2026, 12, 3, 7, 20)) == "2026-12-03 15:20"
+    assert formats.date_zh("2026-12-03T07:20:00+00:00", with_time=False) == "2026年12月3日"
+    assert formats.date_zh("2026-12-03T20:00:00Z", with_time=False) == "2026年12月4日"
+    assert formats.date_zh(None) == "—" and formats.date_zh("not a time") == "not a time"
+
+
+def test_english_units_and_labels():
+    """English mode names units in English: 万元/亩 → 10k yuan/mu (units.yaml ``english``)."""
+    from mujun.catalog import catalog
+    from mujun.schemes import load
+    from mujun.web.labels import column_label, group_label, reason_label, scope_label
+
+    loaded = load("linyi-2022")
+    assert catalog.label("land_mu", "en") == "Land for evaluation (mu)"
+    assert catalog.label("land_mu", "zh") == "评价用地面积（亩）"
+    assert column_label("value_tax_per_mu", loaded, "en") == "Tax per mu (10k yuan/mu)"
+    assert column_label("revenue_10k_yuan", loaded, "en") == "Revenue (10k yuan)"
+    assert catalog.status_label("graded", "en") == "Graded"
+    assert group_label("above_scale", loaded, "zh") == "规上企业"
+    assert group_label("below_scale", loaded, "en") == "Below designated size, 3 mu or more"
+    assert scope_label("group=above_scale|county=兰山区", loaded, "zh") == "规上企业 · 兰山区"
+    assert reason_label("MISSING(rd_intensity)", loaded, "zh") == ("缺研发经费投入强度", "缺研发经费投入强度")
+    assert reason_label("MISSING(rd_intensity)", loaded, "en")[0] == "No R&D intensity"
+    short, full = reason_label("VETO-SAFETY", loaded, "zh")
+    assert short == "安全事故否决" and full == "发生较大及以上安全生产事故"  # the scheme's own words in full
+    assert reason_label("VETO-SAFETY", loaded, "en") == ("Work-safety accident (veto)",) * 2
+    for text in strings().values():  # no interface text shows a unit in Chinese in English mode
+        assert "万元/mu" not in text["en"] and "万元/亩" not in text["en"], text
+
+
+RAW = re.compile(
+    r"above_scale|below_scale|MISSING\(|VETO-|LOW-EFFICIENCY|group=|\d{8}T\d{6}|imp-\d|"
+    r"mujun (link|users|history|specs)|\.yaml|/tmp/|None\b"
+)
+PAGES = (
+    "/",
+    "/results",
+    "/units",
+    "/units/兰山区",
+    "/industries",
+    "/industries/chemicals",
+    "/health",
+    "/quarantine",
+    "/runs/diff",
+    "/sensitivity",
+    "/admin/users",
+    "/admin/audit",
+)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_pages_read_on_a_phone(browser, live_server, lang):
+    """At 390 px, in each language: no sideways scroll, no internal codes, ids, paths or commands in the text,
+    and in English the units in English (10k yuan/mu)."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
+    cookie = session_cookie(live_server.url, live_server.workspace, "admin")
+    context.add_cookies([cookie, {"name": "lang", "value": lang, "url": live_server.url}])
+    visit = Visit(context.new_page(), live_server.url)
+    try:
+        for path in PAGES:
+            page = visit(path, shot=f"phone-{lang}-{path.strip('/').replace('/', '-') or 'overview'}")
+            width = page.evaluate("[document.documentElement.scrollWidth, innerWidth]")
+            assert width[0] <= width[1], (path, width)
+            text = page.inner_text("main")
+            found = RAW.search(text)
+            assert not found, (path, text[max(0, found.start() - 80) : found.end() + 80])
+            if lang == "en" and path != "/quarantine":  # quarantine shows the departments' own headers
+                assert "万元" not in text, (path, text[max(0, text.find("万元") - 80) : text.find("万元") + 80])
+        if lang == "en":
+            assert "Tax per mu (10k yuan/mu)" in visit("/").inner_text("main")
+    finally:
+        context.close()

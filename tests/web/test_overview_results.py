@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+from html import unescape
 
+import pytest
 from openpyxl import load_workbook
+from tests.web.conftest import Visit
+from tests.web.signin import session_cookie
 
 
 def test_overview_json_matches_counts(client):
@@ -83,3 +88,107 @@ def test_english_switch(visit):
     page = visit("/results")  # the cookie keeps English
     assert page.locator("h1").inner_text().startswith("Results")
     visit("/?lang=zh")
+
+
+# --- issue 14: what a person reads (labels, units, one line per firm, the town filter) ---------------------------
+
+CELL = re.compile(r"<td[^>]*>(.*?)</td>", re.S)
+
+
+def _text(html: str) -> str:
+    return unescape(re.sub(r"<[^>]+>", " ", html))
+
+
+def _table_rows(html: str) -> list[list[str]]:
+    body = html[html.index('<table id="results-table"') :]
+    body = body[body.index("<tbody>") : body.index("</tbody>")]
+    return [[_text(c).strip() for c in CELL.findall(tr)] for tr in re.findall(r"<tr>(.*?)</tr>", body, re.S)]
+
+
+def _all_rows(client) -> list[dict]:
+    first = client.get("/results.json?per_page=200").json()
+    rows = list(first["rows"])
+    for n in range(2, first["pages"] + 1):
+        rows += client.get(f"/results.json?per_page=200&page={n}").json()["rows"]
+    assert len(rows) == first["total"]
+    return rows
+
+
+def test_results_show_labels_not_codes(client):
+    html = client.get("/results?per_page=200").text
+    data = client.get("/results.json?per_page=200").json()["rows"]
+    rows = _table_rows(html)
+    assert len(rows) == len(data) == 200
+    text = " ".join(" ".join(r) for r in rows)
+    for raw in ("above_scale", "below_scale", "graded", "MISSING(", "LOW-EFFICIENCY", "VETO-", "rd_intensity"):
+        assert raw not in text, raw
+    cols = {name: i for i, name in enumerate(("rank", "name", "uscc", "county", "town", "chain", "group", "status"))}
+    groups = {"above_scale": "规上企业", "below_scale": "规下企业（占地3亩以上）"}  # linyi-2022's groups
+    statuses = {"graded": "参评定级", "not_graded": "参评不定级", "exempt": "免评"}
+    for shown, row in zip(rows, data, strict=True):
+        assert shown[cols["group"]] == (groups[row["group"]] if row["group"] else "—")
+        assert shown[cols["status"]] == statuses[row["status"]]
+        # reasons by their short names: 缺<indicator> for a missing value, 低效企业 for the flag
+        codes = (row["reason_codes"] or "").split(";")
+        assert ("缺研发经费投入强度" in shown[-1]) == ("MISSING(rd_intensity)" in codes)
+        assert ("低效企业" in shown[-1]) == ("LOW-EFFICIENCY" in codes)
+        # revenue in 万元 in every cell (the header says so), one decimal: 28,545.3 not "2.85 亿元"
+        v = row["revenue_10k_yuan"]
+        assert shown[11] == ("—" if v is None else f"{v:,.1f}")
+    assert "营业收入（万元）" in html
+    assert any("缺研发经费投入强度" in r[-1] for r in rows) and any("低效企业" in r[-1] for r in rows)
+
+
+def test_town_filter_follows_the_county(client):
+    rows = _all_rows(client)
+    county = "兰山区"
+    towns = sorted({r["town"] for r in rows if r["county"] == county and r["town"]})
+    every = {r["town"] for r in rows if r["town"]}
+    assert 1 < len(towns) < len(every)
+
+    def town_options(html: str) -> tuple[str, list[str]]:
+        select = re.search(r'<select name="town"([^>]*)>(.*?)</select>', html, re.S)
+        assert select
+        return select.group(1), re.findall(r'<option value="([^"]+)"', select.group(2))
+
+    attrs, offered = town_options(client.get(f"/results?county={county}").text)
+    assert offered == towns and "disabled" not in attrs
+    attrs, offered = town_options(client.get("/results").text)  # no county yet: the town waits for one
+    assert offered == [] and "disabled" in attrs and "先选县区" in client.get("/results").text
+    # a town of another county (the county was changed) is no longer a filter
+    other = next(r["town"] for r in rows if r["county"] != county and r["town"])
+    got = client.get(f"/results.json?county={county}&town={other}").json()
+    assert got["total"] == sum(r["county"] == county for r in rows)
+
+
+@pytest.mark.parametrize("width", [1440, 390])
+def test_results_table_reads_in_a_browser(browser, live_server, width):
+    """Each firm on one line (two on a phone; a long name is cut with … and whole in its title), no sideways scroll,
+    and choosing a county fills the town list with that county's towns."""
+    context = browser.new_context(viewport={"width": width, "height": 844}, locale="zh-CN")
+    context.add_cookies([session_cookie(live_server.url, live_server.workspace, "admin")])
+    visit = Visit(context.new_page(), live_server.url)
+    try:
+        page = visit("/results?county=兰山区", shot=f"results-lanshan-{width}")
+        assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+        cells = page.eval_on_selector_all(
+            "#results-table td.name a",
+            "els => els.map(e => [e.getBoundingClientRect().height, parseFloat(getComputedStyle(e).lineHeight),"
+            " e.title, e.textContent])",
+        )
+        assert len(cells) == 50
+        lines = 1 if width > 600 else 2  # a phone may take a second line for the name, never five
+        for height, line, title, text in cells:
+            assert height < (lines + 0.5) * line, (height, line, text)
+            assert title == text and title.endswith("（合成）")
+        page = visit("/results")
+        assert page.locator("select[name=town]").is_disabled()
+        page.select_option("select[name=county]", "兰山区")
+        page.wait_for_url("**county=**")
+        page.wait_for_function("!document.querySelector('select[name=town]').disabled")
+        offered = page.eval_on_selector_all("select[name=town] option", "els => els.map(e => e.value).filter(v => v)")
+        assert offered and all(t.startswith("兰山区") for t in offered)
+        visit.shot(f"results-county-chosen-{width}")
+        visit.check()
+    finally:
+        context.close()

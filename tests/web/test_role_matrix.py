@@ -51,16 +51,16 @@ EXPECTED: dict[str, set[str]] = {
     | {"view.health", "view.registers", "data.import", "data.correct", "run.create", "cleanup.open"}
     | {"cleanup.advance", "tiers.select", "registers.import", "admin.users", "admin.audit"}
     | BUREAU_CYCLE
-    | {"selfcheck.respond"},
+    | {"selfcheck.respond", "view.leader", "schemes.edit", "targets.set"},
     "analyst": READ_ALL
     | {"view.health", "view.registers", "data.import", "data.correct", "run.create", "cleanup.open"}
-    | {"cleanup.advance", "tiers.select", "registers.import"}
+    | {"cleanup.advance", "tiers.select", "registers.import", "view.leader", "schemes.edit", "targets.set"}
     | BUREAU_CYCLE,
     "department": {"view.schemes", "view.health", "data.import", "data.correct", "view.objections"}
     | {"objections.review"},
     "county": READ_ALL | {"cleanup.advance"} | CYCLE_READ,
     "town": READ_ALL | {"cleanup.advance"} | CYCLE_READ,
-    "leader": READ_ALL | {"view.registers"} | CYCLE_READ,
+    "leader": READ_ALL | {"view.registers", "view.leader"} | CYCLE_READ,
     "enterprise": {"view.enterprise", "view.schemes", "view.objections", "selfcheck.respond", "objections.file"},
 }
 HIDDEN_FOR_LEADER = {
@@ -73,6 +73,7 @@ HIDDEN_FOR_LEADER = {
     "rd_10k_yuan",
 }
 NOT_CHECKED = {("POST", "/logout")}  # would end the session the walk runs in
+REDIRECTS = {"/cleanup/find"}  # a form's target that forwards to a page (303) once the permission is checked
 
 
 @pytest.fixture(scope="module")
@@ -198,6 +199,7 @@ def _path(template: str, role: str, w: dict[str, Any]) -> str:
         "name": "m-nobody",
         "objection_id": w["objection"],
         "sha256": w["sha256"],
+        "spec_id": "tax",  # a department's input template (/health/templates/{spec_id}.xlsx)
         "job_id": "no-such-job",  # background jobs (web/jobs.py): an unknown job is 404 for everyone
     }
     return re.sub(r"{(\w+)}", lambda m: str(values[m.group(1)]), template)
@@ -305,6 +307,8 @@ def test_role_route_matrix(world: dict[str, Any], role: str) -> None:
                     )
                     continue
                 assert got.status_code == 403, (role, path, got.status_code)
+                continue
+            if template in REDIRECTS and got.status_code == 303:
                 continue
             has_params = "{" in template
             assert got.status_code == 200 or (has_params and got.status_code == 404), (

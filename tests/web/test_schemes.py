@@ -33,18 +33,63 @@ def test_list_shows_builtins_and_workspace_use(client):
     assert all(f'href="/schemes/{sid}"' in html for sid in builtin_ids())
 
 
+def test_list_shows_every_scheme_in_words(client):
+    """Issue 14: each row said ``2 / <built-in method items of dict object at 0x…>`` and the last row was hidden."""
+    html = client.get("/schemes").text
+    assert "<built-in" not in html and "object at 0x" not in html
+    rows = re.findall(r'<tr class="[^"]*">(.*?)</tr>', html, flags=re.S)
+    assert len(rows) == len(builtin_ids())
+    for sid, row in zip(builtin_ids(), rows, strict=True):
+        raw = _yaml(sid)
+        groups, items = len(raw["groups"]), sum(len(g["items"]) for g in raw["groups"])
+        assert f">{groups} / {items}</td>" in row, sid  # e.g. linyi-2022: 2 groups, 5 + 1 items
+        assert html_lib.escape(raw["title"], quote=False) in row or raw["title"] in html_lib.unescape(row), sid
+    assert ">2 / 6</td>" in rows[builtin_ids().index(A)]
+
+
+def test_list_last_row_is_visible_in_browser(visit):
+    page = visit("/schemes")
+    page.set_viewport_size({"width": 1440, "height": 900})
+    rows = page.locator("#schemes-table tbody tr")
+    assert rows.count() == len(builtin_ids())
+    wrap = page.locator("#schemes-table").locator("xpath=..")
+    # the table is not cut by a scrolling box: the wrapper is as tall as the table, the last row can be seen
+    assert wrap.evaluate("e => e.scrollHeight <= e.clientHeight + 1")
+    last = rows.last
+    last.scroll_into_view_if_needed()
+    box = last.bounding_box()
+    shown = page.evaluate(
+        f"document.elementFromPoint({box['x'] + 20}, {box['y'] + box['height'] / 2})?.closest('tr')?.innerText || ''"
+    )
+    assert _yaml(builtin_ids()[-1])["title"][:6] in shown
+    assert "<built-in" not in page.locator("#schemes-table").inner_text()
+    visit.shot("schemes-list-1440")
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+    visit.shot("schemes-list-390")
+
+
 def test_scheme_page_shows_every_weight_and_assumption(client):
     raw = _yaml(A)
     page = client.get(f"/schemes/{A}").text
-    shown = [float(w) for w in re.findall(r'<td class="n weight">([0-9.]+)</td>', page)]
+    shown = [float(w) for w in re.findall(r'<td[^>]*class="n weight">([0-9.]+)</td>', page)]
     assert shown == [float(it["weight"]) for g in raw["groups"] for it in g["items"]]
     text = html_lib.unescape(page)
     for a in raw["assumptions"]:
-        assert a["why"] in text and a["key"] in text
+        assert a["why"] in text and f'title="{a["key"]}"' in page  # the key in words; as written on hover
     for g in raw["groups"]:
-        assert g["label"] in text and g["when"] in text
+        assert g["label"] in text
     for o in raw["overrides"]:
-        assert o["label"] in text and o["when"] in text
+        assert o["label"] in text
+    # conditions and assumption keys in words, not as written in the file (field ids, group keys)
+    assert "入组条件：<span" in page and "非规上 且 评价用地面积（亩） ≥ 3" in text
+    assert "规上 且 单位用地税收 < 3" in text and "较大及以上安全生产事故" in text
+    words = html_lib.unescape(re.sub(r"<[^>]+>", "", page))
+    assert "规上企业 › 各项指标 › 权重" in words and "分类规则 › 最小排名范围" in words
+    assert "少于 5 家：计分但不定级" in text  # the value "5 → not graded" in words
+    visible = re.sub(r"<[^>]+>", " ", re.sub(r'title="[^"]*"', "", page))
+    for raw_code in ("above_scale", "land_mu", "tax_per_mu", "VETO-SAFETY", "MISSING", "groups.*"):
+        assert raw_code not in visible, raw_code
     assert raw["source"]["document"] in text and raw["source"]["url"] in text
     assert "本组参评企业当年该指标平均值" in text  # mean benchmark, in words
     assert "最高 1.5 倍权重（60 分）" in text  # cap 1.5 of weight 40
@@ -69,7 +114,7 @@ def test_scheme_page_shows_every_weight_and_assumption(client):
 def test_interface_strings_are_plain_pairs():
     """Each key of this area's string files maps to exactly {zh, en} (an unquoted comma in a YAML flow
     mapping would silently cut the text and add a stray key)."""
-    for name in ("schemes", "units"):
+    for name in ("schemes", "units", "scheme_editor"):
         text = resources.files("mujun").joinpath(f"catalog/ui/{name}.yaml").read_text("utf-8")
         for key, texts in yaml.safe_load(text).items():
             assert set(texts) == {"zh", "en"}, key
@@ -82,9 +127,9 @@ def test_every_builtin_reads_in_both_languages(client):
             r = client.get(f"/schemes/{sid}?lang={lang}")
             assert r.status_code == 200, sid
             body = re.sub(r"<code[^>]*>.*?</code>", "", r.text, flags=re.S)
-            assert not re.search(r"\b(sch|unit|ind)\.[a-z_]+", body), (sid, lang)
+            assert not re.search(r"\b(sch|unit|ind|sed)\.[a-z_]+", body), (sid, lang)
             raw = _yaml(sid)
-            shown = [float(w) for w in re.findall(r'<td class="n weight">([0-9.]+)</td>', r.text)]
+            shown = [float(w) for w in re.findall(r'<td[^>]*class="n weight">([0-9.]+)</td>', r.text)]
             assert shown == [float(it["weight"]) for g in raw["groups"] for it in g["items"]], sid
 
 
@@ -134,7 +179,7 @@ def test_compare_bad_input(client):
 
 def test_schemes_in_browser(visit):
     page = visit("/schemes")
-    page.get_by_role("link", name=A).click()
+    page.locator(f'#schemes-table a[href="/schemes/{A}"]').click()
     page.wait_for_url(f"**/schemes/{A}")
     page = visit(f"/schemes/{A}", shot="scheme")
     assert page.locator("table.items tbody tr").count() == 6

@@ -74,3 +74,46 @@ def test_run_a_selection_in_the_browser(visit_writable):
     visit_writable.check()
     page = visit_writable("/tiers?year=2024&lang=en", shot="tiers_en")
     assert page.locator("h1").inner_text().startswith("Tiered cultivation")
+
+
+def test_the_whole_list_in_the_page_searchable_and_on_a_phone(visit_writable):
+    """Issue 14: the 50 selected firms showed in a box scrolling inside the page (8 visible); now in the page
+    flow, found by name or USCC, one block per firm on a phone."""
+    page = visit_writable("/tiers")
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.select_option("#tr-year", "2024")
+    page.fill("#tr-n", "50")
+    page.click("#run button[type=submit]")
+    page.wait_for_url("**done=2024**")
+    rows = page.locator("#selected tbody tr")
+    n = rows.count()
+    summary = page.evaluate("fetch('/tiers.json?year=2024').then(r => r.json())")["summary"]
+    assert n == summary["selected"] == min(50, summary["candidates"]) and n > 8
+    # no box of its own that scrolls: every row lies in the page, the wrapper as tall as its table
+    inner = page.evaluate(
+        "[...document.querySelectorAll('#selected .tr-wrap, #others .tr-wrap')]"
+        ".map(w => [w.scrollHeight, w.clientHeight, getComputedStyle(w).maxHeight])"
+    )
+    assert inner and all(s <= c + 1 and m == "none" for s, c, m in inner), inner
+    assert "above_scale" not in page.locator("#rules").inner_text()  # the group by its name: 规上企业
+    visit_writable.shot("tiers-1440")
+    # search by part of a firm's name, on the server (works without JavaScript)
+    name = rows.nth(3).locator("td.tr-firm a").inner_text()
+    part = name[-10:]
+    page.fill("#tr-q", part)
+    page.click("#search button[type=submit]")
+    page.wait_for_url("**q=**")
+    shown = page.locator("#selected tbody tr td.tr-firm a").all_inner_texts()
+    assert name in shown and all(part in s for s in shown)
+    others = page.locator("#others tbody tr td.tr-firm a").all_inner_texts()
+    assert all(part in s for s in others)
+    assert page.locator("#tr-found").inner_text().startswith(f"“{part}”")
+    # a phone: nothing wider than the screen, each firm a block with its labels
+    page.set_viewport_size({"width": 390, "height": 844})
+    visit_writable("/tiers?year=2024", shot="tiers-390")
+    assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+    first = page.locator("#selected tbody tr").first
+    assert first.locator("td[data-label]").first.evaluate("e => getComputedStyle(e, '::before').content") != "none"
+    visit_writable("/tiers?year=2024&lang=en", shot="tiers-390-en")
+    assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+    assert "mujun tiers" not in page.locator("main").inner_text()

@@ -68,6 +68,25 @@ def test_tax_per_mu_is_the_aggregate_ratio(reader):
     assert ov.summary(reader, rid)["tax_per_mu"] == pytest.approx(tax / land)
 
 
+def test_a_role_without_raw_tax_still_reads_each_units_tax_per_mu(reader):
+    """The leader's role hides a firm's raw tax (catalog/roles.yaml) but reads per-mu indicators: a unit's
+    Σ tax / Σ land (computed as Σ(tax per mu × land) / Σ land) is the same for it as for the bureau."""
+    from mujun.catalog.roles import load_roles
+
+    rid = reader.run_for(year=2023)["run_id"]
+    hidden = frozenset(load_roles().roles["leader"].hidden)
+    assert "tax_10k_yuan" in hidden and "tax_per_mu" not in hidden and "land_mu" not in hidden
+    leader = Reader(reader.ws, Scope(label="leader", hidden=hidden))
+    try:
+        mine = {u["unit"]: u for u in ov.by_unit(leader, rid)}
+        for u in ov.by_unit(reader, rid):
+            assert u["tax_per_mu"] is not None
+            assert mine[u["unit"]]["tax_per_mu"] == pytest.approx(u["tax_per_mu"], rel=1e-12)
+            assert mine[u["unit"]]["tax"] is None  # the raw sum stays hidden
+    finally:
+        leader.close()
+
+
 def test_search_takes_wildcards_literally(reader):
     rid = reader.run_for(year=2024)["run_id"]
     assert res.page(reader, rid, res.Query(q="%"))["total"] == 0

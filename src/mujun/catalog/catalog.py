@@ -8,9 +8,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import yaml
-
-from mujun.errors import language
+from mujun.errors import language, load_yaml
 
 DTYPES = ("text", "int", "float", "bool", "date")
 
@@ -63,7 +61,7 @@ def _number(x: float, dtype: str) -> str:
 @cache
 def _raw() -> dict[str, Any]:
     text = resources.files("mujun").joinpath("catalog/fields.yaml").read_text(encoding="utf-8")
-    return dict(yaml.safe_load(text))
+    return dict(load_yaml(text))
 
 
 @cache
@@ -100,7 +98,9 @@ def label(name: str, lang: str = "zh") -> str:
     if f is None:
         return name
     text = f.zh if lang == "zh" else f.en
-    return f"{text}（{f.unit}）" if f.unit and lang == "zh" else (f"{text} ({f.unit})" if f.unit else text)
+    if not f.unit:
+        return text
+    return f"{text}（{f.unit}）" if lang == "zh" else f"{text} ({unit_label(f.unit, lang)})"
 
 
 @cache
@@ -138,7 +138,7 @@ def sheet_headers(kind: str, lang: str | None = None) -> list[str]:
 @cache
 def _unit_names() -> dict[str, str]:
     text = resources.files("mujun").joinpath("catalog/units.yaml").read_text(encoding="utf-8")
-    return {str(k): str(v) for k, v in (yaml.safe_load(text).get("english") or {}).items()}
+    return {str(k): str(v) for k, v in (load_yaml(text).get("english") or {}).items()}
 
 
 def unit_label(unit: str, lang: str | None = None) -> str:

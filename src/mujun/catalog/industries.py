@@ -11,7 +11,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import yaml
+from mujun.errors import load_yaml
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class Chain:
 @cache
 def _raw() -> dict[str, Any]:
     text = resources.files("mujun").joinpath("catalog/industries.yaml").read_text(encoding="utf-8")
-    return dict(yaml.safe_load(text))
+    return dict(load_yaml(text))
 
 
 def _expand(spec: str) -> list[str]:

@@ -16,8 +16,9 @@ raises its own SchemeError. The shipped file is validated once per process (the 
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Callable
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
@@ -25,7 +26,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from mujun.errors import SchemeError
+from mujun.errors import SchemeError, load_yaml
 
 M = TypeVar("M", bound=BaseModel)
 Check = Callable[[Any, str], None]
@@ -53,10 +54,22 @@ def load_policy(
     name: str, model: type[M], code: str, workspace: str | Path | None = None, check: Check | None = None
 ) -> M:
     """The validated policy ``name``: the workspace's own file if it has one, else the shipped one."""
-    if workspace is not None and workspace_file(name, workspace).is_file():
+    if workspace is not None:
         path = workspace_file(name, workspace)
-        return parse_policy(path.read_text(encoding="utf-8"), model, code, str(path), check)
+        try:
+            st = path.stat()
+        except OSError:
+            st = None
+        if st is not None and stat.S_ISREG(st.st_mode):
+            return _workspace_policy(str(path), st.st_mtime_ns, st.st_size, model, code, check)
     return _shipped(name, model, code, check)
+
+
+@lru_cache(maxsize=64)
+def _workspace_policy(path: str, mtime_ns: int, size: int, model: type[M], code: str, check: Check | None) -> M:
+    """A workspace's policy file, parsed once per version of the file (its mtime and size are the key: a page
+    asks for the roles on every request)."""
+    return parse_policy(Path(path).read_text(encoding="utf-8"), model, code, path, check)
 
 
 @cache
@@ -67,7 +80,7 @@ def _shipped(name: str, model: type[M], code: str, check: Check | None) -> M:
 def parse_policy(text: str, model: type[M], code: str, origin: str, check: Check | None = None) -> M:
     """Validate policy YAML ``text`` with ``model``; ``origin`` names it in the SchemeError ``code``."""
     try:
-        got = model.model_validate(yaml.safe_load(text))
+        got = model.model_validate(load_yaml(text))
     except yaml.YAMLError as exc:
         raise SchemeError(code, file=origin, key_path="(YAML)", detail=str(exc)) from None
     except ValidationError as exc:

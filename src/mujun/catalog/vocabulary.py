@@ -13,13 +13,13 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import yaml
+from mujun.errors import load_yaml
 
 
 @cache
 def _raw() -> dict[str, Any]:
     text = resources.files("mujun").joinpath("catalog/vocabulary.yaml").read_text(encoding="utf-8")
-    return dict(yaml.safe_load(text))
+    return dict(load_yaml(text))
 
 
 def fold(word: str) -> str:

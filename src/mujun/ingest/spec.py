@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from mujun.catalog import catalog
 from mujun.catalog.text import Text
-from mujun.errors import SchemeError, render
+from mujun.errors import SchemeError, load_yaml, render
 
 IDENTITY = ("uscc", "name", "year")  # who and when; every other canonical column is a measure or attribute
 
@@ -135,7 +135,7 @@ def load_spec(ref: str | Path) -> SourceSpec:
 
 def parse_spec(text: str, origin: str) -> SourceSpec:
     try:
-        spec = SourceSpec.model_validate(yaml.safe_load(text))
+        spec = SourceSpec.model_validate(load_yaml(text))
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])

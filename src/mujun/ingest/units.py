@@ -6,13 +6,13 @@ import unicodedata
 from functools import cache
 from importlib import resources
 
-import yaml
+from mujun.errors import load_yaml
 
 
 @cache
 def _table() -> dict[str, object]:
     text = resources.files("mujun").joinpath("catalog/units.yaml").read_text(encoding="utf-8")
-    return dict(yaml.safe_load(text))
+    return dict(load_yaml(text))
 
 
 def canonical_unit(unit: str) -> str | None:

@@ -25,6 +25,7 @@ from mujun.catalog.text import translate
 from mujun.errors import InputError
 from mujun.reports.atomic import atomic_path
 from mujun.reports.safe_cells import workbook, write_cell
+from mujun.reports.sheet_style import fit_columns
 from mujun.runs import accounts
 from mujun.runs.workspace import Workspace
 
@@ -143,4 +144,7 @@ def write_list(
             write_cell(ws, i, j, value, fmt)
     if rows:
         ws.autofilter(0, 0, len(rows), len(COLUMNS) - 1)
+    fit_columns(ws)  # names and codes whole; the monospaced and wrapped columns keep their set widths
+    for col in ("account", "password", "instructions"):
+        ws.set_column(COLUMNS.index(col), COLUMNS.index(col), WIDTHS[col])
     wb.close()

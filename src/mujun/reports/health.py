@@ -12,6 +12,7 @@ from mujun.catalog.catalog import severity_label, sheet_headers
 from mujun.catalog.text import translate
 from mujun.reports.atomic import atomic_path
 from mujun.reports.safe_cells import workbook, write_cell
+from mujun.reports.sheet_style import fit_columns, kind_format
 from mujun.reports.writers import FIXED_TIME
 
 
@@ -50,22 +51,30 @@ def _health_workbook(report: dict[str, Any], p: Path) -> None:
     wb = workbook(p)
     title = translate("rep.hl.title", id=report["import_id"])
     wb.set_properties({"title": title, "created": FIXED_TIME, "author": "mujun"})
-    head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
+    head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True})
+    count = wb.add_format({"num_format": kind_format("count")})
+
+    def put(ws: Any, row: int, col: int, v: Any) -> None:
+        number = isinstance(v, (int, float)) and not isinstance(v, bool)
+        write_cell(ws, row, col, v, count if number else None)
+
     ws = wb.add_worksheet(translate("rep.hl.sheet.files"))
     for j, h in enumerate(sheet_headers("health_files")):
         write_cell(ws, 0, j, h, head)
     for i, f in enumerate(report["files"], start=1):
         row = [f["file"], f["spec"], f["rows_read"], f["rows_accepted"], f["rows_quarantined"], len(f["issues"])]
         for j, v in enumerate(row):
-            write_cell(ws, i, j, v)
-    ws.set_column(0, 0, 50)
+            put(ws, i, j, v)
+    ws.freeze_panes(1, 0)
+    fit_columns(ws)
     ws = wb.add_worksheet(translate("rep.hl.sheet.checks"))
     for j, h in enumerate(sheet_headers("health_checks")):
         write_cell(ws, 0, j, h, head)
     for i, (code, c) in enumerate(report["summary"]["checks"].items(), start=1):
         for j, v in enumerate([code, severity_label(c["severity"]), c["count"], "\n".join(c["examples"])]):
-            write_cell(ws, i, j, v)
-    ws.set_column(3, 3, 100)
+            put(ws, i, j, v)
+    ws.freeze_panes(1, 0)
+    fit_columns(ws)
     ws = wb.add_worksheet(translate("rep.hl.sheet.issues"))
     keys = ["code", "severity", "file", "sheet", "row", "column", "value", "message"]
     for j, h in enumerate(sheet_headers("health_issues")):
@@ -75,7 +84,8 @@ def _health_workbook(report: dict[str, Any], p: Path) -> None:
         for j, k in enumerate(keys):
             v = issue.get(k)
             if v is not None:
-                write_cell(ws, i, j, severity_label(v) if k == "severity" else v)
+                put(ws, i, j, severity_label(v) if k == "severity" else v)
     ws.autofilter(0, 0, max(len(issues), 1), len(keys) - 1)
-    ws.set_column(7, 7, 100)
+    ws.freeze_panes(1, 0)
+    fit_columns(ws)
     wb.close()

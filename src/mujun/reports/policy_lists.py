@@ -27,6 +27,7 @@ from mujun.catalog.policies import OtherTariff, Policy
 from mujun.catalog.text import translate
 from mujun.reports.atomic import atomic_path
 from mujun.reports.safe_cells import merge_text, workbook, write_cell
+from mujun.reports.sheet_style import fit_columns, kind_format, unit_text
 from mujun.reports.writers import FIXED_TIME
 
 
@@ -126,7 +127,9 @@ def _workbook(doc: DepartmentList, path: Path) -> None:
         "warn": wb.add_format({"bold": True, "font_color": "#C00000", "text_wrap": True}),
         "head": wb.add_format({"bold": True, "border": 1, "align": "center", "bg_color": "#DDEBF7", "text_wrap": True}),
         "cell": wb.add_format({"border": 1, "text_wrap": True, "valign": "top"}),
-        "num": wb.add_format({"border": 1, "num_format": "0.00##", "valign": "top"}),
+        "num": wb.add_format({"border": 1, "num_format": kind_format("amount"), "valign": "top"}),
+        "count": wb.add_format({"border": 1, "num_format": kind_format("count"), "valign": "top"}),
+        "year": wb.add_format({"border": 1, "num_format": kind_format("year"), "valign": "top"}),
         "label": wb.add_format({"bold": True, "valign": "top"}),
         "wrap": wb.add_format({"text_wrap": True, "valign": "top"}),
     }
@@ -141,7 +144,8 @@ def _list_sheet(wb: Any, doc: DepartmentList, fmt: dict[str, Any], t: Any) -> No
     cols = ["seq", "name", "uscc", "county", "history", "policy", "rule"]
     cols += ["own", "other"] if doc.stacking else []
     cols += ["amount", "unit", "from", "to", "note"]
-    heads = [t("pol.col.amount_unit", unit=doc.unit) if c == "amount" and doc.unit else t(f"pol.col.{c}") for c in cols]
+    unit = unit_text(doc.unit, doc.lang) if doc.unit else ""
+    heads = [t("pol.col.amount_unit", unit=unit) if c == "amount" and unit else t(f"pol.col.{c}") for c in cols]
     merge_text(ws, 0, 0, 0, len(cols) - 1, doc.title, fmt["title"])
     row = 1
     for warning in (doc.synthetic, doc.draft):
@@ -160,11 +164,9 @@ def _list_sheet(wb: Any, doc: DepartmentList, fmt: dict[str, Any], t: Any) -> No
         }  # fmt: skip
         for j, c in enumerate(cols):
             v = values[c]
-            write_cell(ws, row + i, j, v, fmt["num"] if isinstance(v, (int, float)) else fmt["cell"])
-    widths = {"seq": 6, "name": 34, "uscc": 21, "county": 10, "history": 30, "policy": 26, "rule": 24, "own": 10,
-              "other": 20, "amount": 12, "unit": 8, "from": 11, "to": 11, "note": 44}  # fmt: skip
-    for j, c in enumerate(cols):
-        ws.set_column(j, j, widths[c])
+            number = fmt["count"] if c == "seq" else fmt["num"]
+            write_cell(ws, row + i, j, v, number if isinstance(v, (int, float)) else fmt["cell"])
+    fit_columns(ws)
     ws.set_landscape()
     ws.set_paper(9)
     ws.fit_to_pages(1, 0)
@@ -206,10 +208,6 @@ def _policy_lines(p: Policy, period: tuple[dt.date, dt.date] | None, t: Any, lan
 
 def _notes_sheet(wb: Any, doc: DepartmentList, fmt: dict[str, Any], t: Any) -> None:
     ws = wb.add_worksheet(t("pol.sheet.notes"))
-    ws.set_column(0, 0, 24)
-    ws.set_column(1, 1, 100)
-    for j in range(2, 5):
-        ws.set_column(j, j, 24)
     merge_text(ws, 0, 0, 0, 4, t("pol.notes.title"), fmt["title"])
     lines: list[tuple[str, str]] = [
         (t("pol.notes.year"), str(doc.year)),
@@ -245,24 +243,36 @@ def _notes_sheet(wb: Any, doc: DepartmentList, fmt: dict[str, Any], t: Any) -> N
             how = t("pol.runs.how_final") if r["final"] else t("pol.runs.how_latest", scheme=r["scheme_id"])
         final = t("pol.yes") if r["final"] else t("pol.no")
         for j, v in enumerate((r["year"], r["run_id"] or "—", r["scheme_id"] or "—", final, how)):
-            write_cell(ws, row, j, v, fmt["cell"])
+            write_cell(ws, row, j, v, fmt["year"] if j == 0 else fmt["cell"])
+    fit_columns(ws)
 
 
 def _changes_sheet(wb: Any, doc: DepartmentList, fmt: dict[str, Any], t: Any) -> None:
     ws = wb.add_worksheet(t("pol.sheet.changes"))
-    for j, w in enumerate((16, 34, 21, 26, 30, 30)):
-        ws.set_column(j, j, w)
+    _changes_rows(ws, doc, fmt, t)
+    fit_columns(ws)
+
+
+def _changes_rows(ws: Any, doc: DepartmentList, fmt: dict[str, Any], t: Any) -> None:
     ch = doc.changes
     if ch is None:
         write_cell(ws, 0, 0, t("pol.changes.first"), fmt["wrap"])
         return
     n = {k: len(ch[k]) for k in ("added", "removed", "changed")}
-    write_cell(ws, 0, 0, t("pol.changes.head", at=ch["at"], **n), fmt["label"])
+    table = any(n.values())
+
+    def line(row: int, text: str, f: Any) -> None:  # above a table: across it, so it does not widen column A
+        if table:
+            merge_text(ws, row, 0, row, 5, text, f)
+        else:
+            write_cell(ws, row, 0, text, f)
+
+    line(0, t("pol.changes.head", at=ch["at"], **n), fmt["label"])
     row = 1
     for r in ch["runs"]:
-        write_cell(ws, row, 0, t("pol.changes.runs", year=r["year"], before=r["before"], after=r["after"]), fmt["wrap"])
+        line(row, t("pol.changes.runs", year=r["year"], before=r["before"], after=r["after"]), fmt["wrap"])
         row += 1
-    if not any(n.values()):
+    if not table:
         write_cell(ws, row, 0, t("pol.changes.none"), fmt["wrap"])
         return
     row += 1

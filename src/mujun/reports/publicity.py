@@ -18,13 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import yaml
 
 from mujun.catalog.catalog import sheet_headers
 from mujun.catalog.text import translate
-from mujun.errors import language
+from mujun.errors import language, load_yaml
 from mujun.reports.atomic import atomic_path
 from mujun.reports.safe_cells import merge_text, workbook, write_cell
+from mujun.reports.sheet_style import fit_columns, kind_format
 from mujun.reports.writers import FIXED_TIME
 from mujun.runs.result import Evaluation
 
@@ -47,7 +47,8 @@ def _publicity_workbook(ev: Evaluation, p: Path) -> None:
     title = wb.add_format({"bold": True, "font_size": 14, "align": "center"})
     head = wb.add_format({"bold": True, "border": 1, "align": "center", "bg_color": "#DDEBF7"})
     cell = wb.add_format({"border": 1})
-    score = wb.add_format({"border": 1, "num_format": "0.00"})
+    seq = wb.add_format({"border": 1, "num_format": kind_format("count"), "align": "center"})
+    score = wb.add_format({"border": 1, "num_format": kind_format("score")})
     headers = sheet_headers("publicity", lang)
     for g in ev.scheme.scheme.groups:
         part = [r for r in rows if r["group"] == g.id and r["class"] is not None]
@@ -59,7 +60,7 @@ def _publicity_workbook(ev: Evaluation, p: Path) -> None:
         for j, h in enumerate(headers):
             write_cell(ws, 1, j, h, head)
         for i, r in enumerate(part, start=1):
-            ws.write_number(i + 1, 0, i, cell)
+            ws.write_number(i + 1, 0, i, seq)
             write_cell(ws, i + 1, 1, r["name"], cell)
             write_cell(ws, i + 1, 2, r["uscc"], cell)
             write_cell(ws, i + 1, 3, r["county"] or "", cell)
@@ -68,9 +69,8 @@ def _publicity_workbook(ev: Evaluation, p: Path) -> None:
             else:
                 ws.write_number(i + 1, 4, r["total_score"], score)
             write_cell(ws, i + 1, 5, r["class"], cell)
-        ws.set_column(1, 1, 40)
-        ws.set_column(2, 2, 22)
-        ws.set_column(3, 3, 12)
+        fit_columns(ws)
+        ws.freeze_panes(2, 0)
         ws.repeat_rows(1)
         ws.set_landscape()
         ws.fit_to_pages(1, 0)
@@ -89,7 +89,7 @@ DOC_LANG = "zh"
 def settings() -> dict[str, Any]:
     """The publicity CONFIGURATION (``catalog/publicity.yaml``): city, title patterns, notes, objection text."""
     text = resources.files("mujun").joinpath("catalog/publicity.yaml").read_text(encoding="utf-8")
-    return dict(yaml.safe_load(text))
+    return dict(load_yaml(text))
 
 
 def date_zh(day: dt.date) -> str:
@@ -199,9 +199,12 @@ def build_list(
     )
 
 
-def publicity_list_xlsx(doc: PublicityList) -> bytes:
+def publicity_list_xlsx(doc: PublicityList, lang: str = DOC_LANG) -> bytes:
     """The list as xlsx: one sheet per section — title, run note (and SYNTHETIC note), the six headers,
-    the rows numbered 1..n, then the objection text, issuer and date. Missing scores read "—"."""
+    the rows numbered 1..n, then the objection text, issuer and date. Missing scores read "—". The
+    published wording (title, notes) is the configured Chinese text; ``lang`` = en gives the column headers
+    and sheet names in English for a reader of the English interface. Numbers in their formats, widths
+    fitting the names (:mod:`mujun.reports.sheet_style`)."""
     buf = io.BytesIO()
     wb = workbook(buf, {"in_memory": True})
     wb.set_properties({"title": doc.title, "created": FIXED_TIME, "author": "mujun"})
@@ -212,11 +215,13 @@ def publicity_list_xlsx(doc: PublicityList) -> bytes:
     head = wb.add_format({"bold": True, "border": 1, "align": "center", "bg_color": "#DDEBF7"})
     cell = wb.add_format({"border": 1})
     centre = wb.add_format({"border": 1, "align": "center"})
-    score = wb.add_format({"border": 1, "num_format": "0.00"})
-    last = len(doc.headers) - 1
+    seq = wb.add_format({"border": 1, "align": "center", "num_format": kind_format("count")})
+    score = wb.add_format({"border": 1, "num_format": kind_format("score")})
+    headers = doc.headers if lang == DOC_LANG else sheet_headers("publicity", lang)
+    last = len(headers) - 1
     sections = doc.sections or [Section("", "", doc.title, [])]
     for sec in sections:
-        ws = wb.add_worksheet((sec.label or translate("rep.pub.sheet", DOC_LANG))[:31])
+        ws = wb.add_worksheet((sec.label or translate("rep.pub.sheet", lang))[:31])
         ws.set_row(0, 36)
         merge_text(ws, 0, 0, 0, last, sec.title, title)
         row = 1
@@ -224,13 +229,13 @@ def publicity_list_xlsx(doc: PublicityList) -> bytes:
             if text:
                 merge_text(ws, row, 0, row, last, text, fmt)
                 row += 1
-        for j, h in enumerate(doc.headers):
+        for j, h in enumerate(headers):
             write_cell(ws, row, j, h, head)
         ws.repeat_rows(row)
         ws.freeze_panes(row + 1, 0)
         for r in sec.rows:
             row += 1
-            ws.write_number(row, 0, r["seq"], centre)
+            ws.write_number(row, 0, r["seq"], seq)
             write_cell(ws, row, 1, r["name"], cell)
             write_cell(ws, row, 2, r["uscc"], cell)
             write_cell(ws, row, 3, r["county"] or "—", centre)
@@ -244,8 +249,7 @@ def publicity_list_xlsx(doc: PublicityList) -> bytes:
             if text:
                 merge_text(ws, row, 0, row, last, text, note)
         ws.set_row(row - 2, 48)
-        for j, width in enumerate((7, 44, 22, 12, 10, 10)):
-            ws.set_column(j, j, width)
+        fit_columns(ws)
         ws.set_paper(9)  # A4
         ws.fit_to_pages(1, 0)
         ws.set_footer(translate("rep.pub.footer", DOC_LANG))

@@ -11,6 +11,7 @@ from typing import Any
 from mujun.catalog.text import translate
 from mujun.reports.atomic import atomic_path
 from mujun.reports.safe_cells import workbook, write_cell
+from mujun.reports.sheet_style import fit_columns
 from mujun.reports.tables import FIXED_TIME
 
 
@@ -66,8 +67,8 @@ def write_sensitivity_xlsx(
         ws.write_number(i, 4, r["share_to"] / 100, pct)
         ws.write_number(i, 5, r["class_changes"], cnt)
         ws.write_number(i, 6, r["spearman"], num)
-    ws.set_column(0, 1, 22)
-    ws.set_column(2, 6, 14)
+    ws.freeze_panes(1, 0)
+    fit_columns(ws)
     ws = wb.add_worksheet(translate("sens.sheet.firms", lang))
     for j, c in enumerate(["uscc", "class", "confidence", "A", "B", "C", "D"]):
         write_cell(ws, 0, j, translate(f"sens.col.{c}", lang) if c not in "ABCD" else c, head)
@@ -77,9 +78,8 @@ def write_sensitivity_xlsx(
         ws.write_number(i, 2, f["confidence"], pct)
         for j, k in enumerate("ABCD", start=3):
             ws.write_number(i, j, f["shares"].get(k, 0.0), pct)
-    ws.set_column(0, 0, 22)
-    ws.set_column(1, 6, 12)
     ws.freeze_panes(1, 0)
+    fit_columns(ws)
     _advisory_sheets(wb, doc, labels, lang, head, cell, num, pct)
     wb.close()
     target = Path(path)
@@ -101,12 +101,11 @@ def _advisory_sheets(wb: Any, doc: dict[str, Any], labels: dict[str, str], lang:
         values = [f["uscc"], f["name"], f["class"], f["total_score"], f["points_up"], f["points_down"],
                   labels.get(lift.get("indicator", ""), ""), lift.get("target")]  # fmt: skip
         for j, v in enumerate(values):
-            if isinstance(v, float):
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
                 ws.write_number(i, j, v, num)
             else:
                 write_cell(ws, i, j, v, cell)
-    ws.set_column(0, 1, 24)
-    ws.set_column(2, 7, 14)
+    fit_columns(ws, skip_rows=[0])
     ws = wb.add_worksheet(translate("sens.sheet.weights", lang))
     write_cell(ws, 0, 0, translate("sens.weights_note", lang))
     for j, c in enumerate(["group", "indicator", "policy", "entropy", "critic"]):
@@ -116,5 +115,4 @@ def _advisory_sheets(wb: Any, doc: dict[str, Any], labels: dict[str, str], lang:
         write_cell(ws, i, 1, labels.get(w["indicator"], w["indicator"]), cell)
         for j, k in enumerate(("policy", "entropy", "critic"), start=2):
             ws.write_number(i, j, w[k] / 100, pct)
-    ws.set_column(0, 1, 24)
-    ws.set_column(2, 4, 16)
+    fit_columns(ws, skip_rows=[0])

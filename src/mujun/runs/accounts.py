@@ -64,7 +64,7 @@ class User:
         return load_roles(workspace).roles[self.role].allows(permission)
 
 
-def _user(row: sqlite3.Row) -> User:
+def _user(row: sqlite3.Row | dict[str, Any]) -> User:
     return User(
         name=row["name"],
         role=row["role"],
@@ -389,26 +389,57 @@ def _sha(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def session_user(workspace: str | Path, token: str, clock: Clock = time.time) -> User | None:
-    """The user of a live session (its last-seen time refreshed), or None; an expired session is ended."""
-    t = clock()
+# token sha256 → (the accounts file's signature when read, when read, the session's row): a page request
+# asks for its user every time; reading SQLite for it was a connection, a query and a close per request.
+_SESSIONS: dict[tuple[str, str], tuple[Any, float, dict[str, Any]]] = {}
+_SESSION_CACHE_SECONDS = 5.0  # the longest another process's change can go unseen (accounts_db.signature)
+_SESSION_CACHE_MAX = 10_000
+
+
+def _session_row(workspace: str | Path, sha: str) -> dict[str, Any] | None:
+    """The session's row joined with its user, from the cache while the accounts file has not changed."""
+    key = (str(workspace), sha)
+    sig = accounts_db.signature(workspace)
+    now = time.monotonic()
+    kept = _SESSIONS.get(key)
+    if kept is not None and kept[0] == sig and now - kept[1] < _SESSION_CACHE_SECONDS:
+        return kept[2]
     with accounts_db.connect(workspace, write=False) as con:
         row = con.execute(
             "SELECT s.created_at, s.last_seen, u.* FROM sessions s JOIN users u ON u.name = s.name "
             "WHERE s.token_sha256 = ?",
-            [_sha(token)],
+            [sha],
         ).fetchone()
+    if row is None:
+        _SESSIONS.pop(key, None)
+        return None
+    if len(_SESSIONS) >= _SESSION_CACHE_MAX:
+        _SESSIONS.clear()
+    got = dict(row)
+    _SESSIONS[key] = (sig, now, got)
+    return got
+
+
+def session_user(workspace: str | Path, token: str, clock: Clock = time.time) -> User | None:
+    """The user of a live session (its last-seen time refreshed), or None; an expired session is ended.
+
+    Read through :func:`_session_row`'s cache: any write to the accounts file by this process (sign-out,
+    disabling a user, a role change, a touch of last-seen) is seen at once, another process's within
+    ``_SESSION_CACHE_SECONDS``."""
+    t = clock()
+    sha = _sha(token)
+    row = _session_row(workspace, sha)
     if row is None:
         return None
     idle = t - row["last_seen"] > settings.SESSION_IDLE_SECONDS
     if idle or t - row["created_at"] > settings.SESSION_MAX_SECONDS or row["disabled"]:
         with accounts_db.connect(workspace) as con:
-            con.execute("DELETE FROM sessions WHERE token_sha256 = ?", [_sha(token)])
+            con.execute("DELETE FROM sessions WHERE token_sha256 = ?", [sha])
             audit.append(con, row["name"], "session_expired", row["name"], {"idle": idle})
         return None
     if t - row["last_seen"] > settings.SESSION_TOUCH_SECONDS:
         with accounts_db.connect(workspace) as con:
-            con.execute("UPDATE sessions SET last_seen = ? WHERE token_sha256 = ?", [t, _sha(token)])
+            con.execute("UPDATE sessions SET last_seen = ? WHERE token_sha256 = ?", [t, sha])
     return _user(row)
 
 

@@ -44,6 +44,26 @@ CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
 """
 
 
+_generation = 0  # every write committed by this process; with the files' stat, the readers' cache key
+
+
+def signature(workspace: str | Path) -> tuple[int, tuple[int, int], tuple[int, int]]:
+    """What changes whenever the accounts file may have changed: this process's count of committed writes,
+    and the (mtime_ns, size) of the file and of its write-ahead log (another process's commit appends to the
+    log). Read caches keyed on it (accounts.session_user) also expire by age: two commits by another process
+    within one clock tick that leave the log the same size are not told apart by the stat alone."""
+    path = path_of(workspace)
+
+    def stat(p: Path) -> tuple[int, int]:
+        try:
+            st = p.stat()
+        except OSError:
+            return (0, -1)
+        return (st.st_mtime_ns, st.st_size)
+
+    return _generation, stat(path), stat(path.with_name(FILE + "-wal"))
+
+
 def path_of(workspace: str | Path) -> Path:
     return Path(workspace) / FILE
 
@@ -77,6 +97,9 @@ def connect(workspace: str | Path, write: bool = True) -> Iterator[sqlite3.Conne
         con.execute("BEGIN IMMEDIATE" if write else "BEGIN")
         yield con
         con.execute("COMMIT")
+        if write:
+            global _generation
+            _generation += 1
     except BaseException:
         if con.in_transaction:
             con.execute("ROLLBACK")

@@ -132,8 +132,11 @@ def verify_audit(workspace: str | Path) -> tuple[int, str, Any]:
     )
 
 
-def merged(ws: Any) -> list[dict[str, Any]]:
+def merged(ws: Any, con: Any = None) -> list[dict[str, Any]]:
     """The change log of workspace ``ws`` (``log: change``) and the access audit (``log: audit``) in one list,
-    oldest first; every entry names its ``user``."""
-    changes = [{**e, "user": e["actor"], "log": "change"} for e in ws.history()]
+    oldest first; every entry names its ``user``. ``con``: the caller's own cursor (a web request's reader):
+    one DuckDB connection used by two threads at once mixes their results."""
+    from mujun.runs.changes import history
+
+    changes = [{**e, "user": e["actor"], "log": "change"} for e in history(con if con is not None else ws.con)]
     return sorted([*changes, *entries(ws.path)], key=lambda e: (e["at"], e["log"]))

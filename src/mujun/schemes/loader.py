@@ -21,7 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from mujun.catalog import catalog
 from mujun.catalog.text import Text
-from mujun.errors import SchemeError
+from mujun.errors import SchemeError, load_yaml
 from mujun.schemes import model as m
 from mujun.schemes.conditions import Condition, ConditionError, parse
 
@@ -137,7 +137,7 @@ def _load_cached(path: str, _mtime: int) -> LoadedScheme:
 def loads(text: str, origin: str) -> LoadedScheme:
     """Validate scheme YAML ``text``; ``origin`` names it in messages."""
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else "?"

@@ -29,7 +29,7 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from mujun.catalog.text import translate
+from mujun.catalog.text import Text, translate
 from mujun.strategy.registry import Target
 
 # two-sided 80 % interval: t quantile 0.90 for 1..30 degrees of freedom (then the normal 1.2816)
@@ -90,7 +90,7 @@ def progress(target: Target, actual: dict[int, float | None], baseline_value: fl
     notes: list[str] = []
     if base is None and known:  # the baseline year has no data: the first year with data stands in
         base_year, base = known[0]
-        notes.append(translate("stc.baseline_moved", year=b.year, used=base_year))
+        notes.append(Text("stc.baseline_moved", year=b.year, used=base_year))  # a Text: shown in the reader's language
     latest = known[-1][0] if known else None
     path: dict[int, float] = {}
     if target.kind == "level" and base is not None and target.deadline > base_year:

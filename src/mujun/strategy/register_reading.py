@@ -21,13 +21,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from mujun.catalog import policy
 from mujun.catalog import uscc as uscc_rules
 from mujun.catalog.text import Text, translate
 from mujun.catalog.vocabulary import amounts
-from mujun.errors import InputError, Problem, language
+from mujun.errors import InputError, Problem, language, load_yaml
 from mujun.ingest import cells, readers
 from mujun.ingest.spec import normalise_label
 from mujun.ingest.table import label_unit, read_table, summary_text
@@ -83,7 +81,7 @@ class Spec:
 @cache
 def load_spec(register: str) -> Spec:
     """The register's layout from ``catalog/registers.yaml`` (``projects`` or ``listings``)."""
-    d = yaml.safe_load(policy.shipped_text("registers.yaml"))["registers"][register]
+    d = load_yaml(policy.shipped_text("registers.yaml"))["registers"][register]
     cols = {
         cid: Column(
             cid, c["zh"], c["en"], c["kind"], tuple(c["labels"]), bool(c.get("required")), c.get("unit"), c.get("blank")

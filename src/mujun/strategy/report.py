@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from mujun.catalog.text import translate
+from mujun.catalog.text import Text
 from mujun.strategy.metrics import actuals
 from mujun.strategy.progress import progress
 from mujun.strategy.registry import Registry, Target, load_registry
@@ -35,7 +35,7 @@ def _no_run_notes(t: Target, values: dict[int, float | None]) -> list[str]:
     missing = [str(y) for y, v in values.items() if v is None]
     if not missing:
         return []
-    return [translate("stc.no_flag_runs", years=translate("lib.sep").join(missing), code=t.metric.code)]
+    return [Text("stc.no_flag_runs", years=", ".join(missing), code=t.metric.code)]
 
 
 def one(
@@ -60,7 +60,7 @@ def one(
         "path": {str(y): v for y, v in p.path.items()},
         "method": p.method,
         "latest_year": p.latest_year,
-        "notes": p.notes + _no_run_notes(t, values),
+        "notes": [n.in_lang(lang) if isinstance(n, Text) else n for n in p.notes + _no_run_notes(t, values)],
         "breakdown": {},
     }
     if breakdowns:

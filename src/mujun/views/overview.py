@@ -29,15 +29,21 @@ AGG = """
   count(*) FILTER (WHERE v."class" = 'T') AS t,
   count(*) FILTER (WHERE v.low_efficiency) AS low_efficiency,
   sum(v.tax_10k_yuan) FILTER (WHERE v.above_scale AND v.land_mu > 0 AND v.tax_10k_yuan IS NOT NULL) AS tax,
-  sum(v.land_mu) FILTER (WHERE v.above_scale AND v.land_mu > 0 AND v.tax_10k_yuan IS NOT NULL) AS land,
+  sum(v.land_mu) FILTER (WHERE v.above_scale AND v.land_mu > 0 AND v.tax_per_mu IS NOT NULL) AS land,
+  sum(v.tax_per_mu * v.land_mu) FILTER (WHERE v.above_scale AND v.land_mu > 0 AND v.tax_per_mu IS NOT NULL)
+    AS tax_on_land,
   sum(v.output_10k_yuan) AS output,
   avg(v.total_score) FILTER (WHERE v.status = 'graded') AS mean_score
 """
 
 
 def _finish(row: dict[str, Any]) -> dict[str, Any]:
+    # Σ tax / Σ land over the above-scale firms with land, written as Σ(tax per mu × land) / Σ land: the same
+    # figure, from the per-mu column a role may read when a firm's raw tax is hidden from it (a leader,
+    # catalog/roles.yaml), so a unit's tax per mu shows for every role that sees per-mu indicators
     land = row.get("land")
-    row["tax_per_mu"] = (float(row["tax"]) / float(land)) if land else None
+    taxed = row.pop("tax_on_land", None)
+    row["tax_per_mu"] = (float(taxed) / float(land)) if land and taxed is not None else None
     graded = row.get("graded") or 0
     row["a_share"] = (row["a"] / graded) if graded else None
     row["classes"] = {k: row.pop(k.lower()) for k in "ABCDT"}

@@ -46,32 +46,35 @@ def workspace_schemes(reader: Reader) -> dict[str, dict[str, Any]]:
     return out
 
 
+def row(sid: str, loaded: LoadedScheme, use: dict[str, Any], builtin: bool) -> dict[str, Any]:
+    """One scheme as the list shows it: title, source, size, and its use in this workspace (``use``)."""
+    s = loaded.scheme
+    return {
+        "id": sid,
+        "title": s.title,
+        "title_en": s.title_en,
+        "jurisdiction": s.jurisdiction,
+        "document": s.source.document,
+        "issued": s.source.issued,
+        "builtin": builtin,
+        "sha256": loaded.sha256,
+        "groups": len(s.groups),
+        "items": sum(len(g.items) for g in s.groups),
+        "assumptions": len(s.assumptions),
+        "runs": use.get("runs", 0),
+        "years": use.get("years", []),
+        "other_version": bool(use) and any(sha != loaded.sha256 for sha in use["shas"]),
+    }
+
+
 def catalogue(reader: Reader) -> list[dict[str, Any]]:
     """Built-in schemes, then schemes only this workspace's runs used; each with its workspace usage."""
     used = workspace_schemes(reader)
     rows = []
     for sid in [*builtin_ids(), *(s for s in used if s not in builtin_ids())]:
         loaded = resolve(reader, sid)
-        s = loaded.scheme
         use = used.get(sid, {})
-        rows.append(
-            {
-                "id": sid,
-                "title": s.title,
-                "title_en": s.title_en,
-                "jurisdiction": s.jurisdiction,
-                "document": s.source.document,
-                "issued": s.source.issued,
-                "builtin": sid in builtin_ids(),
-                "sha256": loaded.sha256,
-                "groups": len(s.groups),
-                "items": sum(len(g.items) for g in s.groups),
-                "assumptions": len(s.assumptions),
-                "runs": use.get("runs", 0),
-                "years": use.get("years", []),
-                "other_version": bool(use) and any(sha != loaded.sha256 for sha in use["shas"]),
-            }
-        )
+        rows.append(row(sid, loaded, use, builtin=sid in builtin_ids()))
     return rows
 
 

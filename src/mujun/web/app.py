@@ -23,7 +23,8 @@ from starlette.exceptions import HTTPException
 
 from mujun.catalog.text import translate
 from mujun.errors import MujunError, WorkspaceError
-from mujun.web import auth, jobs, security, sso
+from mujun.web import jobs, sso
+from mujun.web.guard import Guard
 from mujun.web.render import lang_of, render, to_json
 from mujun.web.routes import ROUTERS
 from mujun.web.state import AppState
@@ -54,8 +55,7 @@ def create_app(
 
     app = FastAPI(title="mujun", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.state.mujun = state
-    app.middleware("http")(auth.middleware)  # added first, so it runs inside security's middleware
-    app.middleware("http")(security.middleware)
+    app.add_middleware(Guard)  # size limit, CSRF cookie, session, refusals, headers, audit (web/guard.py)
     static = resources.files("mujun").joinpath("web/static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     for router in ROUTERS:

@@ -1,9 +1,10 @@
 """Who is asking, and what they may do: sessions, the permission a route declares, the reader of a user's scope.
 
-* :func:`middleware` resolves the session cookie to a user (``request.state.user``). Anonymous requests
-  reach only :data:`PUBLIC` paths: a page redirects to ``/login?next=…``, a ``.json`` twin, export or
-  download (``.csv .xlsx .pdf``) or any POST gets 401. A user holding a one-time password is sent to
-  ``/account/password`` until it is changed. Every successful export or download is an audit entry.
+* :func:`gate` (called by :class:`mujun.web.guard.Guard`) resolves the session cookie to a user
+  (``request.state.user``). Anonymous requests reach only :data:`PUBLIC` paths: a page redirects to
+  ``/login?next=…``, a ``.json`` twin, export or download (``.csv .xlsx .pdf``) or any POST gets 401.
+  A user holding a one-time password is sent to ``/account/password`` until it is changed.
+  Every successful export or download is an audit entry (:func:`audited`).
 * :func:`permit` is the one authorisation check: every route declares its permission (``page(…, perm=)``
   or ``dependencies=[Depends(permit(…))]``); the role's policy (catalog/roles.yaml) decides. The test
   ``tests/web/test_role_matrix.py`` walks every route for every role.
@@ -13,7 +14,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote
@@ -119,8 +120,9 @@ def _refuse(request: Request) -> Response:
     return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
 
 
-async def middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    """Session → ``request.state.user``; anonymous requests off :data:`PUBLIC` refused; exports audited."""
+async def gate(request: Request) -> Response | None:
+    """Session → ``request.state.user``; the response for a request that may not go on (anonymous off
+    :data:`PUBLIC`, a one-time password not yet changed, ``/`` for a role without the overview), else None."""
     state = request.app.state.mujun
     token = request.cookies.get(COOKIE)
     user = accounts.session_user(state.workspace_path, token) if token else None
@@ -137,9 +139,14 @@ async def middleware(request: Request, call_next: Callable[[Request], Awaitable[
         return PlainTextResponse(translate("auth.must_change", lang_of(request)), status_code=403)
     if user is not None and path == "/" and not _allows(request, user, "view.overview"):
         return RedirectResponse(home_of(user), status_code=303)  # a firm's or a department's own start page
-    response = await call_next(request)
-    if user is not None and response.status_code == 200 and path.endswith(FILE_SUFFIXES):
+    return None
+
+
+async def audited(request: Request, status: int) -> None:
+    """After a response: every successful export or download is an audit entry."""
+    user: User | None = request.state.user
+    path = request.url.path
+    if user is not None and status == 200 and path.endswith(FILE_SUFFIXES):
         kind = "download" if "/enterprise/" in path or path.startswith("/health/") else "export"
         detail: dict[str, Any] = {"query": request.url.query}
-        audit.record(state.workspace_path, user.name, kind, path, detail, _address(request))
-    return response
+        audit.record(request.app.state.mujun.workspace_path, user.name, kind, path, detail, _address(request))

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from mujun.catalog.text import translate
+from mujun.web.charts_style import value_axis
 
 CLASS_COLOURS = {"A": "#2e7d32", "B": "#1d4e89", "C": "#b26a00", "D": "#c62828", "T": "#6d6d6d"}
 T = Callable[..., str]
@@ -34,6 +35,7 @@ def trend(rows: list[dict[str, Any]], t: T, goal: dict[str, Any]) -> dict[str, A
         years = [*years, *(str(y) for y in range(int(years[-1]) + 1, int(deadline) + 1))]
     low = {str(r["year"]): r["low_efficiency"] for r in rows}
     tax = {str(r["year"]): (round(r["tax_per_mu"], 2) if r["tax_per_mu"] is not None else None) for r in rows}
+    goal_text = t("ov.goal", **goal)
     return {
         "animation": False,
         "tooltip": {"trigger": "axis"},
@@ -41,8 +43,8 @@ def trend(rows: list[dict[str, Any]], t: T, goal: dict[str, Any]) -> dict[str, A
         "grid": {"left": 50, "right": 50, "top": 30, "bottom": 50},
         "xAxis": {"type": "category", "data": years},
         "yAxis": [
-            {"type": "value", "name": t("common.tax_per_mu")},
-            {"type": "value", "name": t("common.low_efficiency")},
+            value_axis(t("common.tax_per_mu"), tax.values()),
+            value_axis(t("chart.firms_axis", name=t("common.low_efficiency")), [*low.values(), goal["target"]], True),
         ],
         "series": [
             {
@@ -58,15 +60,14 @@ def trend(rows: list[dict[str, Any]], t: T, goal: dict[str, Any]) -> dict[str, A
                 "data": [low.get(y) for y in years],
                 "itemStyle": {"color": "#c62828"},
             },
-            {
+            {  # the goal's words are its legend entry: a label beside the point would sit on the bars
                 "type": "scatter",
-                "name": t("ov.goal_short"),
+                "name": goal_text,
                 "yAxisIndex": 1,
                 "symbol": "diamond",
                 "symbolSize": 14,
                 "itemStyle": {"color": "#2e7d32"},
                 "data": [[deadline, goal["target"]]],
-                "label": {"show": True, "position": "top", "formatter": t("ov.goal", **goal)},
             },
         ],
     }
@@ -74,7 +75,7 @@ def trend(rows: list[dict[str, Any]], t: T, goal: dict[str, Any]) -> dict[str, A
 
 def bars(names: list[str], values: list[float | None], name: str, horizontal: bool = True) -> dict[str, Any]:
     cat = {"type": "category", "data": names, "inverse": horizontal}
-    val = {"type": "value", "name": name}
+    val = value_axis(name, values)
     return {
         "animation": False,
         "tooltip": {"trigger": "axis"},
@@ -100,7 +101,7 @@ def stacked_classes(names: list[str], rows: list[dict[str, Any]], label: Callabl
         "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
         "legend": {"bottom": 0},
         "grid": {"left": 110, "right": 30, "top": 20, "bottom": 80},
-        "xAxis": {"type": "value"},
+        "xAxis": value_axis(count=True),
         "yAxis": {"type": "category", "data": names, "inverse": True},
         "series": [
             {

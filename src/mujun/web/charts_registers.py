@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from mujun.web.charts_style import value_axis
+
 STAGE_COLOURS = {"reserve": "#9bb7d4", "coaching": "#2f6fb5", "filing": "#b26a00", "listed": "#2e7d32"}
 
 
@@ -30,7 +32,7 @@ def against_target(
         "legend": {"bottom": 0},
         "grid": {"left": 50, "right": 30, "top": 40, "bottom": 50},
         "xAxis": {"type": "category", "data": [str(y) for y in years]},
-        "yAxis": {"type": "value", "name": name, **({"max": 100} if percent else {})},
+        "yAxis": value_axis(name, data, count=not percent, **({"max": 100} if percent else {})),
         "series": [
             {
                 "type": "bar",
@@ -59,7 +61,7 @@ def unit_bars(rows: list[dict[str, Any]], series: list[tuple[str, str, str]]) ->
         "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
         "legend": {"bottom": 0},
         "grid": {"left": 80, "right": 30, "top": 10, "bottom": 40},
-        "xAxis": {"type": "value"},
+        "xAxis": value_axis(values=[r[f] for r in rows for f, _n, _c in series], count=True),
         "yAxis": {"type": "category", "data": names, "inverse": True},
         "series": [
             {"type": "bar", "stack": "u", "name": name, "itemStyle": {"color": colour}, "data": [r[f] for r in rows]}
@@ -69,13 +71,16 @@ def unit_bars(rows: list[dict[str, Any]], series: list[tuple[str, str, str]]) ->
 
 
 def share_bars(values: dict[str, float | None], name: str, target: float, goal: str) -> dict[str, Any]:
-    """A share per unit (× 100) as horizontal bars with the target line."""
+    """A share per unit (× 100) as horizontal bars with the target line; the goal's words are a legend entry (a
+    label on the line would sit on the bars or off the chart's edge)."""
     names = sorted(values, key=lambda n: -(values[n] or 0))
+    green = {"color": "#2e7d32", "type": "dashed", "width": 2}
     return {
         "animation": False,
         "tooltip": {"trigger": "axis"},
-        "grid": {"left": 80, "right": 40, "top": 30, "bottom": 30},
-        "xAxis": {"type": "value", "max": 100},
+        "legend": {"bottom": 0},
+        "grid": {"left": 80, "right": 40, "top": 16, "bottom": 56},
+        "xAxis": value_axis(values=[v for v in values.values()], max=100),
         "yAxis": {"type": "category", "data": names, "inverse": True},
         "series": [
             {
@@ -87,11 +92,19 @@ def share_bars(values: dict[str, float | None], name: str, target: float, goal: 
                 "markLine": {
                     "symbol": "none",
                     "silent": True,
-                    "lineStyle": {"color": "#2e7d32", "type": "dashed", "width": 2},
-                    "label": {"formatter": goal, "position": "start"},
+                    "lineStyle": green,
+                    "label": {"show": False},
                     "data": [{"xAxis": target * 100}],
                 },
-            }
+            },
+            {
+                "type": "line",
+                "name": goal,
+                "data": [],
+                "symbol": "none",
+                "lineStyle": green,
+                "itemStyle": {"color": "#2e7d32"},
+            },
         ],
     }
 
@@ -104,7 +117,7 @@ def stages_stacked(counts: list[dict[str, Any]], labels: dict[str, str]) -> dict
         "legend": {"bottom": 0},
         "grid": {"left": 50, "right": 30, "top": 20, "bottom": 50},
         "xAxis": {"type": "category", "data": [str(c["year"]) for c in counts]},
-        "yAxis": {"type": "value"},
+        "yAxis": value_axis(count=True),
         "series": [
             {
                 "type": "bar",
@@ -126,7 +139,7 @@ def pipeline(row: dict[str, Any], labels: dict[str, str]) -> dict[str, Any]:
         "animation": False,
         "tooltip": {"trigger": "item"},
         "grid": {"left": 60, "right": 40, "top": 10, "bottom": 20},
-        "xAxis": {"type": "value"},
+        "xAxis": value_axis(values=[row[s] for s in stages], count=True),
         "yAxis": {"type": "category", "data": [labels[s] for s in stages], "inverse": True},
         "series": [
             {

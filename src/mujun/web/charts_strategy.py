@@ -5,17 +5,26 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from mujun.web.charts_style import value_axis, whole
+from mujun.web.formats import is_count
+
 STATUS_COLOUR = {"on_track": "#2e7d32", "at_risk": "#b26a00", "off_track": "#c62828", "no_data": "#6d6d6d"}
 
 
 def _shown(v: float | None, unit: str) -> float | None:
+    """A value as the chart shows it: shares × 100, counts whole ("6 家", never "5.50 家"), others to 2 places."""
     if v is None:
         return None
-    return round(v * 100, 2) if unit == "%" else round(v, 2)
+    if unit == "%":
+        return round(v * 100, 2)
+    return whole(v) if is_count(unit) else round(v, 2)
 
 
-def target_chart(t: dict[str, Any], tr: Callable[..., str], height_small: bool = True) -> dict[str, Any]:
-    """Bars: actual; dashed line: required path; dotted line to the deadline: projection; bar: 80 % band."""
+def target_chart(
+    t: dict[str, Any], tr: Callable[..., str], height_small: bool = True, axis_name: str = ""
+) -> dict[str, Any]:
+    """Bars: actual; dashed line: required path; dotted line to the deadline: projection; bar: 80 % band. The
+    value axis starts at 0 (``axis_name``: its title, the unit when not given); counts are whole numbers."""
     unit = t["unit"]
     years = sorted({*map(int, t["actual"]), *map(int, t["path"]), int(t["deadline"])})
     years = list(range(min(years), max(years) + 1)) if years else []
@@ -72,12 +81,15 @@ def target_chart(t: dict[str, Any], tr: Callable[..., str], height_small: bool =
             "itemStyle": {"color": "#1f2329"},
         }
     )
+    shown = [v for s in series for v in s["data"]]
+    if p["low"] is not None:
+        shown.append(_shown(p["low"], unit))  # the band's foot
     return {
         "animation": False,
         "tooltip": {"trigger": "axis"},
         "legend": {"bottom": 0, "textStyle": {"fontSize": 11}},
         "grid": {"left": 50, "right": 16, "top": 24, "bottom": 48 if height_small else 56},
         "xAxis": {"type": "category", "data": cats},
-        "yAxis": {"type": "value", "name": "%" if unit == "%" else unit, "scale": unit != "%"},
+        "yAxis": value_axis(axis_name or unit, shown, count=is_count(unit)),
         "series": series,
     }

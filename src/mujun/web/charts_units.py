@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from mujun.web.charts_style import PALETTE, line_style, value_axis
+
 T = Callable[..., str]
-PALETTE = (
-    "#1d4e89", "#c62828", "#2e7d32", "#b26a00", "#6a1b9a", "#00838f", "#5d4037", "#ad1457",
-    "#455a64", "#9e9d24", "#283593", "#ef6c00", "#00695c", "#6d4c41", "#4527a0", "#37474f",
-)  # fmt: skip
+__all__ = ["PALETTE", "classes_side_by_side", "lines", "long_labels", "slice_trend"]
 
 
 def _r(v: float | None, digits: int = 2) -> float | None:
@@ -25,8 +24,10 @@ def slice_trend(rows: list[dict[str, Any]], t: T) -> dict[str, Any]:
         "grid": {"left": 50, "right": 50, "top": 30, "bottom": 50},
         "xAxis": {"type": "category", "data": [str(r["year"]) for r in rows]},
         "yAxis": [
-            {"type": "value", "name": t("common.tax_per_mu")},
-            {"type": "value", "name": t("common.low_efficiency")},
+            value_axis(t("common.tax_per_mu"), [r["tax_per_mu"] for r in rows]),
+            value_axis(
+                t("chart.firms_axis", name=t("common.low_efficiency")), [r["low_efficiency"] for r in rows], count=True
+            ),
         ],
         "series": [
             {
@@ -49,27 +50,41 @@ def slice_trend(rows: list[dict[str, Any]], t: T) -> dict[str, Any]:
 
 
 def lines(years: list[int], series: dict[str, list[dict[str, Any]]], names: dict[str, str], y_name: str) -> dict:
-    """Tax per mu per year, one line per unit / chain (``names`` maps keys to labels, in legend order)."""
+    """Tax per mu per year, one line per unit / chain (``names`` maps keys to labels, in legend order): each line
+    its own colour and point symbol (:mod:`.charts_style`); the legend at the right, below the chart on a phone
+    (ECharts ``media``)."""
     out = []
     for i, (key, label) in enumerate(names.items()):
         by_year = {p["year"]: p["tax_per_mu"] for p in series.get(key, [])}
-        out.append(
-            {
-                "type": "line",
-                "name": label,
-                "data": [_r(by_year.get(y)) for y in years],
-                "itemStyle": {"color": PALETTE[i % len(PALETTE)]},
-                "symbolSize": 5,
-            }
-        )
+        data = [_r(by_year.get(y)) for y in years]
+        out.append({"type": "line", "name": label, "data": data, "symbolSize": 7, **line_style(i)})
+    values = [v for s in out for v in s["data"]]
     return {
-        "animation": False,
-        "tooltip": {"trigger": "axis"},
-        "legend": {"type": "scroll", "right": 0, "top": 20, "bottom": 20, "orient": "vertical"},
-        "grid": {"left": 50, "right": 130, "top": 30, "bottom": 30},
-        "xAxis": {"type": "category", "data": [str(y) for y in years]},
-        "yAxis": {"type": "value", "name": y_name},
-        "series": out,
+        "baseOption": {
+            "animation": False,
+            "tooltip": {"trigger": "axis", "order": "valueDesc"},
+            "legend": {"type": "scroll", "right": 0, "top": 20, "bottom": 20, "orient": "vertical"},
+            "grid": {"left": 50, "right": 130, "top": 30, "bottom": 30},
+            "xAxis": {"type": "category", "data": [str(y) for y in years]},
+            "yAxis": value_axis(y_name, values),
+            "series": out,
+        },
+        "media": [
+            {
+                "query": {"maxWidth": 560},
+                "option": {
+                    "legend": {
+                        "type": "scroll",
+                        "orient": "horizontal",
+                        "left": 0,
+                        "right": 0,
+                        "top": "auto",
+                        "bottom": 0,
+                    },
+                    "grid": {"left": 44, "right": 12, "top": 30, "bottom": 60},
+                },
+            }
+        ],
     }
 
 
@@ -82,7 +97,7 @@ def classes_side_by_side(counts: dict[str, tuple[int, int]], names: tuple[str, s
         "legend": {"bottom": 0},
         "grid": {"left": 50, "right": 20, "top": 20, "bottom": 50},
         "xAxis": {"type": "category", "data": [label(k) for k in keys]},
-        "yAxis": {"type": "value"},
+        "yAxis": value_axis(count=True),
         "series": [
             {
                 "type": "bar",

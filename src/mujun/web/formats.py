@@ -1,4 +1,4 @@
-"""Display formats: money in 万元/亿元 with separators, Chinese dates, percentages.
+"""Display formats: money in 万元/亿元 with separators, local times and Chinese dates, percentages.
 
 Money in the data is in 万元 (data contract). ``money(v)`` shows 万元 below 1 亿 (10,000 万元) and 亿元
 from there on: 12,345.6 万元 → "1.23 亿元". Missing values show as "—", never as 0.
@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
+import zoneinfo
 from typing import Any
 
 from mujun.catalog.text import translate
@@ -40,25 +42,52 @@ def money(v: Any, lang: str = DEFAULT_LANG) -> str:
     )
 
 
+COUNT_WORDS = ("家", "个", "项", "户", "人", "件")  # units of things counted: their values are whole numbers
+
+
+def is_count(unit: str | None) -> bool:
+    """A unit of things counted ("家", "个/年", "个行业"): shown as whole numbers ("5 家", never "5.50 家")."""
+    return bool(unit) and str(unit).startswith(COUNT_WORDS)
+
+
 def pct(v: Any, digits: int = 1) -> str:
     return DASH if _missing(v) else f"{float(v) * 100:.{digits}f}%"
 
 
+def local_zone() -> dt.tzinfo | None:
+    """The zone times are shown in: ``MUJUN_TZ`` (an IANA name such as ``Asia/Shanghai``) when set and known,
+    else the server's own local zone (None)."""
+    name = os.environ.get("MUJUN_TZ", "").strip()
+    if name:
+        try:
+            return zoneinfo.ZoneInfo(name)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return None
+    return None
+
+
+def local_time(value: dt.datetime) -> dt.datetime:
+    """A stored time (UTC: every time mujun stores is UTC, written with or without 'Z') in the local zone."""
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+    return aware.astimezone(local_zone())
+
+
 def date_zh(value: Any, lang: str = DEFAULT_LANG, with_time: bool = True) -> str:
-    """ISO text or datetime → '2026年11月26日 20:58' (English: '2026-11-26 20:58')."""
+    """A stored time (ISO text or datetime, UTC) → local '2026-11-26 20:58' in either language; a date
+    (or ``with_time=False``) → '2026年11月26日' (English: '2026-11-26')."""
     if _missing(value) or value == "":
         return DASH
     if isinstance(value, str):
-        text = value.rstrip("Z")
+        text = value.strip()
         try:
-            value = dt.datetime.fromisoformat(text)
+            value = dt.date.fromisoformat(text) if len(text) == 10 else dt.datetime.fromisoformat(text)
         except ValueError:
-            return value
+            return text
     if isinstance(value, dt.datetime):
-        if lang != "zh":
-            return value.strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")
-        day = translate("web.fmt.date", "zh", y=value.year, m=value.month, d=value.day)
-        return f"{day} {value:%H:%M}" if with_time else day
+        when = local_time(value)
+        if with_time:
+            return when.strftime("%Y-%m-%d %H:%M")
+        value = when.date()
     if isinstance(value, dt.date):
         return (
             translate("web.fmt.date", "zh", y=value.year, m=value.month, d=value.day)

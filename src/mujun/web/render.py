@@ -44,8 +44,10 @@ from mujun.web.i18n import LANGS, lang_of, translate
 
 NAV = (  # (path, label key, the permission the page needs: a user sees the entries their role allows)
     ("/", "nav.overview", "view.overview"),
+    ("/leader", "nav.leader", "view.leader"),
     ("/results", "nav.results", "view.results"),
     ("/units", "nav.units", "view.aggregates"),
+    ("/map", "nav.map", "view.aggregates"),
     ("/industries", "nav.industries", "view.aggregates"),
     ("/schemes", "nav.schemes", "view.schemes"),
     ("/health", "nav.health", "view.health"),
@@ -196,12 +198,19 @@ def base_context(request: Request) -> dict[str, Any]:
         "money": functools.partial(formats.money, lang=lang),
         "date": functools.partial(formats.date_zh, lang=lang),
         "field_label": functools.partial(catalog.label, lang=lang),
+        "unit_label": functools.partial(catalog.unit_label, lang=lang),
         "class_label": functools.partial(catalog.class_label, lang=lang),
         "status_label": functools.partial(catalog.status_label, lang=lang),
         "url_with": _url_maker(request),
         "chain_label": lambda cid: ch.label(lang) if (ch := industries.chain(cid)) else cid,
         "path": request.url.path,
+        "can": functools.partial(_can, request),  # {% if can('view.results') %}: what the user's role may do
     }
+
+
+def _can(request: Request, permission: str) -> bool:
+    user = getattr(request.state, "user", None)
+    return user is not None and bool(user.allows(permission, request.app.state.mujun.workspace_path))
 
 
 def _t(lang: str, key: str, **values: object) -> str:
@@ -214,6 +223,7 @@ def render(request: Request, template: str, ctx: dict[str, Any], status: int = 2
 
 def _html(request: Request, template: str, ctx: dict[str, Any], token: str | None = None) -> str:
     context = base_context(request)
+    context["help_key"] = "help." + template.removesuffix(".html")  # "how to read this page" (base.html)
     if token is not None:
         context["csrf_token"] = token
     return ENV.get_template(template).render({**context, **ctx, "page": ctx})

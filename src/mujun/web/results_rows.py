@@ -5,21 +5,26 @@ macros and loops they cost ~2.5 ms per page, here ~0.5 ms; ``results.html`` call
 
 Every value is escaped with :func:`markupsafe.escape`; the formats are the template's: names link to
 ``/enterprise/<uscc>?year=…&scheme=…``, the class as a badge titled with its label, status and industry
-chain by their labels, money via :func:`mujun.web.formats.money`, scores/ratios/land with 2 decimals and
-other numbers whole (:func:`mujun.web.formats.num`), reason codes separated by spaces, "—" for missing.
+chain and group by their labels, money in 万元 with one decimal (the header names the unit), scores/ratios/land
+with 2 decimals and other numbers whole (:func:`mujun.web.formats.num`), reason codes by their short names
+(full texts as the title; :func:`mujun.web.labels.reason_label`), "—" for missing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from markupsafe import Markup, escape
 
 from mujun.catalog import catalog, industries
 from mujun.web import formats
+from mujun.web.i18n import translate
 
 TWO_DECIMALS = ("total_score", "tax_per_mu", "land_mu")
+# places' own names, kept as written in every language and marked so (as macros.html zh_name does)
+NAMES = ("county", "town")
+ZH = ' lang="zh-CN" translate="no"'
 DASH = formats.DASH
 
 
@@ -49,14 +54,32 @@ def _escaped(texts: list[str]) -> list[str]:
     return str(escape(joined)).split("\x00")
 
 
-def _column(column: str, numeric: bool, rows: Sequence[dict[str, Any]], lang: str, link: str) -> list[str]:
+def _reasons(codes: Any, known: Mapping[str, Sequence[str]], lang: str) -> str:
+    """The reason codes of one row by their short names, the full texts as the cell's title."""
+    got = [known.get(c) or (c, c) for c in str(codes or "").split(";") if c]
+    if not got:
+        return '<td class="reasons"></td>'
+    sep = translate("pm.reason.sep", lang)
+    short, full = escape(sep.join(g[0] for g in got)), escape(sep.join(g[1] for g in got))
+    return f'<td class="reasons" title="{full}">{short}</td>'
+
+
+def _column(
+    column: str, numeric: bool, rows: Sequence[dict[str, Any]], lang: str, link: str, labels: Mapping[str, Any]
+) -> list[str]:
     """The ``<td>`` of one column for every row (a column at a time; values escaped a column at a time)."""
     vals = [row.get(column) for row in rows]
-    num, money = formats.num, formats.money
+    num = formats.num
     if column == "name":
         usccs = _escaped([str(row.get("uscc")) for row in rows])
         names = _escaped([str(v) for v in vals])
-        return [f'<td><a href="/enterprise/{u}{link}">{v}</a></td>' for u, v in zip(usccs, names, strict=True)]
+        return [
+            f'<td class="name"><a href="/enterprise/{u}{link}" title="{v}"{ZH}>{v}</a></td>'
+            for u, v in zip(usccs, names, strict=True)
+        ]
+    if column == "group":
+        groups = labels.get("group", {})
+        return [f"<td>{e}</td>" for e in _escaped([groups.get(v, v) if v else DASH for v in vals])]
     if column == "class":
         title = _labeller(lambda k: catalog.class_label(k, lang))
         text = _escaped([str(k) for k in vals])
@@ -70,15 +93,16 @@ def _column(column: str, numeric: bool, rows: Sequence[dict[str, Any]], lang: st
         label = _labeller((lambda s: catalog.status_label(s, lang)) if column == "status" else _chain(lang))
         return [f"<td>{label(v) if v else DASH}</td>" for v in vals]
     if column == "reason_codes":
-        return [f'<td class="codes">{e}</td>' for e in _escaped([(v or "").replace(";", " ") for v in vals])]
+        return [_reasons(v, labels.get("reasons", {}), lang) for v in vals]
     if column == "revenue_10k_yuan":
-        texts = [money(v, lang=lang) for v in vals]
+        texts = [num(v, 1) for v in vals]  # 万元 throughout: the header carries the unit
     elif column in TWO_DECIMALS:
         texts = [num(v, 2) for v in vals]
     elif numeric:
         texts = [num(v) for v in vals]
     else:
-        return [f"<td>{e}</td>" for e in _escaped([DASH if v is None else str(v) for v in vals])]
+        own = ZH if column in NAMES else ""
+        return [f"<td{own}>{e}</td>" for e in _escaped([DASH if v is None else str(v) for v in vals])]
     return [f'<td class="n">{e}</td>' for e in _escaped(texts)]
 
 
@@ -90,13 +114,14 @@ def rows(
     scheme: Any,
     lang: str,
     empty: str,
+    labels: Mapping[str, Any] | None = None,
 ) -> Markup:
     """``<tr>…</tr>`` per row over ``columns`` (dicts with ``id`` and ``numeric``, as the page lists them);
     one row saying ``empty`` across every column when there is none."""
     if not rows:
         return Markup(f'<tr><td colspan="{len(columns)}" class="muted">{escape(empty)}</td></tr>\n')
     link = f"?year={escape(year)}&amp;scheme={escape(scheme)}"
-    cells = [_column(str(c["id"]), bool(c["numeric"]), rows, lang, link) for c in columns]
+    cells = [_column(str(c["id"]), bool(c["numeric"]), rows, lang, link, labels or {}) for c in columns]
     return Markup("".join(["<tr>" + "".join(row) + "</tr>\n" for row in zip(*cells, strict=True)]))
 
 
@@ -124,18 +149,22 @@ def heads(columns: Sequence[dict[str, Any]], sort: str, direction: str, url: Cal
 _OPTIONS: dict[tuple[Any, ...], list[tuple[str, str, str]]] = {}
 
 
-def options(key: str, values: Sequence[str], selected: Any, lang: str) -> Markup:
+def options(
+    key: str, values: Sequence[str], selected: Any, lang: str, named: Mapping[str, str] | None = None
+) -> Markup:
     """The ``<option>`` of each facet value (``selected`` marked), labelled as the filter shows it: class,
-    status and industry chain by their labels, other values as they are."""
-    memo = (key, lang, tuple(values))
+    status and industry chain by their labels, ``named`` values (groups: the scheme's labels) by those, other
+    values as they are."""
+    memo = (key, lang, tuple(values), tuple(sorted((named or {}).items())))
     pieces = _OPTIONS.get(memo)
     if pieces is None:
         label: Callable[[str], str] = {
             "class": lambda v: catalog.class_label(v, lang),
             "status": lambda v: catalog.status_label(v, lang),
             "industry": _chain(lang),
-        }.get(key, str)
-        pieces = [(v, f'<option value="{escape(v)}"', f">{escape(label(v))}</option>\n") for v in values]
+        }.get(key, (lambda v: (named or {}).get(v, v)))
+        own = ZH if key in NAMES else ""
+        pieces = [(v, f'<option value="{escape(v)}"{own}', f">{escape(label(v))}</option>\n") for v in values]
         if len(_OPTIONS) > 256:
             _OPTIONS.clear()
         _OPTIONS[memo] = pieces

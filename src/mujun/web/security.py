@@ -13,10 +13,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 from fastapi import HTTPException, Request
+from starlette.datastructures import MutableHeaders
 from starlette.responses import PlainTextResponse, Response
 
 from mujun.catalog.text import translate
@@ -61,18 +61,29 @@ async def check_csrf(request: Request) -> None:
         raise HTTPException(403, translate("web.csrf.token", lang_of(request)))
 
 
-async def middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    """Size limit, CSRF cookie and security headers for every request."""
+def start(request: Request) -> Response | None:
+    """Before the app: 413 when the declared body is over the limit; a new CSRF cookie when the browser has
+    none (``request.state.new_csrf_cookie``, read by :func:`request_token`)."""
     limit = request.app.state.mujun.max_upload_bytes
     length = request.headers.get("content-length")
+    request.state.new_csrf_cookie = None if request.cookies.get(COOKIE) else secrets.token_urlsafe(32)
     if length and length.isdigit() and int(length) > limit:
         return PlainTextResponse(translate("web.upload.too_big", lang_of(request), mb=limit // 2**20), status_code=413)
-    request.state.new_csrf_cookie = None if request.cookies.get(COOKIE) else secrets.token_urlsafe(32)
-    response = await call_next(request)
-    if request.state.new_csrf_cookie:
-        response.set_cookie(COOKIE, request.state.new_csrf_cookie, httponly=True, samesite="strict")
-    response.headers.setdefault("Content-Security-Policy", CSP)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Referrer-Policy", "same-origin")  # forms then send a real Origin
-    return response
+    return None
+
+
+HEADERS = (
+    ("Content-Security-Policy", CSP),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "same-origin"),  # forms then send a real Origin
+)
+
+
+def finish(headers: MutableHeaders, new_cookie: str | None) -> None:
+    """On every response: the security headers (unless the route set its own) and the new CSRF cookie."""
+    if new_cookie:
+        headers.append("set-cookie", f"{COOKIE}={new_cookie}; HttpOnly; Path=/; SameSite=strict")
+    for name, value in HEADERS:
+        if name not in headers:
+            headers[name] = value

@@ -24,6 +24,8 @@ from mujun.strategy.cleanup_config import load_config
 from mujun.views import Reader, Scope
 from mujun.web import auth
 from mujun.web.auth import permit
+from mujun.web.charts_style import value_axis
+from mujun.web.cleanup_words import line_words
 from mujun.web.i18n import translate
 from mujun.web.render import lang_of, page, render
 from mujun.web.security import check_csrf
@@ -77,14 +79,14 @@ def _chart(summary: dict[str, Any], t: Any) -> dict[str, Any]:
         n, goal = below[last], float(line["target_value"])
         for i, y in enumerate(axis):
             if y >= last:
-                path[i] = round(n + (goal - n) * (y - last) / (deadline - last), 1)
+                path[i] = round(n + (goal - n) * (y - last) / (deadline - last))  # firms: whole numbers
     return {
         "animation": False,
         "tooltip": {"trigger": "axis"},
         "legend": {"bottom": 0},
         "grid": {"left": 50, "right": 20, "top": 30, "bottom": 50},
         "xAxis": {"type": "category", "data": [str(y) for y in axis]},
-        "yAxis": {"type": "value", "name": t("cu.firms_below")},
+        "yAxis": value_axis(t("chart.firms_axis", name=t("cu.firms_below")), [*below.values(), *path], count=True),
         "series": [
             {"type": "bar", "name": t("cu.firms_below"), "data": [below.get(y) for y in axis], "itemStyle": BAR},
             {"type": "line", "name": t("cu.path"), "data": path, "lineStyle": {"type": "dashed"}, "itemStyle": PATH},
@@ -103,6 +105,7 @@ def summary(request: Request) -> dict[str, Any]:
     return {
         **data,
         "labels": _labels(request),
+        "words": line_words(data["line"], lang),
         "opened": notice,
         "chart": _chart(data, lambda k, **v: translate(k, lang, **v)),
     }
@@ -112,15 +115,66 @@ def _year(value: str | None) -> int | None:
     return int(value) if value and value.isdigit() and len(value) == 4 else None
 
 
-def _board(request: Request, unit: str, year: int | None) -> dict[str, Any]:
+def _find(cases: list[dict[str, Any]], q: str) -> list[dict[str, Any]]:
+    """The cases whose firm name or USCC holds ``q`` (case and width of letters ignored)."""
+    needle = q.casefold()
+    return [c for c in cases if needle in f"{c.get('name') or ''} {c.get('uscc') or ''}".casefold()]
+
+
+def _board(request: Request, unit: str, year: int | None, q: str = "", stage: str = "") -> dict[str, Any]:
+    """A unit's board: its cases by stage, found by firm name or USCC (``q``) and narrowed to one ``stage``."""
     state = request.app.state.mujun
     scope = _scope(request)
-    units = {u["unit"] for u in _summary(request)["units"]}
+    units = [u["unit"] for u in _summary(request)["units"]]
     if unit not in units:
         raise HTTPException(404)
     with state.reader(scope) as r:
         data = state.memoised(("cleanup-board", state.generation, scope, unit, year), lambda: cr.board(r, unit, year))
-    return {**data, "year": year, "labels": _labels(request), "today": cu.now_utc().date()}
+    labels = _labels(request)
+    stage = stage if stage in labels["stages"] else ""
+    columns = [
+        {**col, "all": len(col["cases"]), "cases": _find(col["cases"], q) if q else col["cases"]}
+        for col in data["columns"]
+    ]
+    shown = [col for col in columns if col["cases"] and (not stage or col["stage"] == stage)]
+
+    def link(to_stage: str) -> str:
+        query = urlencode({k: v for k, v in (("year", year), ("q", q), ("stage", to_stage)) if v})
+        return f"/cleanup/{quote(unit)}" + (f"?{query}" if query else "")
+
+    for col in columns:
+        col["href"] = link("" if col["stage"] == stage else col["stage"])
+    return {
+        **data,
+        "columns": columns,
+        "shown": shown,
+        "found": sum(len(col["cases"]) for col in shown),
+        "units": units,
+        "q": q,
+        "stage": stage,
+        "here": link(stage),
+        "year": year,
+        "labels": labels,
+        "today": cu.now_utc().date(),
+    }
+
+
+def _query(request: Request) -> tuple[str, str]:
+    q = request.query_params
+    return (q.get("q") or "").strip()[:100], (q.get("stage") or "")[:50]
+
+
+@router.get("/cleanup/find", dependencies=[Depends(permit("view.cleanup"))], include_in_schema=False)
+def find(request: Request) -> Response:
+    """The board filter form's target: another unit's board with the same search (works without JavaScript)."""
+    q = request.query_params
+    unit = (q.get("unit") or "")[:60]
+    units = [u["unit"] for u in _summary(request)["units"]]
+    if unit not in units:
+        return RedirectResponse("/cleanup", status_code=303)
+    search, stage = _query(request)
+    query = urlencode({k: v for k, v in (("year", _year(q.get("year"))), ("q", search), ("stage", stage)) if v})
+    return RedirectResponse(f"/cleanup/{quote(unit)}" + (f"?{query}" if query else ""), status_code=303)
 
 
 @page(router, "/cleanup/case/{case_id}", "cleanup_case.html", perm="view.cleanup")
@@ -129,13 +183,17 @@ def case_page(request: Request, case_id: str) -> dict[str, Any]:
         got = cr.show(r, case_id)
     if got is None:
         raise HTTPException(404)
-    return {**got, "labels": _labels(request)}
+    return {**got, "labels": _labels(request), "words": _case_words(request, got)}
+
+
+def _case_words(request: Request, got: dict[str, Any]) -> dict[str, str]:
+    return line_words({**got["line"], **got["case"]}, lang_of(request))
 
 
 @page(router, "/cleanup/{unit}", "cleanup_board.html", perm="view.cleanup")
 def unit_board(request: Request, unit: str) -> dict[str, Any]:
     q = request.query_params
-    ctx = _board(request, unit, _year(q.get("year")))
+    ctx = _board(request, unit, _year(q.get("year")), *_query(request))
     ctx["done"] = q.get("done") or None
     return ctx
 
@@ -189,12 +247,14 @@ async def advance_case(request: Request, case_id: str) -> Response:
         error = exc.message("en" if lang_of(request) == "en" else "zh")
     unit = str(case["county"])
     year = _year(_text(form, "year", 4))
+    search = (_text(form, "q", 100), _text(form, "stage", 50))
     if error and not request.headers.get("HX-Request") and back.startswith("/cleanup/case/"):
         with state.reader(_scope(request)) as r:
             got = cr.show(r, case_id)
-        return render(request, "cleanup_case.html", {**(got or {}), "labels": _labels(request), "error": error}, 400)
+        ctx = {**(got or {}), "labels": _labels(request), "error": error}
+        return render(request, "cleanup_case.html", {**ctx, "words": _case_words(request, got) if got else {}}, 400)
     if request.headers.get("HX-Request") or error:
-        ctx = _board(request, unit, year)
+        ctx = _board(request, unit, year, *search)
         ctx.update({"done": None if error else case_id, "error": error, "error_case": case_id if error else None})
         status = 400 if error and not request.headers.get("HX-Request") else 200
         return render(request, "cleanup_board.html", ctx, status=status)

@@ -13,10 +13,12 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from mujun.cycle import pages, store
+from mujun.cycle import movers, pages, store
 from mujun.cycle.diff import diff_runs
 from mujun.web import auth
 from mujun.web.cycle_forms import MAX_ROWS
+from mujun.web.i18n import translate
+from mujun.web.labels import reasons_text, scope_label
 from mujun.web.render import lang_of, page
 
 router = APIRouter()
@@ -56,7 +58,8 @@ def runs_diff(request: Request) -> dict[str, Any]:
                 lambda: diff_runs(r, str(a), str(b), str(state.workspace_path), lang),
             )
             doc = pages.scoped_diff(r, whole)
-            inds = r.scheme(str(b)).scheme.indicators
+            loaded = r.scheme(str(b))
+            inds = loaded.scheme.indicators
             labels = {k: (v.label_en or v.label) if lang == "en" else v.label for k, v in inds.items()}
     choices = [
         {
@@ -77,7 +80,27 @@ def runs_diff(request: Request) -> dict[str, Any]:
     page_no = min(max(int(at), 1), pages_n) if at.isdigit() else 1
     shown = doc["changed"][(page_no - 1) * MAX_ROWS : page_no * MAX_ROWS]
     diff = {k: doc[k] for k in ("run_a", "run_b", "counts")}
-    diff["benchmarks"] = [{**bm, "label": labels.get(bm["indicator"], bm["indicator"])} for bm in doc["benchmarks"]]
-    diff["changed"] = shown
+    diff["benchmarks"] = [
+        {
+            **bm,
+            "label": labels.get(bm["indicator"], bm["indicator"]),
+            "scope_label": scope_label(bm.get("scope"), loaded, lang),
+        }
+        for bm in doc["benchmarks"]
+    ]
+    diff["changed"] = [{**m, "why": _why(m.get("reasons") or [], loaded, labels, lang)} for m in shown]
     diff["inputs_changed"] = {m["uscc"]: doc["inputs_changed"].get(m["uscc"], []) for m in shown}
     return {**ctx, "diff": diff, "pager": {"page": page_no, "pages": pages_n, "total": n, "per_page": MAX_ROWS}}
+
+
+def _why(reasons: list[dict[str, Any]], loaded: Any, labels: dict[str, str], lang: str) -> str:
+    """A firm's reasons in words (cycle.movers.sentence), with reason codes by their names (not
+    ``MISSING(tax_per_mu)``) and "—" for a value one run does not have (not "None")."""
+    shown = []
+    for reason in reasons:
+        r = {k: ("—" if v is None else v) for k, v in reason.items()}
+        if r.get("code") == "codes":
+            for k in ("before", "after"):
+                r[k] = reasons_text(None if r[k] == "—" else str(r[k]), loaded, lang)[0] or "—"
+        shown.append(movers.sentence(r, lang, labels))
+    return translate("lib.semi", lang).join(shown)

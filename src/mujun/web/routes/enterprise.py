@@ -15,12 +15,14 @@ from fastapi.responses import Response
 from mujun.catalog import uscc as uscc_rules
 from mujun.engine.explain_text import firm_notes, item_note
 from mujun.reports.pdf import html_to_pdf
+from mujun.reports.sheet_style import is_percent, unit_text
 from mujun.synth.samples import SYNTHETIC_NAME_MARK as SYNTHETIC_MARK  # the generator's mark in firm names
 from mujun.views import enterprise as ent
 from mujun.web import auth
 from mujun.web.auth import permit
 from mujun.web.charts import CLASS_COLOURS
 from mujun.web.i18n import translate
+from mujun.web.labels import rule_text
 from mujun.web.render import ENV, base_context, lang_of, page, selection
 
 router = APIRouter()
@@ -54,12 +56,13 @@ def _reason_text(r: dict[str, Any], items: dict[str, dict[str, Any]], lang: str)
         points = items.get(r["indicator"], {}).get("points")
         shown = "—" if points is None else f"{points:.2f}"
         return translate(f"ent.reason.{kind}", lang, indicator=label, points=shown)
+    label = rule_text(r["code"], r.get("label") or r["code"], lang)
     if kind == "override":
-        return translate(f"ent.reason.override.{r['effect']}", lang, label=r["label"], klass=r["klass"] or "")
+        return translate(f"ent.reason.override.{r['effect']}", lang, label=label, klass=r["klass"] or "")
     if kind in ("bonus", "penalty"):
-        return translate(f"ent.reason.{kind}", lang, label=r["label"], points=f"{r['points']:g}")
+        return translate(f"ent.reason.{kind}", lang, label=label, points=f"{r['points']:g}")
     if kind == "status":
-        return translate("ent.reason.status", lang, label=r["label"])
+        return translate("ent.reason.status", lang, label=label)
     return translate(f"ent.reason.{kind}", lang, code=r["code"])
 
 
@@ -113,27 +116,37 @@ def score_chart(history: list[dict[str, Any]], t: Any) -> dict[str, Any]:
     }
 
 
-def indicator_chart(history: list[dict[str, Any]], ind: dict[str, Any], t: Any) -> dict[str, Any]:
-    """The firm's value of one indicator per year (bars) and its group's benchmark that year (dashed line)."""
+def _scaled(v: Any, factor: float) -> Any:
+    return v if v is None or factor == 1 else v * factor
+
+
+def indicator_chart(history: list[dict[str, Any]], ind: dict[str, Any], t: Any, lang: str = "zh") -> dict[str, Any]:
+    """The firm's value of one indicator per year (bars) and its group's benchmark that year (dashed line); a
+    ratio in percent (sheet_style.is_percent), the axis named by the unit in ``lang``."""
+    factor = 100.0 if is_percent(ind["unit"]) else 1.0
     return {
         "animation": False,
         "tooltip": {"trigger": "axis"},
         "legend": {"bottom": 0, "itemHeight": 8, "textStyle": {"fontSize": 11}},
         "grid": {"left": 56, "right": 12, "top": 28, "bottom": 44},
         "xAxis": {"type": "category", "data": [str(h["year"]) for h in history]},
-        "yAxis": {"type": "value", "name": ind["unit"], "nameTextStyle": {"align": "left"}},
+        "yAxis": {
+            "type": "value",
+            "name": unit_text(ind["unit"], lang) if ind["unit"] else "",
+            "nameTextStyle": {"align": "left"},
+        },
         "series": [
             {
                 "type": "bar",
                 "name": t("ent.chart.firm"),
-                "data": [_sig(h["values"].get(ind["id"])) for h in history],
+                "data": [_sig(_scaled(h["values"].get(ind["id"]), factor)) for h in history],
                 "itemStyle": {"color": "#2f6fb5"},
                 "barMaxWidth": 28,
             },
             {
                 "type": "line",
                 "name": t("ent.chart.benchmark"),
-                "data": [_sig(h["benchmarks"].get(ind["id"])) for h in history],
+                "data": [_sig(_scaled(h["benchmarks"].get(ind["id"]), factor)) for h in history],
                 "lineStyle": {"type": "dashed", "color": "#b26a00"},
                 "itemStyle": {"color": "#b26a00"},
                 "connectNulls": False,
@@ -159,7 +172,7 @@ def _context(request: Request, uscc: str) -> dict[str, Any]:
     items = {i["indicator"]: i for i in ex["items"]}
     reasons = [{**r, "text": _reason_text(r, items, lang), "tag": _reason_tag(r, lang)} for r in data["reasons"]]
     history = data["history"]
-    labels = {r["code"]: r.get("label") or r["code"] for r in data["reasons"]}
+    labels = {r["code"]: rule_text(r["code"], r.get("label") or r["code"], lang) for r in data["reasons"]}
     for im in ex["improvements"]:
         im["text"] = item_note(im, lang)
     return {
@@ -173,7 +186,13 @@ def _context(request: Request, uscc: str) -> dict[str, Any]:
         "notice_url": f"/enterprise/{quote(code)}/notice.pdf?year={sel['year']}&lang={lang}",
         "charts": {
             "score": score_chart(history, t),
-            "indicators": {i["id"]: indicator_chart(history, i, t) for i in data["indicators"]},
+            "indicators": {i["id"]: indicator_chart(history, i, t, lang) for i in data["indicators"]},
+        },
+        # each indicator's unit as a header shows it ("%" for a ratio, English units in English) and whether
+        # its values are fractions shown as percentages (0.0372 → 3.72%)
+        "units": {
+            i["id"]: {"text": unit_text(i["unit"], lang) if i["unit"] else "", "percent": is_percent(i["unit"])}
+            for i in data["indicators"]
         },
     }
 
@@ -185,16 +204,19 @@ def enterprise(request: Request, uscc: str) -> dict[str, Any]:
 
 @router.get("/enterprise/{uscc}/sheet.pdf", dependencies=[Depends(permit("view.enterprise"))], include_in_schema=False)
 def sheet(request: Request, uscc: str) -> Response:
-    """The one-page A4 explanation sheet (the same figures as the profile page)."""
+    """The one-page A4 explanation sheet (the same figures as the profile page), downloaded as a file."""
+    from mujun.web.routes.exports import sheet_issue
+
     ctx = _context(request, uscc)
     ctx.pop("charts")
     ctx["generated_at"] = dt.datetime.now().replace(microsecond=0)
+    ctx["issue"] = sheet_issue(request, int(ctx["firm"]["year"]), ctx["selection"]["run_id"])  # issuer, objection
     html = ENV.get_template("enterprise_sheet.html").render({**base_context(request), **ctx, "page": ctx})
     static = resources.files("mujun").joinpath("web/static")
     pdf = html_to_pdf(html, str(static))
     firm = ctx["firm"]
     stem = f"{firm['name']}_{firm['year']}_{translate('ent.sheet.file', lang_of(request))}"
-    disposition = f"inline; filename=\"sheet-{firm['uscc']}.pdf\"; filename*=UTF-8''{quote(stem)}.pdf"
+    disposition = f"attachment; filename=\"sheet-{firm['uscc']}.pdf\"; filename*=UTF-8''{quote(stem)}.pdf"
     return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": disposition})
 
 

@@ -30,6 +30,7 @@ from starlette.datastructures import QueryParams
 from mujun.cycle import store as cycle_store
 from mujun.reports import publicity as pub
 from mujun.reports.publicity_pdf import Progress, publicity_pdf
+from mujun.reports.sheet_issue import sheet_issue as issue_texts
 from mujun.views import Reader, Scope
 from mujun.views import publicity as vp
 from mujun.web import auth, jobs
@@ -146,6 +147,14 @@ def _window(r: Reader, sel: dict[str, Any]) -> tuple[dt.date, dt.date] | None:
     return w.date_from, w.date_to
 
 
+def sheet_issue(request: Request, year: int, run_id: str) -> dict[str, Any]:
+    """What a firm's explanation sheet says about who issues it and where and until when to object: the
+    publicity window of ``year`` when it is this run's or open (:func:`_window`), else "with the notice"."""
+    with auth.reader(request) as r:
+        window = _window(r, {"year": year, "run_id": run_id})
+    return issue_texts(year, window, lang_of(request))
+
+
 def _filename(sel: dict[str, Any], flt: vp.Filter, kind: str) -> str:
     stem = "_".join([translate("web.pub.file", "zh"), str(sel["year"]), str(sel["scheme"]), *flt.values().values()])
     return f"{stem}.{kind}"
@@ -166,7 +175,7 @@ def _pdf(state: Any, doc: pub.PublicityList, key: tuple[Any, ...], progress: Pro
 @router.get("/exports/publicity.xlsx", dependencies=[Depends(permit("view.exports"))], include_in_schema=False)
 def publicity_xlsx(request: Request) -> Response:
     doc, sel, flt, _key = _document(request.app.state.mujun, auth.request_scope(request), request.query_params)
-    return _download(pub.publicity_list_xlsx(doc), XLSX, sel, flt, "xlsx")
+    return _download(pub.publicity_list_xlsx(doc, lang_of(request)), XLSX, sel, flt, "xlsx")
 
 
 @router.get("/exports/publicity.pdf", dependencies=[Depends(permit("view.exports"))], include_in_schema=False)
@@ -187,7 +196,7 @@ async def start_job(request: Request) -> Response:
         raise HTTPException(400, translate("jobs.unknown_kind", lang_of(request)))
     params = {k: str(v)[:100] for k in LIST_PARAMS if isinstance(v := form.get(k), str) and v}
     state = request.app.state.mujun
-    scope = auth.request_scope(request)
+    scope, lang = auth.request_scope(request), lang_of(request)
     suffix, media = KINDS[kind]
     query = urlencode(params)
 
@@ -205,7 +214,7 @@ async def start_job(request: Request) -> Response:
             body = _pdf(state, doc, key, job.progress)
         else:
             job.progress(0.3, "write")
-            body = pub.publicity_list_xlsx(doc)
+            body = pub.publicity_list_xlsx(doc, lang)
         return jobs.save(job, body, _filename(sel, flt, suffix), media)
 
     job = jobs.new_job(
@@ -217,7 +226,7 @@ async def start_job(request: Request) -> Response:
         source=f"/exports/{kind}",
         query=query,
         back=f"/exports?{query}",
-        key=(kind, sel["run_id"], tuple(sorted(params.items())), state.generation),
+        key=(kind, sel["run_id"], tuple(sorted(params.items())), lang, state.generation),
     )
     return jobs.start(request, job, work)
 

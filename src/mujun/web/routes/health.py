@@ -51,8 +51,9 @@ from mujun.runs.quarantine import correct, revalidate_all
 from mujun.schemes.loader import builtin_ids
 from mujun.settings import DEFAULT_SCHEME
 from mujun.views import health as hv
-from mujun.web import auth, jobs
+from mujun.web import auth, input_forms, jobs
 from mujun.web.auth import permit
+from mujun.web.quarantine_text import localise
 from mujun.web.render import lang_of, page, render
 from mujun.web.security import check_csrf
 
@@ -90,7 +91,14 @@ def health(request: Request) -> dict[str, Any]:
         "year": next((y["year"] for y in years if y["stale"]), years[-1]["year"]) if years else None,
         "just_imported": next((i for i in imports if i["import_id"] == just), None),
         "max_upload_mb": round(state.max_upload_bytes / 2**20, 1),
+        "input_templates": input_forms.template_specs(request),
     }
+
+
+@router.get("/health/templates/{spec_id}.xlsx", dependencies=[Depends(permit("data.import"))], include_in_schema=False)
+def input_template(request: Request, spec_id: str) -> Response:
+    """The xlsx template of one department layout, as ``mujun templates --spec ID`` writes it."""
+    return input_forms.template_response(request, spec_id)
 
 
 @page(router, "/quarantine", "quarantine.html", perm="view.health")
@@ -104,6 +112,7 @@ def quarantine(request: Request) -> dict[str, Any]:
     if q.get("checked", "").isdigit() and q.get("accepted", "").isdigit():
         notice = {"checked": int(q["checked"]), "accepted": int(q["accepted"])}
     kept = {k: v for k, v in q.items() if k not in ("done", "checked", "accepted", "lang")}
+    localise([*got["rows"], *([done] if done else [])], lang_of(request))
     return {
         "query": {"code": query.code, "file": query.file, "year": query.year, "per_page": query.per_page},
         "done": done,
@@ -123,6 +132,8 @@ def _after(request: Request, form: Any, row_id: int) -> Response:
     if request.headers.get("HX-Request"):
         with auth.reader(request) as r:
             row = hv.intake_row(r, row_id)
+        if row:
+            localise([row], lang_of(request))
         back = _form_text(form, "back")
         return render(
             request, "health/row.html", {"row": row, "outcome": True, "back": back if BACK.match(back) else ""}

@@ -19,6 +19,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from mujun.catalog import catalog
 from mujun.catalog.text import translate
 from mujun.cycle import objections as ob
 from mujun.cycle import pages, store
@@ -44,7 +45,7 @@ def objection_list(request: Request) -> dict[str, Any]:
         rows = pages.objections(r, year=year, status=status, stage=stage, lang=lang_of(request))
         every = pages.objections(r, year=year, lang=lang_of(request))
         years = sorted({*pages.data_years(r), *(int(o["year"]) for o in every)})
-    for o in with_texts(rows, lang_of(request)):
+    for o in _units(with_texts(rows, lang_of(request)), lang_of(request)):
         o.pop("preview", None)  # the detail page shows it
     return {
         "filter": {"year": year, "status": status, "stage": stage},
@@ -53,6 +54,13 @@ def objection_list(request: Request) -> dict[str, Any]:
         "counts": {s: sum(1 for o in every if o["status"] == s) for s in store.STATUSES},
         "rows": rows,
     }
+
+
+def _units(rows: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
+    """Each objection's unit in the page's language (亩 → mu)."""
+    for o in rows:
+        o["unit"] = catalog.unit_label(o["unit"], lang) if o.get("unit") else ""
+    return rows
 
 
 def _movers(part: dict[str, Any], keep: set[str]) -> dict[str, Any]:
@@ -91,7 +99,7 @@ def _detail(request: Request, objection_id: str) -> dict[str, Any]:
         if o is None:
             raise HTTPException(404, translate("cw.err.objection", lang, id=objection_id))
         evidence = pages.files(r, objection_id)
-    with_texts([o], lang)
+    _units(with_texts([o], lang), lang)
     for f in evidence:
         f["url"] = f"/objections/{quote(objection_id)}/files/{f['sha256']}"
     is_open = o["status"] == "open"

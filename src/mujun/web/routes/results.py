@@ -7,6 +7,7 @@ about a second). The exports page makes the same files as background jobs (``POS
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -21,7 +22,7 @@ from mujun.views import results as res
 from mujun.web import auth, jobs
 from mujun.web.auth import permit
 from mujun.web.i18n import translate
-from mujun.web.labels import column_label
+from mujun.web.labels import column_label, group_label, reason_label
 from mujun.web.render import lang_of, page, selection
 from mujun.web.security import check_csrf
 
@@ -51,13 +52,20 @@ NUMERIC = {"rank", "total_score", "tax_per_mu", "revenue_10k_yuan", "land_mu"}
 def results(request: Request) -> dict[str, Any]:
     state = request.app.state.mujun
     lang = lang_of(request)
-    query = res.Query.from_params(request.query_params)
+    params = dict(request.query_params)
     with auth.reader(request) as r:
         sel = selection(request, r)
+        facets = dict(state.memoised(("facets", sel["run_id"], r.scope), lambda: res.facets(r, sel["run_id"])))
+        scope = r.scope
+    facets["town"] = _towns(state, scope, sel["run_id"], params.get("county") or "", facets)
+    if params.get("town") and params["town"] not in facets["town"]:
+        params.pop("town")  # a town of another county (the county was changed): not a filter any more
+    query = res.Query.from_params(params)
+    with auth.reader(request) as r:
         got = res.page(r, sel["run_id"], query)
         res.warm(r, sel["run_id"], SHOWN)  # the columns this page sorts by, sorted once per run
-        facets = state.memoised(("facets", sel["run_id"], r.scope), lambda: res.facets(r, sel["run_id"]))
         loaded = r.scheme(sel["run_id"])
+    codes = {c for row in got["rows"] for c in str(row.get("reason_codes") or "").split(";") if c}
     return {
         "selection": sel,
         "query": {
@@ -69,9 +77,28 @@ def results(request: Request) -> dict[str, Any]:
             "per_page": query.per_page,
         },
         "facets": facets,
+        "towns_need_county": len(facets["county"]) > 1 and not query.filters.get("county"),
         "columns": [{"id": c, "label": column_label(c, loaded, lang), "numeric": c in NUMERIC} for c in SHOWN],
+        "labels": {
+            "group": {g: group_label(g, loaded, lang) for g in facets["group"]},
+            "reasons": {c: reason_label(c, loaded, lang) for c in sorted(codes)},
+        },
         **got,
     }
+
+
+def _towns(state: Any, scope: Scope, run_id: str, county: str, facets: dict[str, list[str]]) -> list[str]:
+    """The towns the town filter offers: those of the chosen county (from the run's data, read in the scope
+    narrowed to that county); every town of the scope when it holds one county; none until a county is chosen
+    when it holds several (a city has about 180 towns)."""
+    if len(facets["county"]) <= 1:
+        return list(facets["town"])
+    if county not in facets["county"]:
+        return []
+    narrow = dataclasses.replace(scope, counties=(county,))
+    with state.reader(narrow) as r:
+        got = state.memoised(("facets", run_id, narrow), lambda: res.facets(r, run_id))
+    return list(got["town"])
 
 
 MEDIA = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "csv": "text/csv; charset=utf-8"}
@@ -98,9 +125,11 @@ def export_file(
         note = translate(
             "export.note", lang, run=sel["run_id"], scheme=sel["scheme"], year=sel["year"], n=table.num_rows
         )
-        body = tables.xlsx_bytes(table, headers, sheet=str(sel["year"]), note=note, progress=progress)
+        body = tables.xlsx_bytes(
+            table, headers, sheet=str(sel["year"]), note=note, lang=lang, progress=progress, scheme=loaded
+        )
     else:
-        body = tables.csv_bytes(table, headers)
+        body = tables.csv_bytes(table, headers, lang=lang, scheme=loaded)
     return body, f"{stem}.{kind}"
 
 

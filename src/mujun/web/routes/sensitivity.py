@@ -50,6 +50,7 @@ def sensitivity_page(request: Request) -> dict[str, Any]:
         asked = request.query_params.get("year", "")
         year = int(asked) if asked.isdigit() and int(asked) in years else years[-1]
         run_id, final = store.list_run(r, year) or (None, False)
+        run_when = next((x["started_at"] for x in r.runs() if x["run_id"] == run_id), None)
         b = base(r, str(run_id), str(state.workspace_path))
         doc = report_for(state, r, str(run_id))
         names = {row["uscc"]: row["name"] for row in b.results.select(["uscc", "name"]).to_pylist()}
@@ -64,6 +65,7 @@ def sensitivity_page(request: Request) -> dict[str, Any]:
         "years": years,
         "year": year,
         "run_id": run_id,
+        "run_when": run_when,  # a run is shown by when it was made, not by its id
         "final": final,
         "scope_label": r.scope.label,
         "doc": {

@@ -19,6 +19,8 @@ from mujun.strategy.tiers_rules import Rules, load_rules
 from mujun.strategy.tiers_score import format_value, reasons
 from mujun.web import auth
 from mujun.web.auth import permit
+from mujun.web.cleanup_words import condition_words
+from mujun.web.i18n import translate
 from mujun.web.render import lang_of, page
 from mujun.web.security import check_csrf
 
@@ -48,6 +50,12 @@ def _shown(row: dict[str, Any], rules: Rules, lang: str) -> dict[str, Any]:
     return {**row, "bars": bars, "why": reasons(comps, rules, lang) if comps else row.get("reasons")}
 
 
+def _find(rows: list[dict[str, Any]], q: str) -> list[dict[str, Any]]:
+    """The rows whose firm name or USCC holds ``q`` (all rows when ``q`` is empty)."""
+    needle = q.casefold()
+    return [x for x in rows if needle in f"{x.get('name') or ''} {x.get('uscc') or ''}".casefold()] if q else rows
+
+
 @page(router, "/tiers", "tiers.html", perm="view.tiers")
 def tiers_page(request: Request) -> dict[str, Any]:
     state = request.app.state.mujun
@@ -65,19 +73,30 @@ def tiers_page(request: Request) -> dict[str, Any]:
         )
         run_years = r.years()
     second = [x for x in rows if x["tier"] == "second"]
-    chosen = [_shown(x, rules, lang) for x in second if x["selected"]]
-    others = [x for x in second if not x["selected"]]
+    search = (q.get("q") or "").strip()[:100]
+    found = _find(second, search)
+    chosen = [_shown(x, rules, lang) for x in found if x["selected"]]
+    others = [x for x in found if not x["selected"]]
     per_page = PER_PAGE
     pages = max(1, math.ceil(len(others) / per_page))
     page_no = min(max(_int(q.get("page"), 1) or 1, 1), pages)
     names = {(f["year"], f["uscc"]): f["promoted_year"] for f in promo["firms"]}
     for x in chosen:
         x["promoted_year"] = names.get((x["year"], x["uscc"]))
+    words = tr.rule_words(rules, lang)
+    scheme = summary["scheme_id"] if summary else ""
+    for tier in ("first", "second"):
+        where = words[tier].get("where")
+        words[tier] = {**words[tier], "where_words": condition_words(where, scheme, lang) if where else ""}
     return {
+        "q": search,
+        "selected_all": sum(1 for x in second if x["selected"]),
+        "others_all": sum(1 for x in second if not x["selected"]),
+        "run_words": translate("trp.run_of", lang, year=year) if summary else "",
         "year": year,
         "years": stored,
         "run_years": run_years,
-        "rules": tr.rule_words(rules, lang),
+        "rules": words,
         "rules_changed": bool(summary and summary["rules_sha256"] != rules.sha256()),
         "summary": summary,
         "selected": chosen,

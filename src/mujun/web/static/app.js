@@ -79,9 +79,48 @@
       window.setTimeout(poll, 500);
     });
   }
+  /* A table not inside a box that scrolls gets one (.table-wrap): on a phone the table scrolls sideways in
+     its own box and the page does not. */
+  function wrapTables(root) {
+    (root || document).querySelectorAll("main table").forEach(function (table) {
+      for (var el = table.parentElement; el && el.tagName !== "MAIN"; el = el.parentElement) {
+        var ox = window.getComputedStyle(el).overflowX;
+        if (ox === "auto" || ox === "scroll" || ox === "hidden") { return; }
+      }
+      var wrap = document.createElement("div");
+      wrap.className = "table-wrap table-wrap-auto";
+      table.parentNode.insertBefore(wrap, table);
+      wrap.appendChild(table);
+    });
+  }
+  /* The navigation scrolls sideways on a phone: bring the current page's entry into view. */
+  function showCurrentNav() {
+    var nav = document.querySelector(".top nav");
+    var here = nav && nav.querySelector("[aria-current=page]");
+    if (here && nav.scrollWidth > nav.clientWidth) {
+      nav.scrollLeft = here.offsetLeft - (nav.clientWidth - here.offsetWidth) / 2;
+    }
+  }
   function resizeAll() { charts.forEach(function (c) { if (!c.isDisposed()) { c.resize(); } }); }
-  document.addEventListener("DOMContentLoaded", function () { initCharts(); bindAutosubmit(); watchJobs(); });
-  document.addEventListener("htmx:afterSettle", function (e) { initCharts(e.target); bindAutosubmit(e.target); });
+  /* A chart follows its box's width (a grid that stacks, a folded section that opens), not only the window's. */
+  var observer = window.ResizeObserver ? new ResizeObserver(function (entries) {
+    entries.forEach(function (e) {
+      var chart = window.echarts && echarts.getInstanceByDom(e.target);
+      if (chart && !chart.isDisposed()) { chart.resize(); }
+    });
+  }) : null;
+  function observeCharts(root) {
+    if (!observer) { return; }
+    (root || document).querySelectorAll("[data-chart][data-ready]").forEach(function (el) {
+      if (!el.dataset.observed) { el.dataset.observed = "1"; observer.observe(el); }
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    wrapTables(); initCharts(); observeCharts(); bindAutosubmit(); watchJobs(); showCurrentNav();
+  });
+  document.addEventListener("htmx:afterSettle", function (e) {
+    wrapTables(e.target); initCharts(e.target); observeCharts(e.target); bindAutosubmit(e.target);
+  });
   window.addEventListener("resize", resizeAll);
   window.addEventListener("beforeprint", resizeAll);
   window.addEventListener("afterprint", resizeAll);

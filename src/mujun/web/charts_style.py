@@ -1,0 +1,60 @@
+"""What every chart builder shares: value axes that start at 0, a palette of distinct colours, whole counts.
+
+A bar's length is its value: a value axis under bars starts at 0 (or below it when a value is negative), never
+at ECharts' "nice" number near the data minimum, which hides or exaggerates differences. Counts (firms, items,
+industries) are whole numbers on the axis ticks and in the tooltips (the data themselves are rounded).
+
+:data:`PALETTE` holds 16 colours chosen for charts of up to 16 lines (15 assessment units): every colour has a
+contrast of at least 3:1 on white (WCAG 1.4.11, graphical objects) and any two differ by a CIE76 ΔE of at
+least 25, so no two lines look alike; lines also differ by their point symbol (:data:`SYMBOLS`), so the
+chart reads without colour too.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+PALETTE = (
+    "#1f77b4", "#d62728", "#2ca02c", "#d95f02", "#7b3fb5", "#8c564b", "#c2309a", "#6b6b6b",
+    "#8a8a00", "#0f8f9f", "#2f5c23", "#5c2357", "#b82e57", "#1d1dc9", "#3fa67d", "#133686",
+)  # fmt: skip
+SYMBOLS = ("circle", "rect", "triangle", "diamond", "emptyCircle", "emptyRect", "emptyTriangle", "emptyDiamond")
+
+
+def _numbers(values: Iterable[Any]) -> list[float]:
+    out = []
+    for v in values:
+        if isinstance(v, dict):
+            v = v.get("value")
+        if isinstance(v, list | tuple):
+            v = v[-1] if v else None
+        if isinstance(v, int | float) and not (isinstance(v, float) and math.isnan(v)):
+            out.append(float(v))
+    return out
+
+
+def value_axis(name: str = "", values: Iterable[Any] = (), count: bool = False, **extra: Any) -> dict[str, Any]:
+    """A value axis from 0: ``min`` 0 when no value in ``values`` is negative, else ECharts' own minimum (with
+    ``scale`` off it always includes 0); ``count``: whole-number ticks only."""
+    axis: dict[str, Any] = {"type": "value"}
+    if name:
+        axis["name"] = name
+    if min(_numbers(values), default=0.0) >= 0:
+        axis["min"] = 0
+    if count:
+        axis["minInterval"] = 1
+    axis.update(extra)
+    return axis
+
+
+def whole(v: float | None) -> int | None:
+    """A count as shown: the nearest whole number (a projected 5.5 firms reads "6 家", never "5.50 家")."""
+    return None if v is None else round(float(v))
+
+
+def line_style(i: int) -> dict[str, Any]:
+    """Colour and point symbol of the ``i``-th line of a many-line chart."""
+    colour = PALETTE[i % len(PALETTE)]
+    return {"itemStyle": {"color": colour}, "lineStyle": {"color": colour}, "symbol": SYMBOLS[i % len(SYMBOLS)]}
