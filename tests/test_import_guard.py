@@ -209,7 +209,11 @@ def test_web_upload_previews_then_imports_on_confirm(first: Path, files: dict[st
         )
         assert bank.status_code == 400
         assert "不是可识别的部门报送文件" in bank.text and "贷款余额" in bank.text
-        assert bank.text.count("<tr><td><code>") == 3 and "mujun specs show" in bank.text
+        assert (
+            bank.text.count("<tr><td><code>") == 3
+            and "下载各部门报送模板" in bank.text
+            and "mujun specs show" not in bank.text
+        )
         assert 'id="upload-form"' in bank.text  # the form again
         assert str(first) not in bank.text
         r = client.post(

@@ -167,7 +167,7 @@ POLICIES = [
 
 
 def test_only_the_policy_module_reads_policy_yaml() -> None:
-    readers = {p for p in _calls("yaml.safe_load") if p.startswith("strategy/")}
+    readers = {p for p in _calls("load_yaml") if p.startswith("strategy/")}
     assert readers == {"strategy/register_reading.py"}  # registers.yaml is layout, not a workspace policy
     assert _calls("policy.load_policy") >= {
         "strategy/registry.py", "strategy/tiers_rules.py", "strategy/cleanup_config.py", "strategy/national.py"

@@ -19,6 +19,7 @@ import duckdb
 import pytest
 
 from mujun.catalog import catalog, industries
+from mujun.catalog.text import translate
 from mujun.runs.workspace import Workspace
 from mujun.views import Reader, Scope, attach_cache, results_index
 from mujun.views import results as res
@@ -186,20 +187,22 @@ def test_index_is_built_once_per_run(reader):
     assert {k: v.strip('"') for k, v in res.FILTERS.items()} == results_index.FILTER_COLUMNS
 
 
-# the table body as results.html rendered it before it moved to Python (mujun.web.results_rows)
-OLD_LOOP = """{% from "macros.html" import class_badge %}
-{% for row in page.rows %}
+# the table body as a template would write it (an independent second writing of mujun.web.results_rows: names
+# on one line with their title and marked as names, codes by their labels, reasons by their short names)
+OLD_LOOP = """{% for row in page.rows %}
   <tr>
   {% for c in page.columns %}
     {% set v = row[c.id] %}
-    {% if c.id == 'name' %}<td><a href="/enterprise/{{ row.uscc }}?year={{ page.selection.year }}&amp;scheme={{ page.selection.scheme }}">{{ v }}</a></td>
-    {% elif c.id == 'class' %}<td>{{ class_badge(v, class_label) }}</td>
+    {% if c.id == 'name' %}<td class="name"><a href="/enterprise/{{ row.uscc }}?year={{ page.selection.year }}&amp;scheme={{ page.selection.scheme }}" title="{{ v }}" lang="zh-CN" translate="no">{{ v }}</a></td>
+    {% elif c.id == 'class' %}{% if v %}<td><span class="badge c{{ v }}" title="{{ class_label(v) }}">{{ v }}</span></td>{% else %}<td><span class="muted">—</span></td>{% endif %}
     {% elif c.id == 'status' %}<td>{{ status_label(v) if v else '—' }}</td>
     {% elif c.id == 'industry_chain' %}<td>{{ chain_label(v) if v else '—' }}</td>
-    {% elif c.id == 'reason_codes' %}<td class="codes">{{ (v or '').replace(';', ' ') }}</td>
-    {% elif c.id == 'revenue_10k_yuan' %}<td class="n">{{ money(v) }}</td>
+    {% elif c.id == 'group' %}<td>{{ v or '—' }}</td>
+    {% elif c.id == 'reason_codes' %}{% set codes = (v or '').split(';') | select | list %}{% if codes %}<td class="reasons" title="{{ codes | join(sep) }}">{{ codes | join(sep) }}</td>{% else %}<td class="reasons"></td>{% endif %}
+    {% elif c.id == 'revenue_10k_yuan' %}<td class="n">{{ v | num(1) }}</td>
     {% elif c.id in ('total_score', 'tax_per_mu', 'land_mu') %}<td class="n">{{ v | num(2) }}</td>
     {% elif c.numeric %}<td class="n">{{ v | num }}</td>
+    {% elif c.id in ('county', 'town') %}<td lang="zh-CN" translate="no">{{ v if v is not none else '—' }}</td>
     {% else %}<td>{{ v if v is not none else '—' }}</td>{% endif %}
   {% endfor %}
   </tr>
@@ -223,6 +226,7 @@ def test_python_rows_are_the_jinja_rows(reader, lang):
         "status_label": functools.partial(catalog.status_label, lang=lang),
         "chain_label": lambda cid: ch.label(lang) if (ch := industries.chain(cid)) else cid,
         "empty": "没有 <符合> 条件的企业",
+        "sep": translate("pm.reason.sep", lang),
     }
     template = ENV.from_string(OLD_LOOP)
     pages = [res.page(reader, rid, res.Query(per_page=200, page=p)) for p in (1, 2)]
@@ -245,11 +249,12 @@ def test_escaping_a_value_with_nul(reader):
     row = res.page(reader, rid, res.Query(per_page=20))["rows"][0]
     odd = [{**row, "name": "a\x00<b>", "town": "x"}, {**row, "name": "<c>", "town": "&"}]
     html = str(rows_html(odd, columns, year=1, scheme="s", lang="zh", empty=""))
-    assert "a\x00&lt;b&gt;</a>" in html and "&lt;c&gt;</a>" in html and "<td>&amp;</td>" in html
+    assert "a\x00&lt;b&gt;</a>" in html and "&lt;c&gt;</a>" in html
+    assert '<td lang="zh-CN" translate="no">&amp;</td>' in html
 
 
 OLD_FORM = """{% for key in keys %}{% for v in page.facets[key] %}
-<option value="{{ v }}"{% if q[key] == v %} selected{% endif %}>{% if key == 'class' %}{{ class_label(v) }}{% elif key == 'status' %}{{ status_label(v) }}{% elif key == 'industry' %}{{ chain_label(v) }}{% else %}{{ v }}{% endif %}</option>
+<option value="{{ v }}"{% if key in ('county', 'town') %} lang="zh-CN" translate="no"{% endif %}{% if q[key] == v %} selected{% endif %}>{% if key == 'class' %}{{ class_label(v) }}{% elif key == 'status' %}{{ status_label(v) }}{% elif key == 'industry' %}{{ chain_label(v) }}{% else %}{{ v }}{% endif %}</option>
 {% endfor %}{% endfor %}
 {% for c in page.columns %}
 {% set active = q.sort == c.id %}

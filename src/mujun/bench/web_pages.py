@@ -85,6 +85,7 @@ KINDS = (
     "/schemes",
     "/schemes/compare",
     "/schemes/{scheme_id}",
+    "/schemes/{scheme_id}/edit",
     "/health",
     "/quarantine",
     "/exports",
@@ -104,6 +105,8 @@ KINDS = (
     "/runs/diff",
     "/admin/users",
     "/admin/audit",
+    "/map",
+    "/leader",
 )
 AFTER_WRITE = ("/", "/results", "/enterprise/{uscc}", "/health", "/quarantine")
 
@@ -264,6 +267,7 @@ def url_makers(t: Targets) -> dict[str, Callable[[random.Random], str]]:
         "/schemes": plain("/schemes"),
         "/schemes/compare": compare,
         "/schemes/{scheme_id}": pick(t.schemes, "/schemes/{}"),
+        "/schemes/{scheme_id}/edit": pick(t.schemes, "/schemes/{}/edit"),
         "/health": plain("/health"),
         "/quarantine": quarantine,
         "/exports": plain("/exports"),
@@ -283,6 +287,8 @@ def url_makers(t: Targets) -> dict[str, Callable[[random.Random], str]]:
         "/runs/diff": diff,
         "/admin/users": plain("/admin/users"),
         "/admin/audit": plain("/admin/audit"),
+        "/map": plain("/map", years=True),
+        "/leader": plain("/leader", years=True),
     }
 
 

@@ -149,7 +149,7 @@ def write(ws: Workspace, scheme_id: str, text: str, summary: dict[str, Any]) -> 
     return ch.change_id
 
 
-def changes_of(con: Any, scheme_id: str) -> list[dict[str, Any]]:
-    """The change-log entries of the workspace scheme ``scheme_id``, newest first (``con``: a cursor of the
-    workspace, e.g. a reader's)."""
-    return [e for e in reversed(history(con)) if e["kind"] == "scheme" and e["touched"] == scheme_id]
+def changes_of(reader: Any, scheme_id: str) -> list[dict[str, Any]]:
+    """The change-log entries of the workspace scheme ``scheme_id``, newest first, read through ``reader``'s
+    own cursor (a web request's reader: the workspace's connection is shared by every request thread)."""
+    return [e for e in reversed(history(reader.con)) if e["kind"] == "scheme" and e["touched"] == scheme_id]

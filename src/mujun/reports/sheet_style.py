@@ -19,13 +19,13 @@ from importlib import resources
 from typing import Any
 
 from mujun.catalog import catalog
+from mujun.catalog.text import translate
 from mujun.errors import load_yaml
 
 MIN_WIDTH = 6
 MAX_WIDTH = 80  # Excel allows 255; a longer text is still whole in its cell
 HEADER_MAX = 28  # a longer header wraps (header formats have text_wrap) rather than widening its column
 PAD = 2
-UNIT_MARKS = ("/", "元", "亩", "yuan", "mu", "%")  # a header's trailing (…) holding one of these is a unit
 
 
 @cache
@@ -119,10 +119,15 @@ def header_with_unit(header: str, unit: str | None, lang: str) -> str:
     if not unit:
         return header
     m = _TRAILING.search(header)
-    unitish = m is not None and (header_unit(header) is not None or any(k in m.group(1) for k in UNIT_MARKS))
+    unitish = m is not None and (header_unit(header) is not None or any(k in m.group(1) for k in _cfg()["unit_marks"]))
     base = header[: m.start()] if m is not None and unitish else header
     text = unit_text(unit, lang)
-    return f"{base}（{text}）" if lang == "zh" else f"{base} ({text})"
+    return translate("lib.with_unit", lang, label=base, unit=text)
+
+
+def count_words() -> tuple[str, ...]:
+    """The units of things counted (catalog/number_formats.yaml ``count_words``)."""
+    return tuple(str(w) for w in _cfg()["count_words"])
 
 
 def _char_width(ch: str) -> float:

@@ -132,11 +132,12 @@ def verify_audit(workspace: str | Path) -> tuple[int, str, Any]:
     )
 
 
-def merged(ws: Any, con: Any = None) -> list[dict[str, Any]]:
+def merged(ws: Any, reader: Any = None) -> list[dict[str, Any]]:
     """The change log of workspace ``ws`` (``log: change``) and the access audit (``log: audit``) in one list,
-    oldest first; every entry names its ``user``. ``con``: the caller's own cursor (a web request's reader):
-    one DuckDB connection used by two threads at once mixes their results."""
+    oldest first; every entry names its ``user``. ``reader``: read through its own cursor (a web request's
+    reader): one DuckDB connection used by two threads at once mixes their results."""
     from mujun.runs.changes import history
 
-    changes = [{**e, "user": e["actor"], "log": "change"} for e in history(con if con is not None else ws.con)]
+    con = reader.con if reader is not None else ws.con
+    changes = [{**e, "user": e["actor"], "log": "change"} for e in history(con)]
     return sorted([*changes, *entries(ws.path)], key=lambda e: (e["at"], e["log"]))

@@ -149,9 +149,9 @@ def stale_runs(con: Any) -> dict[str, int]:
     return out
 
 
-def verify_logs(ws: Any, con: Any = None) -> dict[str, tuple[int, str, Any]]:
+def verify_logs(ws: Any, reader: Any = None) -> dict[str, tuple[int, str, Any]]:
     """Both hash chains of workspace ``ws``: ``{"change": …, "audit": …}`` as :func:`verify` gives them;
-    ``con``: the caller's own cursor (see :func:`mujun.runs.audit.merged`)."""
+    ``reader``: read through its own cursor (see :func:`mujun.runs.audit.merged`)."""
     from mujun.runs.audit import verify_audit
 
-    return {"change": verify(con if con is not None else ws.con), "audit": verify_audit(ws.path)}
+    return {"change": verify(reader.con if reader is not None else ws.con), "audit": verify_audit(ws.path)}

@@ -42,12 +42,12 @@ def money(v: Any, lang: str = DEFAULT_LANG) -> str:
     )
 
 
-COUNT_WORDS = ("家", "个", "项", "户", "人", "件")  # units of things counted: their values are whole numbers
-
-
 def is_count(unit: str | None) -> bool:
-    """A unit of things counted ("家", "个/年", "个行业"): shown as whole numbers ("5 家", never "5.50 家")."""
-    return bool(unit) and str(unit).startswith(COUNT_WORDS)
+    """A unit of things counted ("家", "个/年", "个行业"; catalog/number_formats.yaml ``count_words``): shown as
+    whole numbers ("5 家", never "5.50 家")."""
+    from mujun.reports.sheet_style import count_words
+
+    return bool(unit) and str(unit).startswith(count_words())
 
 
 def pct(v: Any, digits: int = 1) -> str:

@@ -73,9 +73,9 @@ def audit_log(request: Request) -> dict[str, Any]:
     user, kind, log = q.get("user") or "", q.get("kind") or "", q.get("log") or ""
     lang = lang_of(request)
     with auth.reader(request) as r:
-        rows = audit.merged(r.ws, r.con)
+        rows = audit.merged(r.ws, r)
         # 校验日志: the same check as `mujun history verify` (both hash chains), run when the button asks
-        checked = verify_logs(r.ws, r.con) if q.get("verify") == "1" else None
+        checked = verify_logs(r.ws, r) if q.get("verify") == "1" else None
     kinds = sorted({e["kind"] for e in rows})
     users = sorted({e["user"] for e in rows})
     kept = [

@@ -140,7 +140,7 @@ def _in_words(data: dict[str, Any], loaded: LoadedScheme, lang: str) -> None:
 def _history(reader: Any, loaded: LoadedScheme, lang: str) -> list[dict[str, Any]]:
     """The change-log entries of a workspace scheme, newest first, each change in words."""
     out = []
-    for e in scheme_store.changes_of(reader.con, loaded.id)[:20]:
+    for e in scheme_store.changes_of(reader, loaded.id)[:20]:
         summary = e["summary"]
         said = [scheme_edit.change_words(c, loaded.scheme, lang) for c in summary.get("changes", [])]
         if summary.get("action") == "copy":
