@@ -20,10 +20,13 @@ settings.load_profile("mujun")
 SLOW_FIRST = (
     "tests/test_spark_cluster.py",
     "tests/test_parity.py",
+    "tests/web/test_crawl.py",
     "tests/test_scheme_properties.py",
+    "tests/test_bench_web.py",
+    "tests/web/test_role_matrix.py",
     "tests/test_crash_safety.py",
-    "tests/web/test_cycle_web.py",
     "tests/web/test_every_page.py",
+    "tests/web/test_cycle_web.py",
 )
 
 

@@ -56,9 +56,10 @@ def prepare_data(data: DataLike, loaded: LoadedScheme) -> Canonical:
     if isinstance(data, Canonical):
         return data
     if isinstance(data, str | Path):
-        from mujun.ingest import record
+        # a workbook, or a CSV saved in GBK: the import's readers and parsers (a Parquet file never is one)
+        if Path(data).suffix.lower() != ".parquet" and _wants_record(data):
+            from mujun.ingest import record
 
-        if record.wants(data):  # a workbook, or a CSV saved in GBK: the import's readers and parsers
             table, rows, notes = record.read_record(data)
             canon = canonicalise(table, str(data), loaded.required_fields(), rows, loaded.id)
             canon.warnings[:0] = notes
@@ -66,6 +67,14 @@ def prepare_data(data: DataLike, loaded: LoadedScheme) -> Canonical:
         raw, offset = read_input(data)
         return canonicalise(raw, str(data), loaded.required_fields(), offset, loaded.id)
     return canonicalise(data, "<data>", loaded.required_fields(), 1, loaded.id)
+
+
+def _wants_record(path: str | Path) -> bool:
+    """:func:`mujun.ingest.record.wants` (a workbook, or a CSV saved in GBK), imported only for a file that might
+    be one: a Parquet file never is."""
+    from mujun.ingest import record
+
+    return record.wants(path)
 
 
 @functools.cache
@@ -102,6 +111,7 @@ def evaluate(
     duckdb_connection: Any = None,
     frozen: pa.Table | None = None,
     compiled_from: Any = None,
+    public_only: bool = False,
 ) -> Evaluation:
     """Evaluate ``data`` with ``scheme`` for data year ``year`` (default: the latest year in the data).
 
@@ -112,6 +122,11 @@ def evaluate(
     schema) in this process; later calls bind their data to it. A workspace's connection
     (``duckdb_connection``, or ``compiled_from`` when the data is computed elsewhere) also lends the query
     an earlier run stored there (table ``compiled``).
+
+    ``public_only`` (what a CSV or Parquet result file needs): with DuckDB the result holds the public columns
+    only (:meth:`Evaluation.to_arrow`; no cut-offs, no explanation): the internal columns are neither sorted
+    nor fetched, and the benchmark check (:func:`~mujun.runs.result.check_benchmarks`) runs inside the query
+    — a firm it would stop makes the query run again in full, to name them all.
     """
     loaded = scheme if isinstance(scheme, LoadedScheme) else load(scheme)
     canon = prepare_data(data, loaded)
@@ -130,11 +145,27 @@ def evaluate(
             from mujun.backends.duckdb import load_cached
 
             load_cached(lender, key)  # compiled by an earlier run stored in this workspace
-        table = backend.run(tables, lambda t, f=None: _build(t, loaded, year, f), key)
+
+        def make(t: Any, f: Any = None) -> Any:
+            return _build(t, loaded, year, f)
+
+        table = None
+        if public_only and engine == "duckdb":
+            from mujun.backends.duckdb import DuckDBBackend, GuardHit
+            from mujun.engine.columns import public_columns
+
+            assert isinstance(backend, DuckDBBackend)
+            try:
+                gap = functools.partial(benchmark_gap, loaded)
+                table = backend.run(tables, make, key, public_columns(loaded, year), gap)
+            except GuardHit:
+                table = None  # a graded firm without its benchmark: the full result names them all below
+        if table is None:
+            table = backend.run(tables, make, key)
+            check_benchmarks(table, loaded, year)
         versions = backend.versions()
     finally:
         backend.close()
-    check_benchmarks(table, loaded, year)
     return Evaluation(
         scheme=loaded,
         year=year,
@@ -148,6 +179,27 @@ def evaluate(
         source=canon.source,
         compiled_key=key if engine == "duckdb" else None,
     )
+
+
+def benchmark_gap(loaded: LoadedScheme, schema: pa.Schema) -> str | None:
+    """The rows :func:`~mujun.runs.result.check_benchmarks` stops at, as a SQL condition over the result's
+    columns (``schema``): a graded firm of a group with a value for an item whose benchmark is missing.
+    None when no item has a benchmark column in the result."""
+    from mujun.backends.duckdb import quote
+
+    names = set(schema.names)
+    hits = []
+    for g in loaded.scheme.groups:
+        for it in g.items:
+            col = f"_b_{g.id}__{it.indicator}"
+            if it.normalise.benchmark is None or col not in names:
+                continue
+            group = "'" + g.id.replace("'", "''") + "'"
+            value = quote(f"value_{it.indicator}")
+            hits.append(f'("group" = {group} AND {value} IS NOT NULL AND {quote(col)} IS NULL)')
+    if not hits:
+        return None
+    return f"\"_outcome\" = 'graded' AND ({' OR '.join(hits)})"
 
 
 def _build(table: Any, loaded: LoadedScheme, year: int, frozen: Any = None) -> Any:

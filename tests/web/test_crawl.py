@@ -95,6 +95,11 @@ def _visit(page: Any, url: str, problems: list[str]) -> None:
         problems.append("charts not drawn within 8 s")
 
 
+def _offsite(url: str, base: str) -> bool:
+    """A request the page makes outside the app (the app works with no internet: nothing may be fetched)."""
+    return not url.startswith((base, "data:", "blob:", "about:"))
+
+
 def crawl(browser: Any, server: LiveServer, pages: list[tuple[str, str]]) -> list[Violation]:
     """Visit each page at each size and language in one context per size and language; screenshot each."""
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -111,6 +116,9 @@ def crawl(browser: Any, server: LiveServer, pages: list[tuple[str, str]]) -> lis
             page.on("console", lambda m, p=problems: m.type == "error" and p.append(f"console: {m.text[:200]}"))
             page.on("pageerror", lambda e, p=problems: p.append(f"script error: {e}"))
             page.on("response", lambda r, p=problems: r.status >= 400 and p.append(f"HTTP {r.status} {r.url}"))
+            page.on(
+                "request", lambda q, p=problems: _offsite(q.url, server.url) and p.append(f"left localhost: {q.url}")
+            )
             for name, path in pages:
                 problems.clear()
                 _visit(page, f"{server.url}{path}{'&' if '?' in path else '?'}lang={lang}", problems)
@@ -130,7 +138,8 @@ def write_report(found: list[Violation], pages: list[tuple[str, str]], seconds: 
         "Columns: page  width  lang  kind: example. Kinds: overflow (sideways scroll; the elements sticking out),\n"
         'raw-code (not inside translate="no": mark account names so), internal, cjk-in-en (Chinese outside\n'
         'names marked lang="zh": use zh_name() of macros.html),\n'
-        "bar-axis (bar chart value axis not from 0), error (console/HTTP). Checkers: tests/web/crawl.py.\n\n"
+        "bar-axis (bar chart value axis not from 0), error (console/HTTP/a request leaving localhost).\n"
+        "Checkers: tests/web/crawl.py.\n\n"
     )
     text = head + summarise(found) + "\n\nEvery violation:\n" + "\n".join(map(str, found)) + "\n"
     for target in (REPORT, Path(os.environ["MUJUN_CRAWL_REPORT"]) if os.environ.get("MUJUN_CRAWL_REPORT") else None):

@@ -75,8 +75,14 @@ def test_scheme_page_shows_every_weight_and_assumption(client):
     shown = [float(w) for w in re.findall(r'<td[^>]*class="n weight">([0-9.]+)</td>', page)]
     assert shown == [float(it["weight"]) for g in raw["groups"] for it in g["items"]]
     text = html_lib.unescape(page)
+    from mujun.schemes import load
+    from mujun.schemes.words import note_words
+
+    scheme = load(A).scheme
     for a in raw["assumptions"]:
-        assert a["why"] in text and f'title="{a["key"]}"' in page  # the key in words; as written on hover
+        said = note_words(a["why"], scheme, "zh")  # the note with its codes by their labels (issue 14)
+        assert said in text and f'title="{a["key"]}"' in page  # the key in words; as written on hover
+        assert "SCOPE-TOO-SMALL" not in said
     for g in raw["groups"]:
         assert g["label"] in text
     for o in raw["overrides"]:

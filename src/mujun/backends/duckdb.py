@@ -105,6 +105,18 @@ def _to_disk(key: Hashable, sql: str, names: tuple[str, ...], schema: pa.Schema)
         return
 
 
+GUARD_MESSAGE = "mujun: a result row meets the guard"
+
+
+class GuardHit(Exception):
+    """A row of a guarded query (``DuckDBBackend.run(..., guard=...)``) met the guard's condition."""
+
+
+def quote(name: str) -> str:
+    """``name`` as a DuckDB identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def _name() -> str:
     # the trailing "_z" makes each name a whole token: mujun_in_1_z is no substring of mujun_in_11_z
     return f"mujun_in_{next(_counter)}_z"
@@ -149,13 +161,48 @@ class DuckDBBackend:
 
     def load(self, table: pa.Table) -> ir.Table:
         name = _name()
-        self.raw.register(name, table)
-        self.registered.append(name)
+        self._register(name, table)
         return self.con.table(name)
 
-    def run(self, tables: Sequence[pa.Table], make: Callable[..., ir.Table], key: Hashable | None = None) -> pa.Table:
+    def _register(self, name: str, table: pa.Table) -> None:
+        self.raw.register(name, table)
+        self.registered.append(name)
+
+    def run(
+        self,
+        tables: Sequence[pa.Table],
+        make: Callable[..., ir.Table],
+        key: Hashable | None = None,
+        columns: Sequence[str] | None = None,
+        guard: Callable[[pa.Schema], str | None] | None = None,
+    ) -> pa.Table:
         """``make(*loaded tables)`` executed; with a ``key``, the SQL compiled the first time is kept (in
-        this process, :data:`COMPILED`) and later calls only bind their tables to it."""
+        this process, :data:`COMPILED`) and later calls only bind their tables to it.
+
+        ``columns``: only these result columns are fetched (in the query's row order): the others are
+        neither sorted nor converted to Arrow. ``guard``: given the result's schema, a SQL condition over its
+        columns that no row may meet (or None: nothing to guard); a row that does stops the query and
+        raises :class:`GuardHit` (the caller then runs the full query to say why)."""
+        sql, schema = self._bound(tables, make, key)
+        condition = guard(schema) if guard is not None else None
+        if columns is not None or condition is not None:
+            names = list(schema.names if columns is None else columns)
+            where = f" WHERE CASE WHEN {condition} THEN error('{GUARD_MESSAGE}') ELSE TRUE END" if condition else ""
+            sql = f"SELECT {', '.join(map(quote, names))} FROM ({sql}) AS mujun_result{where}"
+            schema = pa.schema([schema.field(n) for n in names])
+        try:
+            result = self.raw.execute(sql).to_arrow_table()
+        except duckdb.Error as exc:
+            if condition and GUARD_MESSAGE in str(exc):
+                raise GuardHit(condition) from None
+            raise
+        return conform_schema(result, schema)
+
+    def _bound(
+        self, tables: Sequence[pa.Table], make: Callable[..., ir.Table], key: Hashable | None
+    ) -> tuple[str, pa.Schema]:
+        """The SQL of ``make(*tables)`` over ``tables`` registered under fresh names, and its result schema:
+        compiled now, or an earlier compilation (this process's, or the cache folder's) bound to them."""
         with _lock:
             hit = COMPILED.get(key) if key is not None else None
             if hit is not None:
@@ -166,28 +213,28 @@ class DuckDBBackend:
                 with _lock:
                     COMPILED[key] = hit
         if hit is None:
-            loaded = [self.load(t) for t in tables]
-            expr = make(*loaded)
+            names = tuple(_name() for _ in tables)
+            for name, table in zip(names, tables, strict=True):
+                self._register(name, table)
+            expr = make(*(self.con.table(name) for name in names))
             self.con._run_pre_execute_hooks(expr)
             sql = self.con.compile(expr)
             schema = expr.schema().to_pyarrow()
             if key is not None:
-                names = tuple(self.registered[-len(tables) :])
                 with _lock:
                     COMPILED[key] = (sql, names, schema)
                     while len(COMPILED) > COMPILED_MAX:
                         COMPILED.popitem(last=False)
                 _to_disk(key, sql, names, schema)
-        else:
-            sql, names, schema = hit
-            renamed: dict[str, str] = {}
-            for old, table in zip(names, tables, strict=True):
-                renamed[old] = _name()
-                self.raw.register(renamed[old], table)
-                self.registered.append(renamed[old])
-            # every name at once: replacing one after another could rename a name just written (0→1, then 1→2)
-            sql = re.sub("|".join(re.escape(n) for n in renamed), lambda m: renamed[m.group(0)], sql)
-        return conform_schema(self.raw.execute(sql).to_arrow_table(), schema)
+            return sql, schema
+        sql, names, schema = hit
+        renamed: dict[str, str] = {}
+        for old, table in zip(names, tables, strict=True):
+            renamed[old] = _name()
+            self._register(renamed[old], table)
+        # every name at once: replacing one after another could rename a name just written (0→1, then 1→2)
+        sql = re.sub("|".join(re.escape(n) for n in renamed), lambda m: renamed[m.group(0)], sql)
+        return sql, schema
 
     def execute(self, expr: ir.Table) -> pa.Table:
         # A plain cursor fetched as Arrow: Ibis's to_pyarrow goes through a relation (con.sql), which held

@@ -125,8 +125,6 @@ def evaluate(
     """Evaluate firms with a scheme; write a result file and/or store a run."""
     from mujun import api
     from mujun.api_spark import check_route, evaluate_to_folder
-    from mujun.reports import write_result
-    from mujun.runs.workspace import Workspace
 
     if not out and not workspace:
         raise click.UsageError(tr("cli.need_out"))
@@ -144,18 +142,24 @@ def evaluate(
     loaded = load(scheme)
     doc = None
     if workspace:
+        from mujun.runs.workspace import Workspace
+
         with Workspace(workspace) as ws, step(tr("cli.step.evaluate")):
             stored = api.evaluate_and_store(ws, loaded, year, data=input_path, engine=engine, spark_master=spark_master)
         ev, doc = stored
     elif input_path:
         with step(tr("cli.step.check")):
             canon = api.prepare_data(input_path, loaded)
+        # a CSV or Parquet result file holds the public columns only: the engine fetches nothing else
+        public = bool(out) and Path(str(out)).suffix.lower() in (".csv", ".parquet")
         with step(tr("cli.step.evaluate")):
-            ev = api.evaluate(canon, loaded, year=year, engine=engine, spark_master=spark_master)
+            ev = api.evaluate(canon, loaded, year=year, engine=engine, spark_master=spark_master, public_only=public)
     else:
         raise click.UsageError(tr("cli.need_input"))
     print_evaluation(ev)
     if out:
+        from mujun.reports import write_result
+
         with step(tr("cli.step.write")):
             written = write_result(ev, out)
         click.echo(tr("cli.written", path=written))

@@ -19,7 +19,9 @@ def diff_runs(source: Any, run_a: str, run_b: str, key: str = "", lang: str = "z
     con = getattr(source, "con", source)
     a, b = base(con, run_a, key), base(con, run_b, key)
     own = input_changes(a.snapshot, b.snapshot, a.year, b.year)
-    changed = movers(a.results, b.results, a.cutoffs, b.cutoffs, own, lang, list_own=False, labels=b.labels(lang))
+    changed = movers(
+        a.results, b.results, a.cutoffs, b.cutoffs, own, lang, list_own=False, labels=b.labels(lang), loaded=b.loaded
+    )
     moved = {m["uscc"] for m in changed}
     classes = sum(1 for m in changed if (m["before"] or {}).get("class") != (m["after"] or {}).get("class"))
     return {

@@ -3,7 +3,7 @@
 
 A firm *moves* when its class, rank, total score or status differs (or it is in one result only); a firm
 whose own input changed is always listed. Why, in the order checked, each a code with its numbers
-(worded in ``catalog/ui/cycle.yaml`` ``cyc.why.<code>``):
+(data here; worded by :mod:`mujun.cycle.why`, ``catalog/ui/cycle.yaml`` ``cyc.why.<code>``):
 
     own_data     the firm's own input changed (the fields named)
     status       its status changed (graded, not graded, T …)
@@ -23,7 +23,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from mujun.catalog.text import translate
+from mujun.cycle.why import words
+from mujun.schemes.loader import LoadedScheme
 
 SHOWN = ("class", "rank", "total_score", "status")
 
@@ -86,7 +87,7 @@ def reasons(
     if b.get("status") != a.get("status"):
         out.append({"code": "status", "before": b.get("status"), "after": a.get("status")})
     elif b.get("reason_codes") != a.get("reason_codes"):
-        out.append({"code": "codes", "before": b.get("reason_codes") or "—", "after": a.get("reason_codes") or "—"})
+        out.append({"code": "codes", "before": b.get("reason_codes") or None, "after": a.get("reason_codes") or None})
     for col in sorted(k for k in b if k.startswith("_b_") and k in a):
         if not _same(b[col], a[col]) and (b[col] is not None or a[col] is not None):
             out.append({"code": "benchmark", "indicator": col.split("__", 1)[-1], "before": b[col], "after": a[col]})
@@ -101,28 +102,6 @@ def reasons(
     return out
 
 
-def sentence(reason: dict[str, Any], lang: str = "zh", labels: dict[str, str] | None = None) -> str:
-    """One reason in words (``cyc.why.<code>``); numbers keep 4 decimals at most; ``labels`` names the
-    scheme's indicators."""
-    args: dict[str, Any] = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in reason.items() if k != "code"}
-    if "indicator" in args:
-        args["indicator"] = (labels or {}).get(args["indicator"], args["indicator"])
-    if "fields" in args:
-        from mujun.catalog import catalog
-
-        names = [catalog.label(f, lang) for f in args["fields"]]
-        args["fields"] = translate("lib.sep", lang).join(names[:4])
-        if len(names) > 4:
-            args["fields"] = translate(
-                "cyc.why.more_fields", lang, fields=args["fields"], n=len(names), more=len(names) - 4
-            )
-    if reason["code"] == "status":
-        from mujun.catalog import catalog
-
-        args.update({k: catalog.status_label(str(args[k]), lang) if args[k] else "—" for k in ("before", "after")})
-    return translate(f"cyc.why.{reason['code']}", lang, **args)
-
-
 def movers(
     before: pa.Table,
     after: pa.Table,
@@ -132,11 +111,13 @@ def movers(
     lang: str = "zh",
     list_own: bool = True,
     labels: dict[str, str] | None = None,
+    loaded: LoadedScheme | None = None,
 ) -> list[dict[str, Any]]:
     """Every firm that moved between results ``before`` and ``after`` (see the module doc), those with
     changed own data first, then class changes, then by the size of the score change. ``own``: firm →
-    the input fields that changed (a reason); ``list_own``: list those firms even when they did not move;
-    ``labels``: indicator id → its label in ``lang``."""
+    the input fields that changed (a reason); ``list_own``: list those firms even when they did not move.
+    Each row's ``reasons`` are data; its ``why`` is their words in ``lang`` by :func:`mujun.cycle.why.words`
+    (``labels``: indicator id → its label; ``loaded``: the scheme whose rule codes are named)."""
     own = own or {}
     only = _moved(before, after)
     if only is not None:
@@ -158,7 +139,7 @@ def movers(
                 "county": row.get("county"),
                 "before": _shown(b),
                 "after": _shown(a),
-                "why": translate("lib.semi", lang).join(sentence(r, lang, labels) for r in why),
+                "why": words(why, lang, labels, loaded),
                 "reasons": why,
             }
         )

@@ -199,7 +199,8 @@ def preview_of(con: Any, o: dict[str, Any], key: str = "", lang: str = "zh") -> 
     out: dict[str, Any] = {"objection": o.get("objection_id"), "run_id": b.run_id, "year": b.year, "uscc": o["uscc"]}
     for policy in store.POLICIES:
         after = outcome(b, [o], policy, con)
-        moved = movers(b.results, after, b.cutoffs, cutoffs(after, b.loaded), own, lang, labels=b.labels(lang))
+        cuts = cutoffs(after, b.loaded)
+        moved = movers(b.results, after, b.cutoffs, cuts, own, lang, labels=b.labels(lang), loaded=b.loaded)
         classes = sum(1 for m in moved if (m["before"] or {}).get("class") != (m["after"] or {}).get("class"))
         out[policy] = {"movers": moved, "counts": {"movers": len(moved), "class_changes": classes}}
     out["movers"] = out["full"]["movers"]

@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from mujun.cycle.rank_stats import ranks, spearman
 from mujun.cycle.whatif import Base
 from mujun.engine.explain import apply_moves
 from mujun.errors import InputError
@@ -59,6 +60,8 @@ class Model:
     base_total: np.ndarray
     decimals: int | None
     uscc_order: np.ndarray | None = None  # each firm's position in USCC order (integers sort ~10x faster)
+    tie_order: np.ndarray | None = None  # the firms by (tie-break indicators, USCC): see classes()
+    base_ranks: np.ndarray | None = None  # ranks(base_total), for spearman() against every draw
 
     def uscc_codes(self) -> np.ndarray:
         """The last sort key of a ranking, the USCC, as integers in the same order (USCCs are unique)."""
@@ -68,6 +71,12 @@ class Model:
             codes[order] = np.arange(len(order))
             self.uscc_order = codes
         return self.uscc_order
+
+    def tie_perm(self) -> np.ndarray:
+        """The firms by the keys after the score (tie-break indicators, then USCC: a strict order), sorted once."""
+        if self.tie_order is None:
+            self.tie_order = np.lexsort((self.uscc_codes(), *reversed(self.tie)))
+        return self.tie_order
 
 
 def _unsupported(why: str, b: Base) -> InputError:
@@ -160,7 +169,10 @@ def totals(m: Model, weights: dict[int, np.ndarray]) -> np.ndarray:
 
 def classes(m: Model, total: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(final class index, rank within scope) of every firm for scores ``total``."""
-    order = np.lexsort((m.uscc_codes(), *reversed(m.tie), -total, m.scope))
+    # = np.lexsort((m.tie_codes(), -total, m.scope)), as two stable sorts from the tie order (~2x faster)
+    by_tie = m.tie_perm()
+    by_total = by_tie[np.argsort(-total[by_tie], kind="stable")]
+    order = by_total[np.argsort(m.scope[by_total], kind="stable")]
     rank = np.empty(len(total), dtype=int)
     band = np.empty(len(total), dtype=int)
     # the scope is the first sort key: each scope's firms are one run of ``order``, best first
@@ -190,19 +202,10 @@ def _score_band(bands: list[Any], t: float) -> int:
     return CLASS_ORDER.index(bands[-1].klass)
 
 
-def ranks(x: np.ndarray) -> np.ndarray:
-    """Ranks 1..n, ties sharing their average rank (as Spearman's coefficient takes them)."""
-    import pandas as pd
-
-    return np.asarray(pd.Series(x).rank(method="average").to_numpy(), dtype=float)
-
-
-def spearman(a: np.ndarray, b: np.ndarray) -> float:
-    """Spearman's rank correlation: Pearson's correlation of the average ranks."""
-    ra, rb = ranks(a), ranks(b)
-    if ra.std() == 0 or rb.std() == 0:
-        return 1.0 if np.array_equal(ra, rb) else 0.0
-    return float(np.corrcoef(ra, rb)[0, 1])
+def _base_ranks(m: Model) -> np.ndarray:
+    if m.base_ranks is None:
+        m.base_ranks = ranks(m.base_total)
+    return m.base_ranks
 
 
 def one_at_a_time(m: Model) -> list[dict[str, Any]]:
@@ -226,7 +229,7 @@ def one_at_a_time(m: Model) -> list[dict[str, Any]]:
                     "share_from": round(float(100 * w0[j] / w0.sum()), 2),
                     "share_to": round(float(100 * w[j] / w.sum()), 2),
                     "class_changes": int((cls != m.base_class).sum()),
-                    "spearman": round(spearman(total, m.base_total), 4),
+                    "spearman": round(spearman(total, m.base_total, _base_ranks(m)), 4),
                 })  # fmt: skip
     return out
 
@@ -259,7 +262,7 @@ def run(b: Base, draws: int = 1000, concentration: float = 200.0, seed: int = 1)
         total = totals(m, w)
         cls, _ = classes(m, total)
         counts[np.arange(len(cls)), cls] += 1
-        rho[d] = spearman(total, m.base_total)
+        rho[d] = spearman(total, m.base_total, _base_ranks(m))
     own = counts[np.arange(len(m.uscc)), m.base_class] / draws if draws else np.ones(len(m.uscc))
     firms = [
         {"uscc": u, "class": CLASS_ORDER[c], "confidence": round(float(o), 4),

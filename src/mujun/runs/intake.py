@@ -36,7 +36,7 @@ from mujun.errors import InputError, Problem, language
 from mujun.ingest.mapping import Layout, MappedRow, map_rows, recognise
 from mujun.ingest.readers import RawSheet, read_file
 from mujun.ingest.spec import SourceSpec, all_specs, load_spec
-from mujun.runs import import_preview
+from mujun.runs import import_preview, issue_params
 from mujun.runs import intake_store as st
 from mujun.runs.linkage import NameIndex, duplicate_problem, unmatched_problem
 from mujun.runs.merge import cross_checks, rebuild_enterprise_years, stored_roster
@@ -372,7 +372,7 @@ def _store(ws: Workspace, import_id: str, results: list[FileResult]) -> dict[str
             )
         for sheet, r in res.rows:
             status = "accepted" if r.ok else "quarantined"
-            issues = [p.to_dict() for p in r.problems]
+            issues = [issue_params.stored(p) for p in r.problems]  # with params: said again in any language
             rows.append(
                 (
                     next_id,

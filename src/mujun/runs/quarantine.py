@@ -15,6 +15,7 @@ from mujun.errors import InputError, WorkspaceError
 from mujun.ingest.mapping import MappedColumn, MappedRow, map_values
 from mujun.ingest.spec import load_spec
 from mujun.runs import intake_store as st
+from mujun.runs import issue_params
 from mujun.runs.changes import Change
 from mujun.runs.linkage import candidates, duplicate_problem, unmatched_problem
 from mujun.runs.merge import in_roster, rebuild_enterprise_years, stored_roster, update_enterprise_years
@@ -83,7 +84,7 @@ def revalidate_row(ws: Workspace, row_id: int) -> MappedRow:
             status,
             mapped.values.get("uscc"),
             st.to_json(mapped.values),
-            st.to_json([p.to_dict() for p in mapped.problems]),
+            st.to_json([issue_params.stored(p) for p in mapped.problems]),
             row_id,
         ],
     )

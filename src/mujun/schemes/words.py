@@ -6,11 +6,17 @@
 editor can change it: :func:`replace_numbers`). Names become catalogue labels (fields), the scheme's own
 labels (indicators) or context words (year, group, rank); wording: ``catalog/ui/scheme_editor.yaml``
 (``sed.cond.*``, ``sed.key.*``).
+
+:func:`note_words` does the same for free text a scheme writes for people (an assumption's ``why``, the
+source's ``notes``): every code in it (a group, field, indicator, rule or reason code: ``above_scale``,
+``NO-GROUP``, ``SCOPE-TOO-SMALL``) becomes its label, in the note's own language, so a note added later reads
+without codes too.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from typing import Any
 
 from mujun.catalog import catalog
@@ -236,3 +242,58 @@ def value_words(value: object, scheme: Scheme, lang: str = "zh") -> tuple[str, b
     if isinstance(value, list | tuple):
         return translate("sed.cond.list_sep", lang).join(one(v) for v in value), own
     return one(value), own
+
+
+# a code in free text: words joined by "_" or "-" (``above_scale``, ``NO-GROUP``), not inside a longer word,
+# a path (``methods.md``), a URL or a call (``year_of(``)
+_CODE = re.compile(r"( ?)(?<![\w./(-])([A-Za-z][A-Za-z0-9]*(?:[_-][A-Za-z0-9]+)+)(?![\w(-])( ?)")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_LETTER = re.compile(r"[A-Za-z]")
+
+
+def note_language(text: str, lang: str) -> str:
+    """The language a note is written in: Chinese when at least a third of its letters (outside codes, links
+    and file names) are Chinese characters (the built-ins' notes quote Chinese sources in English sentences),
+    else ``lang``."""
+    prose = re.sub(r"https?://\S+|\S+\.md\b", " ", _CODE.sub(" ", text))  # codes, links and files say nothing
+    cjk, latin = len(_CJK.findall(prose)), len(_LETTER.findall(prose))
+    return "zh" if cjk and cjk * 3 >= latin else lang
+
+
+def code_label(code: str, scheme: Scheme, lang: str = "zh") -> str | None:
+    """The label of a code a note may name, in ``lang``; None when it is no code of the scheme or catalogue."""
+    if code in scheme.indicators:
+        return _Words(code, scheme, lang).name(code)
+    for g in scheme.groups:
+        if g.id == code and catalog.field(code) is None:
+            return (g.label_en or g.label) if lang == "en" else g.label
+    if catalog.field(code) is not None:
+        return catalog.label(code, lang)
+    rules = {
+        r.code: r.label for rules in (scheme.statuses, scheme.bonus, scheme.penalty, scheme.overrides) for r in rules
+    }
+    key = f"pm.rule.{code}"
+    said = translate(key, lang)
+    if said != key:
+        return said
+    if code in rules:
+        return rules[code]
+    status = catalog.status_label(code, lang)
+    return status if status != code else None
+
+
+def note_words(text: str, scheme: Scheme, lang: str = "zh") -> str:
+    """A scheme's note for people with each code in it by its label (see the module docstring); labels in the
+    note's own language (:func:`note_language`), codes nothing knows left as written."""
+    if not text:
+        return text
+    shown = note_language(text, lang)
+
+    def one(m: re.Match[str]) -> str:
+        label = code_label(m.group(2), scheme, shown)
+        if label is None:
+            return m.group(0)
+        quoted = translate("sn.note.quoted", shown, x=label)
+        return quoted if shown == "zh" else f"{m.group(1)}{quoted}{m.group(3)}"  # Chinese needs no spaces
+
+    return _CODE.sub(one, text)

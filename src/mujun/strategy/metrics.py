@@ -32,6 +32,7 @@ from mujun.engine.prepare import derive_fields
 from mujun.schemes.conditions import parse
 from mujun.strategy.registry import Metric, Target
 from mujun.views import Reader, flags
+from mujun.views.base import settings_stamp
 
 FIRM_KINDS = ("count", "share", "sum", "sum_share", "chains_over")
 REGISTER_TABLES = {"projects": "projects", "listings": "listings", "tiers": "tier_selections"}
@@ -176,7 +177,19 @@ def manual_values(reader: Reader, target_id: str) -> dict[Any, Values]:
 
 def actuals(reader: Reader, target: Target, by: str | None = None) -> dict[Any, Values]:
     """The target's actual values: {breakdown key or None: {year: value}}. Manual entries for a year
-    override computed values of that year (the entry records its source)."""
+    override computed values of that year (the entry records its source).
+
+    Memoised while the workspace is open read-only (``Reader.remembered``: the web app's workspace object is
+    replaced after every write — import, correction, new run, entered value — so a write forgets them), per
+    target id and metric, breakdown, reader scope and the workspace folder's settings files (national values,
+    flag rules): the leader screen and the strategy pages ask for every (year, language) and each value
+    compiled and ran an Ibis query (~50 ms)."""
+    key = ("actuals", target.id, target.metric.model_dump_json(), by, reader.scope, settings_stamp(reader.ws.path))
+    got: dict[Any, Values] = reader.remembered(key, lambda: _actuals(reader, target, by))
+    return {k: dict(v) for k, v in got.items()}
+
+
+def _actuals(reader: Reader, target: Target, by: str | None) -> dict[Any, Values]:
     m = target.metric
     if m.kind in FIRM_KINDS:
         got = firm_values(reader, m, by)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 import re
 import threading
 import weakref
@@ -356,6 +357,17 @@ class Reader:
         if cols is None:
             cols = [r["column_name"] for r in self.rows(f"SELECT column_name FROM (DESCRIBE {table})")]
         return list(cols)
+
+
+def settings_stamp(folder: Any) -> tuple[tuple[str, int], ...]:
+    """The workspace folder's settings files (``*.yaml``/``*.yml``: roles, targets, clean-up, tiers, policies …)
+    with their modification times: part of the key of anything memoised that one of them can change, since
+    they are edited on disk while the app serves."""
+    try:
+        with os.scandir(folder) as entries:
+            return tuple(sorted((e.name, e.stat().st_mtime_ns) for e in entries if e.name.endswith((".yaml", ".yml"))))
+    except OSError:
+        return ()
 
 
 def has_code(alias: str, code: str | None = None) -> str:

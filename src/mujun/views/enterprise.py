@@ -20,8 +20,10 @@ import re
 from typing import Any
 
 from mujun import api
+from mujun.engine.explain import explain_row
 from mujun.runs import stored
 from mujun.schemes import LoadedScheme
+from mujun.views import firm_rows
 from mujun.views.base import Reader
 
 # firm facts shown on the profile (columns of the run's view table)
@@ -47,7 +49,10 @@ _ENGINE_CODE = re.compile(r"^(MISSING|BENCHMARK-MISSING|ZERO-VALUE)\((\w+)\)$")
 
 
 def firm_row(reader: Reader, run_id: str, uscc: str) -> dict[str, Any] | None:
-    """The firm's whole row of the run's view table (internal columns included), within scope."""
+    """The firm's whole row of the run's view table (internal columns included), within scope (from memory
+    for a city-wide reader: :mod:`mujun.views.firm_rows`)."""
+    if (kept := firm_rows.rows_of(reader, run_id)) is not None:
+        return kept.row(uscc)
     view = reader.view(run_id)
     where, params = reader.scope.where("v")
     got = reader.rows(f"SELECT v.* FROM {view} v WHERE v.uscc = ? AND {where}", [uscc, *params])
@@ -126,6 +131,11 @@ def history(
     runs = _runs_by_year(reader, scheme_id)
     rows = dict(known or {})
     missing = [str(run["run_id"]) for run in runs if str(run["run_id"]) not in rows]
+    kept = {rid: firm_rows.rows_of(reader, rid) for rid in missing}
+    for rid, run_rows in kept.items():
+        if run_rows is not None and (got := run_rows.row(uscc)) is not None:
+            rows[rid] = got
+    missing = [rid for rid in missing if kept[rid] is None]
     if missing:
         where, params = reader.scope.where("v")
         parts, values = [], []
@@ -168,7 +178,10 @@ def profile(reader: Reader, run_id: str, scheme_id: str, uscc: str) -> dict[str,
     loaded = reader.scheme(run_id)
     s = loaded.scheme
     scope_cuts = [dict(c) for c in run_cutoffs(reader, run_id).get(row.get("_scope"), [])]
-    explanation = api.explain_stored(reader, row["uscc"], run_id, loaded, scope_cuts).to_dict()
+    if (kept := firm_rows.rows_of(reader, run_id)) is not None:  # the stored results row is in the view row
+        explanation = explain_row(loaded, kept.result_row(row), scope_cuts).to_dict()
+    else:
+        explanation = api.explain_stored(reader, row["uscc"], run_id, loaded, scope_cuts).to_dict()
     group = next((g for g in s.groups if g.id == row.get("group")), None)
     shown = [it.indicator for it in group.items] if group else list(s.items_by_indicator())
     indicators = [

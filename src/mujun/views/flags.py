@@ -76,7 +76,31 @@ def firms(
 ) -> list[dict[str, Any]]:
     """Firms of the run (within scope; only those carrying ``code`` unless ``flagged_only`` is False; one firm
     with ``uscc``), by USCC: the facts of :data:`FIRM_FACTS`, ``flagged`` and ``value`` — the run's value of
-    ``field`` (the engine's ``value_<indicator>`` column, else the view's own column, else missing)."""
+    ``field`` (the engine's ``value_<indicator>`` column, else the view's own column, else missing).
+
+    On a workspace open read-only (the web app's) the run's whole list is read once per (run, code, field,
+    ``flagged_only``, scope) and kept (``Reader.remembered``: forgotten when the workspace is opened again after
+    any write; a run never changes) — a clean-up case asked for one firm in each year's run, and the next-year
+    check for every firm of the next year's run, on every page. Each call gets its own copies of the rows."""
+    if not reader.ws.read_only:
+        return _firms(reader, run_id, code, field, flagged_only, uscc)
+    key = ("flag-firms", run_id, code, field, flagged_only, reader.scope)
+    kept: _Kept = reader.remembered(key, lambda: _Kept(_firms(reader, run_id, code, field, flagged_only, None)))
+    rows = kept.rows if uscc is None else kept.by_uscc.get(uscc, [])
+    return [dict(r) for r in rows]
+
+
+class _Kept:
+    def __init__(self, rows: list[dict[str, Any]]) -> None:
+        self.rows = rows
+        self.by_uscc: dict[Any, list[dict[str, Any]]] = {}
+        for r in rows:
+            self.by_uscc.setdefault(r["uscc"], []).append(r)
+
+
+def _firms(
+    reader: Reader, run_id: str, code: str, field: str | None, flagged_only: bool, uscc: str | None
+) -> list[dict[str, Any]]:
     view = reader.view(run_id)
     cols = set(reader.columns(view))
     if field and f"value_{field}" in cols:

@@ -9,11 +9,15 @@ process: the app holds the workspace's DuckDB file open read-only, and read-writ
 from __future__ import annotations
 
 import asyncio
+import functools
+import itertools
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -70,55 +74,115 @@ def create_app(
 # the warm-up opens each once as a city-wide administrator would (its figures and its template)
 WARM_PAGES = ("/", "/results", "/units", "/industries", "/schemes", "/schemes/compare", "/health", "/quarantine",
               "/strategy", "/cleanup", "/tiers", "/projects", "/listings", "/cycle", "/objections", "/sensitivity",
-              "/runs/diff")  # fmt: skip
+              "/runs/diff", "/map", "/leader")  # fmt: skip
+# of these, the pages whose figures differ by ``?year=`` (each year's are memoised on first use): opened for
+# every year, and /runs/diff for every pair of consecutive runs (its default pair and the ones the year
+# selector links)
+YEAR_PAGES = ("/results", "/leader", "/strategy", "/sensitivity", "/units", "/industries", "/map", "/tiers", "/")
 
 
 def _warm(app: FastAPI) -> None:
     """Before ``mujun serve`` says it is ready: read the runs an objection's preview starts from and compile
     the scheme's queries (cycle.whatif.warm), build every run's view, the data-health cross-checks and
-    the newest year's weight sensitivity (another year's is computed when first asked for, then kept: a run
-    never changes; computing them all here took seconds per year and, in the background, slowed the first
-    minute of every page on 100,000 firms), then open the pages of :data:`WARM_PAGES` once as a city-wide
-    administrator (their memoised figures and compiled templates), so no first page a person opens is the
-    slow one. It reads through the app's reader like a request; any failure only means a slower first page,
-    so it is logged, never raised."""
+    every year's weight sensitivity (newest first: seconds per year on 7,000 firms, kept while the run exists;
+    asked for under load it held every request for that year for tens of seconds), compile every template,
+    then open the pages of :data:`WARM_PAGES` once as a city-wide administrator (their memoised figures), the
+    pages of :data:`YEAR_PAGES` for every year, /runs/diff for every pair of consecutive runs and each unit's,
+    industry chain's and target's page, so no first page a person opens is the slow one. It reads through the
+    app's reader like a request; any failure only means a slower first page, so it is logged, never raised.
+    Each step's figures are memoised where its page keeps them (runs never change; a write forgets the rest)."""
     from mujun.cycle.whatif import warm
-    from mujun.runs import stored
     from mujun.views.base import CITY
+    from mujun.web.render import ENV
     from mujun.web.routes import health, sensitivity
 
     state: AppState = app.state.mujun
+    years: list[int] = []
+    runs: list[str] = []
     try:
         with state.reader(CITY) as r:
-            warm(r, str(state.workspace_path))
-            sensitivity.warm(state, r)
-            health.warm(state, r)
-            latest = stored.latest_run_id(r.con)
-            if latest is not None:
-                r.view(latest)
-            for run in r.runs():  # the overview's trend and the profile's history read every year's run
-                r.view(str(run["run_id"]))
-    except Exception:  # a cache, never a reason to fail the server
-        log.warning("warming the preview cache failed", exc_info=True)
-    for path in WARM_PAGES:
+            years = r.years()
+            runs = [str(run["run_id"]) for run in r.runs()]
+            steps: list[tuple[str, Callable[[], Any]]] = [
+                ("the preview cache", lambda: warm(r, str(state.workspace_path))),
+                *[(f"sensitivity {y}", functools.partial(sensitivity.warm, state, r, y)) for y in reversed(years)],
+                ("the data health", lambda: health.warm(state, r)),
+                # the overview's trend and the profile's history read every year's run (and its rows)
+                *[(f"run {rid}", functools.partial(_warm_run, r, rid)) for rid in runs],
+            ]
+            for what, step in steps:  # each on its own: one failing leaves the others warm
+                try:
+                    step()
+                except Exception:  # a cache, never a reason to fail the server
+                    log.warning("warming %s failed", what, exc_info=True)
+    except Exception:
+        log.warning("warming failed", exc_info=True)
+    for name in ENV.list_templates(filter_func=lambda n: n.endswith(".html")):
         try:
-            _warm_page(app, path)
+            ENV.get_template(name)
         except Exception:
-            log.warning("warming %s failed", path, exc_info=True)
+            log.warning("compiling %s failed", name, exc_info=True)
+    queries = [(path, "") for path in WARM_PAGES]
+    queries += [(path, f"year={y}") for path in YEAR_PAGES for y in years]
+    queries += [("/runs/diff", urlencode({"a": a, "b": b})) for a, b in itertools.pairwise(runs)]
+    for path, query in queries:
+        try:
+            _warm_page(app, path, query)
+        except Exception:
+            log.warning("warming %s?%s failed", path, query, exc_info=True)
+    for pattern, name, values in _items(state):  # each unit's, chain's, target's page of the newest year
+        for value in values:
+            try:
+                _warm_page(app, pattern, "", **{name: value})
+            except Exception:
+                log.warning("warming %s failed", pattern.replace("{" + name + "}", value), exc_info=True)
 
 
-def _warm_page(app: FastAPI, path: str) -> None:
-    """Build ``path`` once (no response is sent) as a signed-in city-wide administrator."""
+def _items(state: AppState) -> list[tuple[str, str, list[str]]]:
+    """The pages of one unit, industry chain, target or clean-up board (path pattern, parameter, every value)."""
+    from mujun.catalog import industries
+    from mujun.strategy.registry import load_registry
+    from mujun.views import CITY
+    from mujun.views import units as vu
+
+    out = [("/industries/{chain_id}", "chain_id", [c.id for c in industries.chains()])]
+    try:
+        out.append(("/strategy/{target_id}", "target_id", [t.id for t in load_registry(state.workspace_path).targets]))
+        with state.reader(CITY) as r:
+            runs = r.runs()
+            units = vu.unit_names(r, str(runs[-1]["run_id"])) if runs else []
+            cases = r.rows("SELECT case_id, county FROM cleanup_cases") if r.has_table("cleanup_cases") else []
+        out.append(("/units/{unit}", "unit", [str(u) for u in units]))
+        # a unit's clean-up board; one case page reads (and keeps) the list of every case
+        out.append(("/cleanup/{unit}", "unit", sorted({str(c["county"]) for c in cases if c["county"]})))
+        out.append(("/cleanup/case/{case_id}", "case_id", [str(c["case_id"]) for c in cases[:1]]))
+    except Exception:
+        log.warning("listing the pages to warm failed", exc_info=True)
+    return out
+
+
+def _warm_run(r: Any, run_id: str) -> None:
+    from mujun.views import firm_rows
+
+    r.view(run_id)
+    firm_rows.rows_of(r, run_id)
+
+
+def _warm_page(app: FastAPI, pattern: str, query: str = "", **params: str) -> None:
+    """Build the page of ``pattern`` (a path, or a path pattern filled from ``params``) with ``query`` once (no
+    response is sent) as a signed-in city-wide administrator."""
     from mujun.runs.accounts import User
     from mujun.web.render import PAGES, _html
 
-    if path not in PAGES:
+    if pattern not in PAGES:
         return
-    fn, template = PAGES[path]
-    request = Request({"type": "http", "method": "GET", "path": path, "query_string": b"", "headers": [], "app": app})
+    fn, template = PAGES[pattern]
+    path = pattern.format(**params)
+    scope = {"type": "http", "method": "GET", "path": path, "query_string": query.encode(), "headers": [], "app": app}
+    request = Request(scope)
     request.state.user = User("warm-up", "admin")
     request.state.new_csrf_cookie = "warm-up"
-    _html(request, template, fn(request=request), "warm-up")
+    _html(request, template, fn(request=request, **params), "warm-up")
 
 
 def _error(request: Request, status: int, message: str, hint: str = "") -> Response:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from mujun.catalog.text import translate
-from mujun.web.charts_style import value_axis
+from mujun.web.charts_style import donut, value_axis
 
 CLASS_COLOURS = {"A": "#2e7d32", "B": "#1d4e89", "C": "#b26a00", "D": "#c62828", "T": "#6d6d6d"}
 T = Callable[..., str]
@@ -19,12 +19,7 @@ def classes_pie(classes: dict[str, int], label: Callable[[str], str], t: T | Non
     """Firms per class; ``t`` (the page's translate) words the tooltip, Chinese when not given."""
     tip = t("web.chart.pie_tip") if t is not None else translate("web.chart.pie_tip", "zh")
     data = [{"name": label(k), "value": v, "itemStyle": {"color": CLASS_COLOURS[k]}} for k, v in classes.items() if v]
-    return {
-        "animation": False,
-        "tooltip": {"trigger": "item", "formatter": tip},
-        "legend": {"bottom": 0},
-        "series": [{"type": "pie", "radius": ["35%", "65%"], "data": data, "label": {"formatter": "{b}\n{c}"}}],
-    }
+    return donut(data, tip)
 
 
 def trend(rows: list[dict[str, Any]], t: T, goal: dict[str, Any]) -> dict[str, Any]:

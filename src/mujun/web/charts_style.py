@@ -8,6 +8,11 @@ industries) are whole numbers on the axis ticks and in the tooltips (the data th
 contrast of at least 3:1 on white (WCAG 1.4.11, graphical objects) and any two differ by a CIE76 ΔE of at
 least 25, so no two lines look alike; lines also differ by their point symbol (:data:`SYMBOLS`), so the
 chart reads without colour too.
+
+:func:`donut` is the one ring chart (firms per class): names and counts beside the ring where the chart is wide,
+and on a narrow one (a phone: under :data:`NARROW` px) the counts on the ring and the names in the legend
+below it, through an ECharts ``media`` query (no label is cut to "…" at 390 px). :func:`long_legend` lets a
+chart's legend hold long names (schemes by their titles): one entry a line, wrapped to the chart's width.
 """
 
 from __future__ import annotations
@@ -52,6 +57,55 @@ def value_axis(name: str = "", values: Iterable[Any] = (), count: bool = False, 
 def whole(v: float | None) -> int | None:
     """A count as shown: the nearest whole number (a projected 5.5 firms reads "6 家", never "5.50 家")."""
     return None if v is None else round(float(v))
+
+
+NARROW = 480  # px: a chart narrower than this puts a ring's names in its legend
+
+
+def donut(data: list[dict[str, Any]], tooltip: str) -> dict[str, Any]:
+    """A ring chart of ``data`` (``name``, ``value``, ``itemStyle``): outside labels "name\\ncount" when wide;
+    on a narrow chart the counts inside the ring (overlapping ones hidden: the tooltip and the legend stay)
+    and the names in the legend at the bottom, with the ring made larger and moved up to leave it room."""
+    series = {"type": "pie", "radius": ["35%", "65%"], "data": data, "label": {"formatter": "{b}\n{c}"}}
+    narrow_series = {
+        "radius": ["30%", "62%"],
+        "center": ["50%", "42%"],
+        "label": {"position": "inside", "formatter": "{c}", "color": "#fff", "fontWeight": "bold"},
+        "labelLine": {"show": False},
+        "labelLayout": {"hideOverlap": True},
+    }
+    return {
+        "baseOption": {
+            "animation": False,
+            "tooltip": {"trigger": "item", "formatter": tooltip},
+            "legend": {"bottom": 0},
+            "series": [series],
+        },
+        "media": [{"query": {"maxWidth": NARROW}, "option": {"legend": {"bottom": 0}, "series": [narrow_series]}}],
+    }
+
+
+def long_legend(option: dict[str, Any], lines: int = 2) -> dict[str, Any]:
+    """``option`` with its legend at the bottom, one entry a line (``lines`` entries), each name wrapped to the
+    chart's width (640 px of text on a wide chart, 440 under 800 px, 300 under :data:`NARROW`), and the grid
+    raised to leave it room (a narrow chart's names may take two lines each)."""
+
+    def fitted(width: int, line_px: int) -> dict[str, Any]:
+        legend = {
+            "bottom": 0,
+            "left": "center",
+            "orient": "vertical",
+            "textStyle": {"width": width, "overflow": "break"},
+        }
+        return {"legend": legend, "grid": {**option.get("grid", {}), "bottom": 30 + lines * line_px}}
+
+    return {
+        "baseOption": {**option, **fitted(640, 22)},
+        "media": [
+            {"query": {"maxWidth": 800}, "option": fitted(440, 30)},
+            {"query": {"maxWidth": NARROW}, "option": fitted(300, 40)},
+        ],
+    }
 
 
 def line_style(i: int) -> dict[str, Any]:

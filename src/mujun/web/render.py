@@ -3,7 +3,7 @@
 ``@page(router, "/results", "results.html")`` registers ``GET /results`` (HTML) and ``GET /results.json``;
 the handler returns a plain dict (the context) and both responses are built from that same dict.
 
-Each page (with its twin) runs in worker threads through its own lane of :data:`PAGE_THREADS` threads.
+Each page (with its twin) runs in worker threads through its own lane of ``PAGE_THREADS`` threads (web/page_cache.py).
 Measured with ``mujun bench web`` (20 clients, 100,000 firms, 2 cores): with FastAPI's shared pool of 40
 threads, 20 requests fight over the interpreter lock together with the event loop, which then answers
 late (≈ 100 ms per request spent outside the handler), and a cheap page waits as long as an expensive
@@ -13,18 +13,13 @@ did not get slower.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import decimal
 import functools
 import json
 import math
-import os
-import secrets
-import weakref
 from collections.abc import Callable
 from importlib import resources
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote_plus, urlencode
 
@@ -41,6 +36,9 @@ from mujun.catalog.roles import load_roles
 from mujun.views import Reader
 from mujun.web import formats, results_rows, security
 from mujun.web.i18n import LANGS, lang_of, translate
+from mujun.web.page_cache import ALL_LANE as _ALL
+from mujun.web.page_cache import TOKEN as _TOKEN
+from mujun.web.page_cache import Lane, kept_pages, page_key
 
 NAV = (  # (path, label key, the permission the page needs: a user sees the entries their role allows)
     ("/", "nav.overview", "view.overview"),
@@ -236,67 +234,7 @@ def _response(request: Request, html: str, status: int = 200) -> HTMLResponse:
     return response
 
 
-# Pages are kept (AppState.pages) per key: the workspace's generation (a write empties the cache), today's date,
-# the workspace folder's settings files (roles, targets, clean-up, tiers, policies …: name and modification
-# time), the user (name, role, unit, department, firm: so their scope and navigation), the language and the
-# URL (path and query). A page is a function of these: its figures are read through the user's reader from
-# the workspace file, which only this server writes while it serves. The HTML is rendered with a stand-in
-# for the CSRF token, replaced by the request's own on the way out. Not kept: pages that show what lives
-# outside the workspace file (accounts and their audit; export jobs).
-UNCACHED = ("/exports", "/admin/")
-_TOKEN = "csrf-stand-in-" + secrets.token_hex(16)
-_SETTINGS = (".yaml", ".yml")
-
-
-def _settings_stamp(folder: Path) -> tuple[tuple[str, int], ...]:
-    try:
-        with os.scandir(folder) as entries:
-            return tuple(sorted((e.name, e.stat().st_mtime_ns) for e in entries if e.name.endswith(_SETTINGS)))
-    except OSError:
-        return ()
-
-
-def page_key(request: Request) -> tuple[Any, ...] | None:
-    """The cache key of this page request, or None when it is not kept (see above)."""
-    user = getattr(request.state, "user", None)
-    path = request.url.path
-    if user is None or path.startswith(UNCACHED):
-        return None
-    state = request.app.state.mujun
-    who = (user.name, user.role, user.unit, user.department, user.uscc)
-    query = tuple(sorted(request.query_params.multi_items()))
-    stamp = _settings_stamp(state.workspace_path)
-    return (state.generation, dt.date.today(), stamp, who, lang_of(request), path, query)
-
-
-PAGE_THREADS = 4  # worker threads per page (see the module docstring)
 PAGES: dict[str, tuple[Callable[..., dict[str, Any]], str]] = {}  # path → (handler, template), for the warm-up
-
-
-class _Lane:
-    """At most ``size`` requests in worker threads at once (a limiter per event loop: an asyncio limiter
-    belongs to the loop it was made on, and tests start several apps)."""
-
-    def __init__(self, size: int = PAGE_THREADS) -> None:
-        self.size = size
-        self._by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = (
-            weakref.WeakKeyDictionary()
-        )
-
-    def limiter(self) -> anyio.CapacityLimiter:
-        loop = asyncio.get_running_loop()
-        got = self._by_loop.get(loop)
-        if got is None:
-            got = self._by_loop[loop] = anyio.CapacityLimiter(self.size)
-        return got
-
-
-# Worker threads of all pages together. Measured with ``mujun bench web --clients 50`` (every page kind, 7,000
-# firms, 2 cores): with a lane of 4 for each of ~30 pages, up to 50 threads contend for the interpreter lock;
-# a thread that gave it up for a DuckDB query waits for it again behind the others (the switch interval is
-# 5 ms), so every query costs a queue; a request now waits in the event loop for a thread instead.
-ALL_PAGE_THREADS = 6
-_ALL = _Lane(ALL_PAGE_THREADS)
 
 
 def _cached(request: Request, kept: str) -> Response:
@@ -315,7 +253,7 @@ def page(router: APIRouter, path: str, template: str, perm: str) -> Callable[[Ca
     needs = [Depends(permit(perm))]
 
     def deco(fn: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
-        lane = _Lane()
+        lane = Lane()
         PAGES[path] = (fn, template)
 
         def respond(*args: Any, **kwargs: Any) -> Response:
@@ -325,7 +263,7 @@ def page(router: APIRouter, path: str, template: str, perm: str) -> Callable[[Ca
             if key is None:
                 ctx = fn(*args, **kwargs)
                 return Response(to_json(ctx), media_type="application/json") if twin else render(request, template, ctx)
-            pages = request.app.state.mujun.pages
+            pages = kept_pages(request.app.state.mujun, path)
             if twin:
                 return _cached(request, pages.get_or_build(key, lambda: to_json(fn(*args, **kwargs))))
             html = pages.get_or_build(key, lambda: _html(request, template, fn(*args, **kwargs), _TOKEN))
@@ -335,7 +273,7 @@ def page(router: APIRouter, path: str, template: str, perm: str) -> Callable[[Ca
         async def endpoint(*args: Any, **kwargs: Any) -> Response:
             request: Request = kwargs["request"]
             key = page_key(request)
-            if key is not None and (kept := request.app.state.mujun.pages.get(key)) is not None:
+            if key is not None and (kept := kept_pages(request.app.state.mujun, path).get(key)) is not None:
                 return _cached(request, kept)  # no thread needed
             call = functools.partial(respond, *args, **kwargs)
             async with lane.limiter():

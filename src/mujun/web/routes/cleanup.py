@@ -22,6 +22,7 @@ from mujun.strategy import cleanup as cu
 from mujun.strategy import cleanup_report as cr
 from mujun.strategy.cleanup_config import load_config
 from mujun.views import Reader, Scope
+from mujun.views.base import settings_stamp
 from mujun.web import auth
 from mujun.web.auth import permit
 from mujun.web.charts_style import value_axis
@@ -42,10 +43,18 @@ def _scope(request: Request) -> Scope:
 
 
 def _labels(request: Request) -> dict[str, Any]:
+    """The area's words (stages, statuses, the line's field) in the request's language: memoised per language,
+    scope and settings files until the next write (the line's field comes from the newest flagging run)."""
     lang = lang_of(request)
     state = request.app.state.mujun
+    scope = _scope(request)
+    key = ("cleanup-labels", lang, scope, settings_stamp(state.workspace_path))
+    return dict(state.memoised(key, lambda: _read_labels(state, scope, lang)))
+
+
+def _read_labels(state: Any, scope: Scope, lang: str) -> dict[str, Any]:
     cfg = load_config(state.workspace_path)
-    with state.reader(_scope(request)) as r:
+    with state.reader(scope) as r:
         line = cu.line_of(r, cfg)  # the scheme override's indicator names the line's field (zh, en)
     return {
         **cfg.labels(lang),
@@ -177,10 +186,30 @@ def find(request: Request) -> Response:
     return RedirectResponse(f"/cleanup/{quote(unit)}" + (f"?{query}" if query else ""), status_code=303)
 
 
+def _show(request: Request, case_id: str) -> dict[str, Any] | None:
+    """:func:`cr.show` (one case: state, next-year check, firm facts by year, history), with every case of the
+    scope read once (``cr.cases``, memoised per scope, day and settings files until the next write — a case's
+    page is one of ~300, and reading the list checked every firm of the next year's run)."""
+    state = request.app.state.mujun
+    scope = _scope(request)
+    with state.reader(scope) as r:
+        key = ("cleanup-cases", scope, cu.now_utc().date(), settings_stamp(state.workspace_path))
+        every = state.memoised(key, lambda: {c["case_id"]: c for c in cr.cases(r)})
+        case = every.get(case_id)
+        if case is None:
+            return None
+        line = cu.line_of(r, load_config(state.workspace_path), int(case["year"]))
+        return {
+            "case": dict(case),
+            "line": line.to_dict(),
+            "firm": cr.firm_series(r, case["uscc"], line),
+            "history": cu.history(r, case_id),
+        }
+
+
 @page(router, "/cleanup/case/{case_id}", "cleanup_case.html", perm="view.cleanup")
 def case_page(request: Request, case_id: str) -> dict[str, Any]:
-    with request.app.state.mujun.reader(_scope(request)) as r:
-        got = cr.show(r, case_id)
+    got = _show(request, case_id)
     if got is None:
         raise HTTPException(404)
     return {**got, "labels": _labels(request), "words": _case_words(request, got)}

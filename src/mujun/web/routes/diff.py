@@ -4,7 +4,9 @@ pick the two runs. Without ``a``/``b``: the newest year's draft and final list w
 the two newest runs.
 
 Scoped: a county or town user sees only the firms of its scope (rows, changed inputs and counts,
-:func:`mujun.cycle.pages.scoped_diff`); changed firms are shown :data:`~mujun.web.cycle_forms.MAX_ROWS` a page.
+:func:`mujun.cycle.pages.scoped_diff`). The changed firms are shown :data:`PER_PAGE` a page with page links
+(plain links: no script needed), and can be narrowed (``show``: class changes only, own data changed only;
+``q``: part of a USCC or name). Why each firm moved is worded once, by :mod:`mujun.cycle.why`.
 """
 
 from __future__ import annotations
@@ -13,15 +15,42 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from mujun.cycle import movers, pages, store
+from mujun.cycle import pages, store
 from mujun.cycle.diff import diff_runs
 from mujun.web import auth
-from mujun.web.cycle_forms import MAX_ROWS
-from mujun.web.i18n import translate
-from mujun.web.labels import reasons_text, scope_label
+from mujun.web.labels import scope_label
 from mujun.web.render import lang_of, page
 
 router = APIRouter()
+PER_PAGE = 50  # firms a page: a phone shows each as a card (~300 px), so 50 cards stay ~15,000 px
+SHOW = ("class", "own")  # the narrowing choices besides all firms
+LINKS = 2  # page links either side of the current one
+
+
+def _narrow(changed: list[dict[str, Any]], own: dict[str, Any], show: str, text: str) -> list[dict[str, Any]]:
+    """The changed firms that match ``show`` (class changes / own data changed) and ``text`` (in the USCC or
+    the name, case-insensitive)."""
+    out = changed
+    if show == "class":
+        out = [m for m in out if (m["before"] or {}).get("class") != (m["after"] or {}).get("class")]
+    elif show == "own":
+        out = [m for m in out if own.get(m["uscc"])]
+    if text:
+        needle = text.casefold()
+        out = [m for m in out if needle in m["uscc"].casefold() or needle in str(m.get("name") or "").casefold()]
+    return out
+
+
+def page_links(current: int, pages_n: int, around: int = LINKS) -> list[int | None]:
+    """The page numbers to link: the first, the last and ``around`` either side of ``current``; None where
+    numbers are left out (shown as "…")."""
+    keep = sorted({1, pages_n, *range(max(1, current - around), min(pages_n, current + around) + 1)})
+    out: list[int | None] = []
+    for n in keep:
+        if out and n - (out[-1] or 0) > 1:
+            out.append(None)
+        out.append(n)
+    return out
 
 
 def _defaults(runs: list[dict[str, Any]], finals: dict[str, str]) -> tuple[str | None, str | None]:
@@ -74,11 +103,14 @@ def runs_diff(request: Request) -> dict[str, Any]:
     ctx: dict[str, Any] = {"a": a, "b": b, "runs": choices, "unknown": [x for x in (a, b) if x and x not in known]}
     if doc is None:
         return {**ctx, "diff": None}
-    n = len(doc["changed"])
-    pages_n = max(1, -(-n // MAX_ROWS))
+    show = q.get("show", "") if q.get("show", "") in SHOW else ""
+    text = q.get("q", "").strip()[:60]
+    found = _narrow(doc["changed"], doc["inputs_changed"], show, text)
+    n = len(found)
+    pages_n = max(1, -(-n // PER_PAGE))
     at = q.get("page", "1")
     page_no = min(max(int(at), 1), pages_n) if at.isdigit() else 1
-    shown = doc["changed"][(page_no - 1) * MAX_ROWS : page_no * MAX_ROWS]
+    shown = found[(page_no - 1) * PER_PAGE : page_no * PER_PAGE]
     diff = {k: doc[k] for k in ("run_a", "run_b", "counts")}
     diff["benchmarks"] = [
         {
@@ -88,19 +120,7 @@ def runs_diff(request: Request) -> dict[str, Any]:
         }
         for bm in doc["benchmarks"]
     ]
-    diff["changed"] = [{**m, "why": _why(m.get("reasons") or [], loaded, labels, lang)} for m in shown]
+    diff["changed"] = shown
     diff["inputs_changed"] = {m["uscc"]: doc["inputs_changed"].get(m["uscc"], []) for m in shown}
-    return {**ctx, "diff": diff, "pager": {"page": page_no, "pages": pages_n, "total": n, "per_page": MAX_ROWS}}
-
-
-def _why(reasons: list[dict[str, Any]], loaded: Any, labels: dict[str, str], lang: str) -> str:
-    """A firm's reasons in words (cycle.movers.sentence), with reason codes by their names (not
-    ``MISSING(tax_per_mu)``) and "—" for a value one run does not have (not "None")."""
-    shown = []
-    for reason in reasons:
-        r = {k: ("—" if v is None else v) for k, v in reason.items()}
-        if r.get("code") == "codes":
-            for k in ("before", "after"):
-                r[k] = reasons_text(None if r[k] == "—" else str(r[k]), loaded, lang)[0] or "—"
-        shown.append(movers.sentence(r, lang, labels))
-    return translate("lib.semi", lang).join(shown)
+    pager = {"page": page_no, "pages": pages_n, "total": n, "per_page": PER_PAGE, "links": page_links(page_no, pages_n)}
+    return {**ctx, "diff": diff, "pager": pager, "filter": {"show": show, "q": text}}

@@ -14,10 +14,11 @@ from fastapi.responses import RedirectResponse, Response
 from mujun.cycle import scheme_edit, scheme_form, scheme_store
 from mujun.errors import SchemeError, WorkspaceError
 from mujun.schemes import LoadedScheme, builtin_ids
-from mujun.schemes.words import condition_words, key_parts, value_words
+from mujun.schemes.words import condition_words, key_parts, note_words, value_words
 from mujun.views import schemes as vs
 from mujun.web import auth, charts_units
 from mujun.web.auth import permit
+from mujun.web.charts_style import long_legend
 from mujun.web.cycle_forms import allows
 from mujun.web.i18n import translate
 from mujun.web.render import lang_of, page, render, to_json
@@ -110,6 +111,10 @@ def compare(request: Request) -> dict[str, Any]:
         )
     label = lambda k: translate("sch.cmp.class_short", lang, k=k) if k != vs.NO_CLASS else "—"  # noqa: E731
     counts = {k: (got["row_totals"][k], got["col_totals"][k]) for k in vs.CLASSES}
+    # the legend names each scheme by its title, after the page's "Scheme A" / "Scheme B"
+    said = {k: translate("sn.cmp.legend", lang, which=translate(f"sch.cmp.{k}", lang), title=_title(x, lang))
+            for k, x in (("a", a), ("b", b))}  # fmt: skip
+    names = (said["a"], said["b"])
     return {
         "a": {"id": a.id, "title": _title(a, lang), "sha256": a.sha256},
         "b": {"id": b.id, "title": _title(b, lang), "sha256": b.sha256},
@@ -120,12 +125,13 @@ def compare(request: Request) -> dict[str, Any]:
         "classes": list(vs.CLASSES),
         "filters": {"county": q.get("county") or "", "from": q.get("from") or "", "to": q.get("to") or ""},
         **got,
-        "charts": {"classes": charts_units.classes_side_by_side(counts, (a.id, b.id), label)},
+        "charts": {"classes": long_legend(charts_units.classes_side_by_side(counts, names, label))},
     }
 
 
 def _in_words(data: dict[str, Any], loaded: LoadedScheme, lang: str) -> None:
-    """Add each condition, assumption key and value in words (``when_words``, ``key_parts``, ``value_words``)."""
+    """Add each condition, assumption key, value and note in words (``when_words``, ``key_parts``,
+    ``value_words``, ``why_words``; the source's ``notes_words``): codes by their labels."""
     s = loaded.scheme
     for g in data["groups"]:
         g["when_words"] = condition_words(g["when"], s, lang)
@@ -135,6 +141,8 @@ def _in_words(data: dict[str, Any], loaded: LoadedScheme, lang: str) -> None:
     for a in data["assumptions"]:
         a["key_parts"] = key_parts(a["key"], s, lang)
         a["value_words"], a["value_own"] = value_words(a["value"], s, lang)
+        a["why_words"] = note_words(a["why"], s, lang)
+    data["source"]["notes_words"] = note_words(data["source"].get("notes") or "", s, lang)
 
 
 def _history(reader: Any, loaded: LoadedScheme, lang: str) -> list[dict[str, Any]]:
