@@ -64,6 +64,15 @@ def signature(workspace: str | Path) -> tuple[int, tuple[int, int], tuple[int, i
     return _generation, stat(path), stat(path.with_name(FILE + "-wal"))
 
 
+def audit_head(workspace: str | Path) -> int:
+    """The newest entry of the accounts audit (0 when none): it changes with every change of an account, since
+    each writes its audit entry in the same transaction (added, disabled, role or password changed), and with
+    sign-ins and sign-outs, but not with a session's touch of ``last_seen`` (which :func:`signature` sees).
+    Another process's committed change is seen at once."""
+    with connect(workspace, write=False) as con:
+        return int(con.execute("SELECT coalesce(max(id), 0) FROM audit").fetchone()[0])
+
+
 def path_of(workspace: str | Path) -> Path:
     return Path(workspace) / FILE
 

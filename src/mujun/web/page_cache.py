@@ -7,9 +7,9 @@ folder's settings files (roles, targets, clean-up, tiers, policies …: name and
 query). A page is a function of these: its figures are read through the user's reader from the workspace
 file, which only this server writes while it serves. The HTML is rendered with a stand-in for the CSRF
 token, replaced by the request's own on the way out. The administrator's pages show the accounts file
-(users, the access audit), which the CLI also writes while the app serves: their key adds the file's
-signature (accounts_db.signature: this process's writes and the file's stat) and the current period of
-ACCOUNTS_SECONDS (the longest another process's change can go unseen, as for sessions).
+(users, the access audit), which the CLI also writes while the app serves: their key adds the newest
+entry of the accounts audit (accounts_db.audit_head), which every change of an account writes in its own
+transaction — not the file's signature, which every session's touch of last-seen changes.
 Each page kind (the route's path pattern) has its own LRU of PAGES_PER_KIND pages (AppState.bounded, emptied
 after every write): with one LRU for all, the ~7,000 firm profiles and ~300 clean-up cases of the mixed load
 pushed out the few pages of every other kind.
@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import secrets
-import time
 import weakref
 from typing import Any
 
@@ -35,7 +34,6 @@ from mujun.web.i18n import lang_of
 from mujun.web.state import PageCache
 
 ACCOUNTS_PAGES = "/admin/"
-ACCOUNTS_SECONDS = 5.0
 PAGES_PER_KIND = 300
 TOKEN = "csrf-stand-in-" + secrets.token_hex(16)
 
@@ -52,7 +50,7 @@ def page_key(request: Request) -> tuple[Any, ...] | None:
     stamp = settings_stamp(state.workspace_path)
     key: tuple[Any, ...] = (state.generation, dt.date.today(), stamp, who, lang_of(request), path, query)
     if path.startswith(ACCOUNTS_PAGES):
-        key += (accounts_db.signature(state.workspace_path), int(time.monotonic() // ACCOUNTS_SECONDS))
+        key += (accounts_db.audit_head(state.workspace_path),)
     return key
 
 
