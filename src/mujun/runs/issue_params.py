@@ -58,3 +58,13 @@ def message(issue: dict[str, Any], lang: str, **changed: Any) -> str | None:
     label), or None when the row was stored without params."""
     got = fields(issue)
     return None if got is None else render(str(issue.get("code")), {**got, **changed}, lang)
+
+
+def suggested_uscc(issue: dict[str, Any]) -> str | None:
+    """The check-digit repair the import proposed for a USCC-INVALID problem (its ``suggestion``,
+    ``rd.maybe_uscc``), from the stored params; None when there is none or the row has no params."""
+    hint = (issue.get("params") or {}).get("suggestion")
+    if isinstance(hint, dict) and hint.get(TEXT) == "rd.maybe_uscc":
+        code = (hint.get("values") or {}).get("code")
+        return str(code) if code else None
+    return None

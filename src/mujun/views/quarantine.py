@@ -15,12 +15,14 @@ from pathlib import PurePath
 from typing import Any
 
 from mujun.ingest.spec import all_specs
+from mujun.runs import issue_params
 from mujun.runs.linkage import NameIndex
 from mujun.views.base import Reader
 from mujun.views.health import LIVE, scope_condition
 
 PER_PAGE = (20, 50, 100)
-SUGGESTED = re.compile(r"可能应为 ([0-9A-Z]{18})")  # USCC-INVALID: the check-digit repair the import proposed
+# USCC-INVALID's check-digit repair, read from the message of a row stored before problems kept their params
+SUGGESTED = re.compile(r"可能应为 ([0-9A-Z]{18})")
 
 
 @dataclass
@@ -138,8 +140,8 @@ def intake_rows(
         row["file_name"] = PurePath(row["file"]).name
         for issue in row["issues"]:
             issue["field"] = labels.get(issue.get("column") or "", issue.get("column"))
-            hint = SUGGESTED.search(issue.get("message") or "")
-            issue["suggested"] = hint.group(1) if hint else None
+            hint = SUGGESTED.search(issue.get("message") or "") if issue.get("params") is None else None
+            issue["suggested"] = hint.group(1) if hint else issue_params.suggested_uscc(issue)
         row["corrections"] = corrections.get(int(row_id), [])
         unmatched = any(i["code"] == "UNMATCHED-USCC" for i in row["issues"])
         row["candidates"] = (
