@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from mujun.catalog.text import Text
+
 CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 WEIGHTS = tuple(pow(3, i, 31) for i in range(17))
 _VALUE = {ch: i for i, ch in enumerate(CHARSET)}
@@ -45,21 +47,29 @@ def check_char(first17: str) -> str:
     return CHARSET[(31 - total % 31) % 31]
 
 
-def problem(code: str) -> str | None:
-    """Why ``code`` (already normalised) is not a valid USCC, or None when it is valid."""
+def _reason(code: str) -> tuple[str, dict[str, object]] | None:
+    """Why ``code`` is not a valid USCC, as a catalogue key (``catalog/ui/reading.yaml``) and its values."""
     if len(code) != 18:
-        return f"长度为 {len(code)} 位，应为 18 位"
+        return "rd.uscc.length", {"length": len(code)}
     bad = [ch for ch in code if ch not in _VALUE]
     if bad:
-        return f"含有不允许的字符“{''.join(dict.fromkeys(bad))}”（不使用 I、O、S、V、Z）"
+        return "rd.uscc.chars", {"chars": "".join(dict.fromkeys(bad))}
     expected = check_char(code[:17])
     if code[17] != expected:
-        return f"校验位应为“{expected}”，实为“{code[17]}”"
+        return "rd.uscc.check", {"expected": expected, "actual": code[17]}
     return None
 
 
+def problem(code: str) -> Text | None:
+    """Why ``code`` (already normalised) is not a valid USCC, or None when it is valid. The reason is a
+    catalogue text: it reads as the process language and is said again in a page's language
+    (:meth:`Text.in_lang`), e.g. from a quarantined row's stored params."""
+    reason = _reason(code)
+    return None if reason is None else Text(reason[0], **reason[1])
+
+
 def is_valid(code: str) -> bool:
-    return problem(code) is None
+    return _reason(code) is None
 
 
 def suggest(code: str) -> list[str]:

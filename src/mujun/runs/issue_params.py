@@ -4,13 +4,15 @@ An intake row keeps its problems as JSON (``intake_rows.issues``): code, severit
 value and the message in the language of the process that imported it. :func:`stored` adds ``params``: the
 problem's details with each catalogue text (:class:`~mujun.catalog.text.Text`) kept as its key and values,
 not as words; :func:`fields` gives them back, and :func:`message` says the message again in ``lang``
-(``catalog/messages.yaml``). Rows stored before ``params`` existed have only their message (None here).
+(``catalog/messages.yaml``). Rows stored before ``params`` existed have only their message (None here); a USCC's
+invalid reason stored as Chinese words (before it was a catalogue text) is said again when it can be.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from mujun.catalog import uscc
 from mujun.catalog.text import Text
 from mujun.errors import Problem, render
 
@@ -45,12 +47,26 @@ def stored(p: Problem) -> dict[str, Any]:
     return {**p.to_dict(), "params": _plain(p.details)}
 
 
+def _uscc_reason(issue: dict[str, Any], detail: Any) -> Any:
+    """A USCC-INVALID row stored before the reason was a catalogue text keeps it as Chinese words: the reason
+    :func:`mujun.catalog.uscc.problem` gives for the stored value when it says the same words (so it can be said
+    in any language), else the stored words."""
+    if issue.get("code") != "USCC-INVALID" or isinstance(detail, Text) or not isinstance(detail, str):
+        return detail
+    value = issue.get("value")
+    again = uscc.problem(uscc.normalise(str(value))) if value is not None else None
+    return again if again is not None and again.in_lang("zh") == detail else detail
+
+
 def fields(issue: dict[str, Any]) -> dict[str, Any] | None:
     """The message fields of a stored problem (its params, then where it is), or None for an old row."""
     params = issue.get("params")
     if not isinstance(params, dict):
         return None
-    return {**_back(params), **{k: issue.get(k) for k in WHERE}}
+    got = _back(params)
+    if "detail" in got:
+        got["detail"] = _uscc_reason(issue, got["detail"])
+    return {**got, **{k: issue.get(k) for k in WHERE}}
 
 
 def message(issue: dict[str, Any], lang: str, **changed: Any) -> str | None:

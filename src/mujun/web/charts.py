@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from mujun.catalog.text import translate
-from mujun.web.charts_style import donut, value_axis
+from mujun.web.charts_style import donut, legend_in_lines_when_narrow, value_axis
 
 CLASS_COLOURS = {"A": "#2e7d32", "B": "#1d4e89", "C": "#b26a00", "D": "#c62828", "T": "#6d6d6d"}
 T = Callable[..., str]
@@ -23,7 +23,8 @@ def classes_pie(classes: dict[str, int], label: Callable[[str], str], t: T | Non
 
 
 def trend(rows: list[dict[str, Any]], t: T, goal: dict[str, Any]) -> dict[str, Any]:
-    """Tax per mu (bars, left axis) and low-efficiency firms (line, right axis) with the goal marked."""
+    """Tax per mu (bars, left axis) and low-efficiency firms (line, right axis) with the goal marked; on a phone
+    the three legend entries one a line (in one row they ran into each other and onto the years)."""
     years = [str(r["year"]) for r in rows]
     deadline = str(goal["deadline"])
     if deadline not in years and years and deadline > years[-1]:
@@ -31,7 +32,7 @@ def trend(rows: list[dict[str, Any]], t: T, goal: dict[str, Any]) -> dict[str, A
     low = {str(r["year"]): r["low_efficiency"] for r in rows}
     tax = {str(r["year"]): (round(r["tax_per_mu"], 2) if r["tax_per_mu"] is not None else None) for r in rows}
     goal_text = t("ov.goal", **goal)
-    return {
+    option: dict[str, Any] = {
         "animation": False,
         "tooltip": {"trigger": "axis"},
         "legend": {"bottom": 0},
@@ -66,6 +67,7 @@ def trend(rows: list[dict[str, Any]], t: T, goal: dict[str, Any]) -> dict[str, A
             },
         ],
     }
+    return legend_in_lines_when_narrow(option, 3)
 
 
 def bars(names: list[str], values: list[float | None], name: str, horizontal: bool = True) -> dict[str, Any]:

@@ -12,7 +12,8 @@ chart reads without colour too.
 :func:`donut` is the one ring chart (firms per class): names and counts beside the ring where the chart is wide,
 and on a narrow one (a phone: under :data:`NARROW` px) the counts on the ring and the names in the legend
 below it, through an ECharts ``media`` query (no label is cut to "…" at 390 px). :func:`long_legend` lets a
-chart's legend hold long names (schemes by their titles): one entry a line, wrapped to the chart's width.
+chart's legend hold long names (schemes by their titles): one entry a line, wrapped to the chart's width;
+:func:`legend_in_lines_when_narrow` puts a legend of a few short names in one row when wide, one a line on a phone.
 """
 
 from __future__ import annotations
@@ -106,6 +107,18 @@ def long_legend(option: dict[str, Any], lines: int = 2) -> dict[str, Any]:
             {"query": {"maxWidth": NARROW}, "option": fitted(300, 40)},
         ],
     }
+
+
+def legend_in_lines_when_narrow(option: dict[str, Any], lines: int) -> dict[str, Any]:
+    """``option`` (a flat ECharts option) with a ``media`` rule for a narrow chart (under :data:`NARROW` px): its
+    legend of ``lines`` entries one entry a line at the bottom, and the grid raised above it, so the entries
+    neither run into one another nor sit on the axis labels. A wide chart keeps its legend in one row.
+    (ECharts reads a flat option with ``media`` as the base option and its rules.)"""
+    narrow = {
+        "legend": {"orient": "vertical", "left": "center", "bottom": 0, "itemGap": 6},
+        "grid": {**option.get("grid", {}), "bottom": 32 + lines * 20},
+    }
+    return {**option, "media": [{"query": {"maxWidth": NARROW}, "option": narrow}]}
 
 
 def line_style(i: int) -> dict[str, Any]:

@@ -294,11 +294,12 @@ def start(request: Request, job: Job, work: Work) -> Response:
 
 
 class Asked:
-    """A stand-in request for code that reads only ``request.query_params`` (``render.selection``), for work
-    that runs after its request has been answered."""
+    """A stand-in request for code that reads only ``request.query_params`` and ``cookies`` (none here:
+    ``render.selection`` reads the language), for work that runs after its request has been answered."""
 
     def __init__(self, params: QueryParams | str) -> None:
         self.query_params = params if isinstance(params, QueryParams) else QueryParams(params)
+        self.cookies: dict[str, str] = {}
 
 
 def asked(params: QueryParams | str) -> Request:

@@ -33,7 +33,7 @@ from markupsafe import Markup
 from mujun.catalog import catalog, industries
 from mujun.catalog.industries import division_label
 from mujun.catalog.roles import load_roles
-from mujun.views import Reader
+from mujun.views import Reader, scheme_titles
 from mujun.web import formats, results_rows, security
 from mujun.web.i18n import LANGS, lang_of, translate
 from mujun.web.page_cache import ALL_LANE as _ALL
@@ -166,18 +166,21 @@ def _url_maker(request: Request) -> Callable[..., str]:
 
 
 def selection(request: Request, reader: Reader) -> dict[str, Any]:
-    """The run a page shows: ``?run=`` or ``?year=``/``?scheme=``, else the newest year's newest run."""
+    """The run a page shows: ``?run=`` or ``?year=``/``?scheme=``, else the newest year's newest run; the
+    schemes by their short titles in the page's language (``scheme_titles``)."""
     q = request.query_params
     year = q.get("year")
     run = reader.run_for(
         year=int(year) if year and year.isdigit() else None, scheme=q.get("scheme") or None, run_id=q.get("run")
     )
+    schemes = reader.schemes()
     return {
         "run_id": run["run_id"],
         "year": int(run["year"]),
         "scheme": run["scheme_id"],
         "years": reader.years(),
-        "schemes": reader.schemes(),
+        "schemes": schemes,
+        "scheme_titles": scheme_titles.titles(reader, schemes, lang_of(request)),
         "started_at": run["started_at"],
     }
 

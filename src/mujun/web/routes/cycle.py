@@ -21,6 +21,7 @@ from mujun.cycle import publicity as pub
 from mujun.cycle import selfcheck as sc
 from mujun.cycle import store
 from mujun.errors import MujunError
+from mujun.views.scheme_titles import titles
 from mujun.web import auth
 from mujun.web.auth import permit
 from mujun.web.cycle_forms import allows, busy, form_date, form_year, page_year, shown_window, text, user_name
@@ -42,6 +43,7 @@ def _context(request: Request, year: int | None = None) -> dict[str, Any]:
         board = sc.board(r, year, r.scope)
         selfcheck = shown_window(store.window(r, year, "selfcheck"), today)
         publicity = shown_window(store.window(r, year, "publicity"), today)
+        scheme_titles = titles(r, {str(x["scheme_id"]) for x in runs}, lang_of(request))
     final = None
     if publicity and publicity["final_run_id"]:
         a, b = publicity["run_id"], publicity["final_run_id"]
@@ -63,6 +65,7 @@ def _context(request: Request, year: int | None = None) -> dict[str, Any]:
         "draft_url": f"/results?run={quote(publicity['run_id'])}" if publicity and publicity["run_id"] else None,
         "final": final,
         "runs": [{"run_id": x["run_id"], "scheme_id": x["scheme_id"], "started_at": x["started_at"]} for x in runs],
+        "scheme_titles": scheme_titles,  # the run picker names a run's scheme by its short title
         "can_manage": allows(request, "cycle.manage"),
         "can_file": allows(request, "objections.file"),
         "objections_url": f"/objections?year={year}",

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Request
 
 from mujun.cycle import pages, store
 from mujun.cycle.diff import diff_runs
+from mujun.views.scheme_titles import titles
 from mujun.web import auth
 from mujun.web.labels import scope_label
 from mujun.web.render import lang_of, page
@@ -73,6 +74,7 @@ def runs_diff(request: Request) -> dict[str, Any]:
         wins = store.windows(r)
         finals = {w.final_run_id: str(w.run_id) for w in wins if w.final_run_id and w.run_id}
         drafts = {str(w.run_id) for w in wins if w.kind == "publicity" and w.run_id}
+        scheme_titles = titles(r, {str(x["scheme_id"]) for x in runs}, lang)
         known = {x["run_id"] for x in runs}
         a, b = q.get("a") or None, q.get("b") or None
         if a is None and b is None:
@@ -101,6 +103,7 @@ def runs_diff(request: Request) -> dict[str, Any]:
         for x in reversed(runs)
     ]
     ctx: dict[str, Any] = {"a": a, "b": b, "runs": choices, "unknown": [x for x in (a, b) if x and x not in known]}
+    ctx["scheme_titles"] = scheme_titles  # the pickers name a run's scheme by its short title
     if doc is None:
         return {**ctx, "diff": None}
     show = q.get("show", "") if q.get("show", "") in SHOW else ""

@@ -23,6 +23,7 @@ from mujun.errors import WorkspaceError
 from mujun.schemes.loader import builtin_ids
 from mujun.settings import DEFAULT_SCHEME
 from mujun.views import health as hv
+from mujun.views.scheme_titles import titles
 from mujun.web import auth, input_forms, jobs
 from mujun.web.auth import permit
 from mujun.web.quarantine_text import cross_examples, department
@@ -50,6 +51,8 @@ def health(request: Request) -> dict[str, Any]:
         problems = state.memoised(("health-cross", r.scope), lambda: hv.cross_check_problems(r))
         years = hv.years(r, problems)
         runs = r.runs()
+        schemes = sorted({*builtin_ids(), *(str(x["scheme_id"]) for x in runs)})
+        scheme_titles = titles(r, schemes, lang)  # the picker names a scheme by its short title
     latest = runs[-1] if runs else None
     just = request.query_params.get("import")
     for imp in imports:
@@ -61,7 +64,8 @@ def health(request: Request) -> dict[str, Any]:
         "imports": imports,
         "cross_checks": cross,
         "years": years,
-        "schemes": sorted({*builtin_ids(), *(str(x["scheme_id"]) for x in runs)}),
+        "schemes": schemes,
+        "scheme_titles": scheme_titles,
         "scheme": str(latest["scheme_id"]) if latest else DEFAULT_SCHEME,
         "year": next((y["year"] for y in years if y["stale"]), years[-1]["year"]) if years else None,
         "just_imported": next((i for i in imports if i["import_id"] == just), None),

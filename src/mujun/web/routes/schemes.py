@@ -16,6 +16,7 @@ from mujun.errors import SchemeError, WorkspaceError
 from mujun.schemes import LoadedScheme, builtin_ids
 from mujun.schemes.words import condition_words, key_parts, note_words, value_words
 from mujun.views import schemes as vs
+from mujun.views.scheme_titles import title
 from mujun.web import auth, charts_units
 from mujun.web.auth import permit
 from mujun.web.charts_style import long_legend
@@ -68,14 +69,10 @@ def _options(reader: Any, lang: str) -> dict[str, str]:
     out = {}
     for sid in ids:
         try:
-            out[sid] = _title(_resolve(reader, sid), lang)
+            out[sid] = title(_resolve(reader, sid), lang)
         except HTTPException:
             continue
     return out
-
-
-def _title(loaded: Any, lang: str) -> str:
-    return str(loaded.scheme.title_en or loaded.scheme.title) if lang == "en" else str(loaded.scheme.title)
 
 
 # registered before /schemes/{scheme_id} so that "compare" is not taken for a scheme id
@@ -112,12 +109,12 @@ def compare(request: Request) -> dict[str, Any]:
     label = lambda k: translate("sch.cmp.class_short", lang, k=k) if k != vs.NO_CLASS else "—"  # noqa: E731
     counts = {k: (got["row_totals"][k], got["col_totals"][k]) for k in vs.CLASSES}
     # the legend names each scheme by its title, after the page's "Scheme A" / "Scheme B"
-    said = {k: translate("sn.cmp.legend", lang, which=translate(f"sch.cmp.{k}", lang), title=_title(x, lang))
+    said = {k: translate("sn.cmp.legend", lang, which=translate(f"sch.cmp.{k}", lang), title=title(x, lang))
             for k, x in (("a", a), ("b", b))}  # fmt: skip
     names = (said["a"], said["b"])
     return {
-        "a": {"id": a.id, "title": _title(a, lang), "sha256": a.sha256},
-        "b": {"id": b.id, "title": _title(b, lang), "sha256": b.sha256},
+        "a": {"id": a.id, "title": title(a, lang), "sha256": a.sha256},
+        "b": {"id": b.id, "title": title(b, lang), "sha256": b.sha256},
         "year": year,
         "years": years,
         "options": options,
@@ -153,7 +150,7 @@ def _history(reader: Any, loaded: LoadedScheme, lang: str) -> list[dict[str, Any
         said = [scheme_edit.change_words(c, loaded.scheme, lang) for c in summary.get("changes", [])]
         if summary.get("action") == "copy":
             source = scheme_store.resolve_source(reader.ws.path, str(summary.get("from", "")))
-            name = _title(source, lang) if source else summary.get("from", "")
+            name = title(source, lang) if source else summary.get("from", "")
             said = [translate("sed.history_copy", lang, source=name)]
         out.append({"id": e["id"], "at": e["at"], "actor": e["actor"], "changes": said})
     return out
@@ -179,7 +176,7 @@ def scheme(request: Request, scheme_id: str) -> dict[str, Any]:
         "scheme": data,
         "builtin": scheme_id in builtin_ids(),
         "own": own,
-        "origin": {"id": origin.id, "title": _title(origin, lang)} if origin else None,
+        "origin": {"id": origin.id, "title": title(origin, lang)} if origin else None,
         "history": history,
         "can_edit": allows(request, "schemes.edit"),
         "copy_error": translate(error, lang, scheme=q.get("copy_id") or "") if error.startswith("sed.err.") else "",
@@ -220,7 +217,7 @@ def _editor_context(request: Request, scheme_id: str, sent: Any = None, errors: 
         source = scheme_store.resolve_source(path, scheme_id)
         if source is None:
             raise HTTPException(404)
-        return {"copy_only": True, "scheme": {"id": source.id, "title": _title(source, lang), "sha256": source.sha256}}
+        return {"copy_only": True, "scheme": {"id": source.id, "title": title(source, lang), "sha256": source.sha256}}
     origin_id = scheme_store.copied_from(path, scheme_id)
     origin = scheme_store.resolve_source(path, origin_id) if origin_id else None
     with auth.reader(request) as r:
@@ -228,8 +225,8 @@ def _editor_context(request: Request, scheme_id: str, sent: Any = None, errors: 
     q = request.query_params
     return {
         "copy_only": False,
-        "scheme": {"id": loaded.id, "title": _title(loaded, lang), "sha256": loaded.sha256},
-        "origin": {"id": origin.id, "title": _title(origin, lang)} if origin else None,
+        "scheme": {"id": loaded.id, "title": title(loaded, lang), "sha256": loaded.sha256},
+        "origin": {"id": origin.id, "title": title(origin, lang)} if origin else None,
         "form": scheme_form.view(loaded, origin.scheme if origin else None, lang, sent),
         "errors": errors or {},
         "history": history,

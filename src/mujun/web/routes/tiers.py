@@ -17,6 +17,7 @@ from mujun.strategy import tiers_read as tr
 from mujun.strategy.tiers import select_and_store, stored_years
 from mujun.strategy.tiers_rules import Rules, load_rules
 from mujun.strategy.tiers_score import format_value, reasons
+from mujun.views.scheme_titles import titles
 from mujun.web import auth
 from mujun.web.auth import permit
 from mujun.web.cleanup_words import condition_words
@@ -72,6 +73,7 @@ def tiers_page(request: Request) -> dict[str, Any]:
             ("tiers-promotions", state.generation, rules.sha256(), r.scope), lambda: tr.promotions(r, rules)
         )
         run_years = r.years()
+        scheme_titles = titles(r, [summary["scheme_id"]] if summary else [], lang)
     second = [x for x in rows if x["tier"] == "second"]
     search = (q.get("q") or "").strip()[:100]
     found = _find(second, search)
@@ -99,6 +101,7 @@ def tiers_page(request: Request) -> dict[str, Any]:
         "rules": words,
         "rules_changed": bool(summary and summary["rules_sha256"] != rules.sha256()),
         "summary": summary,
+        "scheme_titles": scheme_titles,  # the run's scheme by its short title
         "selected": chosen,
         "not_selected": [_shown(x, rules, lang) for x in others[(page_no - 1) * per_page : page_no * per_page]],
         "page": page_no,
