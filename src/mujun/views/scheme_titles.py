@@ -34,7 +34,7 @@ def short_title(loaded: LoadedScheme, lang: str) -> str:
     cut = _BRACKET.search(whole)
     if cut is None or cut.start() == 0:
         return whole
-    head = whole[: cut.start()].rstrip(" ,，、")
+    head = re.sub(r"[ ,，、]+$", "", whole[: cut.start()])  # spaces and commas before the bracket
     years = _YEARS.search(whole, cut.start())
     return translate("sn.scheme.short", lang, title=head, years=years.group(0)) if years else head
 
