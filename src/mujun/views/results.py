@@ -97,15 +97,16 @@ def _public(reader: Reader, view: str) -> str:
     return ", ".join(f'v."{c}"' for c in reader.columns(view) if not c.startswith("_"))
 
 
-def page(reader: Reader, run_id: str, query: Query) -> dict[str, Any]:
-    """One page of rows plus the total count and page numbers (from the run's index)."""
+def page(reader: Reader, run_id: str, query: Query, columns: Iterable[str] | None = None) -> dict[str, Any]:
+    """One page of rows plus the total count and page numbers (from the run's index); the rows hold every
+    public column, or only ``columns`` (those the table has)."""
     idx = results_index.index(reader, run_id)
     hits = idx.positions(reader, query)
     total = len(hits)
     pages = max(1, -(-total // query.per_page))
     current = min(query.page, pages)
     start = (current - 1) * query.per_page
-    rows = idx.rows(hits[start : start + query.per_page])
+    rows = idx.rows(hits[start : start + query.per_page], columns)
     return {"total": total, "page": current, "pages": pages, "per_page": query.per_page, "rows": rows}
 
 

@@ -195,11 +195,13 @@ class RunIndex:
                 self._inverse[(sort, desc)] = got
         return got
 
-    def rows(self, positions: np.ndarray) -> list[dict[str, Any]]:
-        """The rows at ``positions`` as dicts of Python values (as DuckDB's fetch gives them)."""
+    def rows(self, positions: np.ndarray, columns: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        """The rows at ``positions`` as dicts of Python values (as DuckDB's fetch gives them): every column, or
+        only those of ``columns`` the table has (a page that shows 14 of 38 columns converts only those)."""
         if len(positions) == 0:
             return []
-        got = self.table.take(pa.array(positions)).to_pydict()
+        table = self.table if columns is None else self.table.select([c for c in columns if c in self._keys])
+        got = table.take(pa.array(positions)).to_pydict()
         names = list(got)
         return [dict(zip(names, values, strict=True)) for values in zip(*got.values(), strict=True)]
 

@@ -153,7 +153,8 @@ def _items(state: AppState) -> list[tuple[str, str, list[str]]]:
             units = vu.unit_names(r, str(runs[-1]["run_id"])) if runs else []
             cases = r.rows("SELECT case_id, county FROM cleanup_cases") if r.has_table("cleanup_cases") else []
         out.append(("/units/{unit}", "unit", [str(u) for u in units]))
-        # a unit's clean-up board; one case page reads (and keeps) the list of every case
+        # a unit's clean-up board; one case page reads (and keeps) the list of every case and every case's
+        # line, firm facts and history (strategy/cleanup_pages.py)
         out.append(("/cleanup/{unit}", "unit", sorted({str(c["county"]) for c in cases if c["county"]})))
         out.append(("/cleanup/case/{case_id}", "case_id", [str(c["case_id"]) for c in cases[:1]]))
     except Exception:

@@ -34,7 +34,7 @@ from mujun.catalog import catalog, industries
 from mujun.catalog.industries import division_label
 from mujun.catalog.roles import load_roles
 from mujun.views import Reader, scheme_titles
-from mujun.web import formats, results_rows, security
+from mujun.web import enterprise_cells, formats, results_rows, security
 from mujun.web.i18n import LANGS, lang_of, translate
 from mujun.web.page_cache import ALL_LANE as _ALL
 from mujun.web.page_cache import TOKEN as _TOKEN
@@ -100,6 +100,7 @@ def _env() -> Environment:
     env.globals["division_label"] = division_label
     env.globals["json_script"] = json_script
     env.globals["results_rows"] = results_rows  # parts of the results page built in Python (see there)
+    env.globals["enterprise_cells"] = enterprise_cells  # cells of the firm profile (see there)
     return env
 
 

@@ -21,6 +21,7 @@ from mujun.errors import MujunError
 from mujun.strategy import cleanup as cu
 from mujun.strategy import cleanup_report as cr
 from mujun.strategy.cleanup_config import load_config
+from mujun.strategy.cleanup_pages import case_pages
 from mujun.views import Reader, Scope
 from mujun.views.base import settings_stamp
 from mujun.web import auth
@@ -187,24 +188,26 @@ def find(request: Request) -> Response:
 
 
 def _show(request: Request, case_id: str) -> dict[str, Any] | None:
-    """:func:`cr.show` (one case: state, next-year check, firm facts by year, history), with every case of the
-    scope read once (``cr.cases``, memoised per scope, day and settings files until the next write — a case's
-    page is one of ~300, and reading the list checked every firm of the next year's run)."""
+    """:func:`cr.show` (one case: state, next-year check, firm facts by year, history) without a query: every
+    case of the scope read once (``cr.cases``, memoised per scope, day and settings files until the next
+    write — a case's page is one of ~300, and reading the list checked every firm of the next year's run),
+    and the line, firm facts and history of every case once (:mod:`mujun.strategy.cleanup_pages`, memoised
+    per write generation, scope and settings files: a write — a case step, a new run, an import — empties
+    the memo, an edited cleanup.yaml or targets.yaml changes the key)."""
     state = request.app.state.mujun
     scope = _scope(request)
+    stamp = settings_stamp(state.workspace_path)
     with state.reader(scope) as r:
-        key = ("cleanup-cases", scope, cu.now_utc().date(), settings_stamp(state.workspace_path))
-        every = state.memoised(key, lambda: {c["case_id"]: c for c in cr.cases(r)})
+        every = state.memoised(
+            ("cleanup-cases", scope, cu.now_utc().date(), stamp), lambda: {c["case_id"]: c for c in cr.cases(r)}
+        )
         case = every.get(case_id)
         if case is None:
             return None
-        line = cu.line_of(r, load_config(state.workspace_path), int(case["year"]))
-        return {
-            "case": dict(case),
-            "line": line.to_dict(),
-            "firm": cr.firm_series(r, case["uscc"], line),
-            "history": cu.history(r, case_id),
-        }
+        pages = state.memoised(
+            ("cleanup-case-pages", state.generation, scope, stamp), lambda: case_pages(r, list(every.values()))
+        )
+    return {"case": dict(case), **pages.of(case)}
 
 
 @page(router, "/cleanup/case/{case_id}", "cleanup_case.html", perm="view.cleanup")

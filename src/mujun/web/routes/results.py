@@ -61,8 +61,11 @@ def results(request: Request) -> dict[str, Any]:
     if params.get("town") and params["town"] not in facets["town"]:
         params.pop("town")  # a town of another county (the county was changed): not a filter any more
     query = res.Query.from_params(params)
+    # the HTML shows the columns of SHOWN (results_rows reads no other): only those are converted to Python
+    # (~0.35 ms of a ~3 ms page); the .json twin gives every column
+    shown = None if request.url.path.endswith(".json") else SHOWN
     with auth.reader(request) as r:
-        got = res.page(r, sel["run_id"], query)
+        got = res.page(r, sel["run_id"], query, shown)
         res.warm(r, sel["run_id"], SHOWN)  # the columns this page sorts by, sorted once per run
         loaded = r.scheme(sel["run_id"])
     codes = {c for row in got["rows"] for c in str(row.get("reason_codes") or "").split(";") if c}
