@@ -76,3 +76,33 @@ def test_a_case_step_changes_the_kept_page(workspace_copy: Path):
         assert after["history"][-1]["note"] == "SYNTHETIC note"
         assert "SYNTHETIC note" in c.get(f"/cleanup/case/{first}").text
         assert c.get(f"/cleanup/case/{second}").text == other  # the other case's page is as it was
+
+
+def test_a_leader_sees_no_tax_on_a_case_page(workspace_copy: Path):
+    """A leader's hidden fields (catalog/roles.yaml: ``tax_10k_yuan`` among them) are blank on a case's page and its
+    ``.json`` twin, from the kept pages as from ``cleanup_report.show``; the bureau's admin sees the figures."""
+    from mujun.runs.workspace import Workspace
+    from mujun.strategy import cleanup_report as cr
+    from mujun.views import Reader, Scope, attach_cache
+
+    app = create_app(workspace_copy)
+    with signed_in(app) as c:
+        _open_cases(c)
+        unit = max(c.get("/cleanup.json").json()["units"], key=lambda u: u["cases"])["unit"]
+        first = c.get(f"/cleanup/{unit}.json").json()["columns"][0]["cases"][0]["case_id"]
+        admin = c.get(f"/cleanup/case/{first}.json").json()
+    assert any(r["tax_10k_yuan"] is not None for r in admin["firm"])  # the admin sees the tax figures
+    with signed_in(app, role="leader") as c:
+        leader = c.get(f"/cleanup/case/{first}.json").json()
+        page = c.get(f"/cleanup/case/{first}").text
+    assert leader["firm"] and all(r["tax_10k_yuan"] is None for r in leader["firm"])
+    assert [r["land_mu"] for r in leader["firm"]] == [r["land_mu"] for r in admin["firm"]]  # land is not hidden
+    for r in admin["firm"]:
+        if r["tax_10k_yuan"]:
+            assert f"{r['tax_10k_yuan']:,.2f}" not in page
+    hidden = frozenset({"tax_10k_yuan"})
+    with Workspace(workspace_copy, read_only=True) as ws:
+        attach_cache(ws)
+        with Reader(ws, Scope(hidden=hidden)) as r:
+            shown = cr.show(r, first)
+            assert shown is not None and all(row["tax_10k_yuan"] is None for row in shown["firm"])

@@ -213,7 +213,7 @@ def firm_series(reader: Reader, uscc: str, line: cu.Line) -> list[dict[str, Any]
     sql = firm_table_sql(reader, ("year", "county", "above_scale", "tax_10k_yuan", "land_mu"))
     if sql is None:
         return []
-    got = reader.rows(f"SELECT * EXCLUDE (uscc) FROM ({sql}) t WHERE t.uscc = ?", [uscc])
+    got = reader.scope.disclose(reader.rows(f"SELECT * EXCLUDE (uscc) FROM ({sql}) t WHERE t.uscc = ?", [uscc]))
     metric = flagged_target(reader.ws.path).metric
     runs = flags.flag_runs(reader, metric.code, metric.scheme or None)
     out = []
