@@ -90,6 +90,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         chains = admin.get("/industries.json").json()
         strategy = admin.get("/strategy.json").json()
         cases = admin.get("/cleanup.json").json()
+        # each unit's board lists its cases with their USCCs: the walk then opens a real case page (a made-up
+        # id would be a 404 and the page's figures never checked)
+        cases["boards"] = [admin.get(f"/cleanup/{u['unit']}.json").json() for u in cases.get("units", [])]
         quarantine = admin.get("/quarantine.json?spec=tax").json()
     graded = [r for r in rows if r["status"] == "graded"]
     firm = graded[0]
@@ -187,7 +190,9 @@ def _in_scope(role: str, w: dict[str, Any]) -> set[str]:
 
 
 def _path(template: str, role: str, w: dict[str, Any]) -> str:
-    case = next((c for c in _cases(w) if c.get("county") == w["county"]), None)
+    # a case of the firm's county; else any case (the demo's firm may sit in a county with none: a city-wide
+    # role then still opens a real case page, and a county user's 404 for it is its scope at work)
+    case = next((c for c in _cases(w) if c.get("county") == w["county"]), None) or next(iter(_cases(w)), None)
     values = {
         "uscc": w["firm"]["uscc"],
         "unit": w["county"],
