@@ -196,7 +196,7 @@ def _path(template: str, role: str, w: dict[str, Any]) -> str:
     values = {
         "uscc": w["firm"]["uscc"],
         "unit": w["county"],
-        "chain_id": _first(w["chains"], "chain_id") or _first(w["chains"], "id") or "x",
+        "chain_id": _first(w["chains"], "chain") or "x",  # /industries.json: chains[].chain
         "scheme_id": "linyi-2022",
         "target_id": _first(w["strategy"], "id") or "x",
         "case_id": (case or {}).get("case_id", "x"),
