@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from mujun.catalog.roles import load_roles
 from mujun.ingest.spec import all_specs
@@ -53,7 +54,7 @@ async def disable(request: Request, name: str) -> Response:
     off = str(form.get("disabled") or "1") == "1"
     if off and name == me.name:
         raise HTTPException(400, translate("admin.users.self", lang_of(request)))
-    accounts.disable(request.app.state.mujun.workspace_path, name, me.name, off)
+    await run_in_threadpool(accounts.disable, request.app.state.mujun.workspace_path, name, me.name, off)
     return RedirectResponse("/admin/users", status_code=303)
 
 

@@ -16,6 +16,8 @@ from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
 from mujun.errors import MujunError
 from mujun.strategy import cleanup as cu
@@ -241,6 +243,10 @@ def _text(form: Any, name: str, limit: int = 1000) -> str:
 async def open_year(request: Request) -> Response:
     """Open the cases of a data year (idempotent), then back to the summary with the counts."""
     form = await request.form()
+    return await run_in_threadpool(_open_year, request, form)  # DuckDB work off the event loop
+
+
+def _open_year(request: Request, form: FormData) -> Response:
     year = _year(_text(form, "year", 4))
     if year is None:
         raise HTTPException(400, "year")
@@ -263,6 +269,10 @@ async def open_year(request: Request) -> Response:
 async def advance_case(request: Request, case_id: str) -> Response:
     """Record one change of a case (the workflow refuses illegal ones); see the module docstring."""
     form = await request.form()
+    return await run_in_threadpool(_advance_case, request, case_id, form)
+
+
+def _advance_case(request: Request, case_id: str, form: FormData) -> Response:
     state = request.app.state.mujun
     fields = {k: _text(form, k) or None for k in ("outcome", "owner", "due", "note", "evidence")}
     to = _text(form, "to", 50)

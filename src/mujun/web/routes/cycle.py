@@ -83,14 +83,14 @@ def board(request: Request) -> dict[str, Any]:
 
 async def _write(request: Request, year: int, done: str, work: Any) -> Response:
     """Run ``work(ws)`` as the signed-in user; 303 back to the board, or the board with the message (400)."""
+    return await run_in_threadpool(_write_now, request, year, done, work)  # DuckDB work off the event loop
+
+
+def _write_now(request: Request, year: int, done: str, work: Any) -> Response:
     state = request.app.state.mujun
-
-    def run() -> Any:
-        with state.writing(user_name(request)) as ws:
-            return work(ws)
-
     try:
-        got = await run_in_threadpool(run)
+        with state.writing(user_name(request)) as ws:
+            got = work(ws)
     except MujunError as exc:
         if busy(exc):
             raise

@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
 from mujun import api
 from mujun.catalog.text import translate
@@ -85,6 +86,10 @@ async def evaluate_again(request: Request) -> Response:
     """Evaluate ``year`` of the workspace's data with ``scheme`` and store the run (every write keeps
     enterprise_years merged from the accepted rows); with ``job=1`` in the background."""
     form = await request.form()
+    return await run_in_threadpool(_evaluate_again, request, form)  # DuckDB work off the event loop
+
+
+def _evaluate_again(request: Request, form: FormData) -> Response:
     year_text, scheme = form_text(form, "year", 8), form_text(form, "scheme", 100)
     state = request.app.state.mujun
     with auth.reader(request) as r:
@@ -124,7 +129,7 @@ async def evaluate_again(request: Request) -> Response:
         )
         return jobs.start(request, job, work)
     try:
-        await run_in_threadpool(evaluate)
+        evaluate()
     except jobs.JobFailed as exc:
         raise HTTPException(400, exc.message(lang_of(request))) from None
     return RedirectResponse(overview, status_code=303)

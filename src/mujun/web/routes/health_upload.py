@@ -31,7 +31,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 
 from mujun.catalog.text import translate
 from mujun.errors import InputError, MujunError
@@ -83,8 +83,6 @@ def safe_name(name: str) -> str:
 )
 async def upload(request: Request) -> Response:
     """Keep the department files under a token and show what importing them would change."""
-    state = request.app.state.mujun
-    limit = state.max_upload_bytes
     form = await request.form()
     uploads = [f for f in form.getlist("files") if isinstance(f, UploadFile) and f.filename]
     if not uploads:
@@ -94,6 +92,12 @@ async def upload(request: Request) -> Response:
             name = safe_name(f.filename or "")
             raise HTTPException(400, translate("web.upload.suffix", lang_of(request), name=name))
     year_text = form_text(form, "year", 8)
+    return await run_in_threadpool(_upload, request, uploads, year_text)  # disk and DuckDB work off the loop
+
+
+def _upload(request: Request, uploads: list[UploadFile], year_text: str) -> Response:
+    state = request.app.state.mujun
+    limit = state.max_upload_bytes
     root = state.workspace_path / "uploads" / PENDING
     _drop_stale(root)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
@@ -110,7 +114,7 @@ async def upload(request: Request) -> Response:
                 target = staging / f"{Path(name).stem}_{n}{Path(name).suffix}"
                 n += 1
             with target.open("wb") as out:
-                while chunk := await f.read(CHUNK):
+                while chunk := f.file.read(CHUNK):
                     total += len(chunk)
                     if total > limit:
                         mb = f"{limit / 2**20:.1f}"
@@ -135,7 +139,7 @@ async def upload(request: Request) -> Response:
         return got
 
     try:
-        preview = await run_in_threadpool(work)
+        preview = work()
     except MujunError as exc:
         shutil.rmtree(folder, ignore_errors=True)
         return _upload_page(request, error=_form_error(exc, folder, lang_of(request)), status=400)
@@ -149,8 +153,12 @@ async def upload(request: Request) -> Response:
 )
 async def confirm_upload(request: Request) -> Response:
     """Import a previewed upload (replacing the department-years' rows) and show its health report."""
-    state = request.app.state.mujun
     form = await request.form()
+    return await run_in_threadpool(_confirm_upload, request, form)  # disk and DuckDB work off the event loop
+
+
+def _confirm_upload(request: Request, form: FormData) -> Response:
+    state = request.app.state.mujun
     token = form_text(form, "token", 64)
     folder = state.workspace_path / "uploads" / PENDING / token
     meta_path = folder / "upload.json"
@@ -206,7 +214,7 @@ async def confirm_upload(request: Request) -> Response:
         shutil.rmtree(folder, ignore_errors=True)
         return started
     shutil.rmtree(folder, ignore_errors=True)
-    report = await run_in_threadpool(run_import)
+    report = run_import()
     if report["import_id"] is None:
         return _upload_page(request, preview=report["changes"], token="")
     return RedirectResponse(f"/health?import={report['import_id']}#import-result", status_code=303)

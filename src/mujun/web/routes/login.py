@@ -14,9 +14,11 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
 from mujun.errors import InputError
 from mujun.runs import accounts
+from mujun.runs.accounts import User
 from mujun.settings import MIN_PASSWORD_LENGTH, SESSION_IDLE_SECONDS
 from mujun.web import auth
 from mujun.web.i18n import lang_of, translate
@@ -41,11 +43,15 @@ def login_page(request: Request) -> Response:
 @router.post("/login", dependencies=[Depends(check_csrf)], include_in_schema=False)
 async def login(request: Request) -> Response:
     form = await request.form()
+    return await run_in_threadpool(_login, request, form)  # password hashing and the audit off the event loop
+
+
+def _login(request: Request, form: FormData) -> Response:
     name = str(form.get("username") or "").strip()[:64]
     password = str(form.get("password") or "")[:1024]
     address = request.client.host if request.client else ""
     state = request.app.state.mujun
-    got = await run_in_threadpool(accounts.login, state.workspace_path, name, password, address)
+    got = accounts.login(state.workspace_path, name, password, address)
     lang = lang_of(request)
     if got.user is None or got.token is None:
         until = accounts.local_until(got.locked_until) if got.locked_until else ""
@@ -94,22 +100,24 @@ def password_page(request: Request) -> Response:
 async def change_password(request: Request) -> Response:
     user = auth.user_of(request)
     form = await request.form()
+    return await run_in_threadpool(_change_password, request, user, form)
+
+
+def _change_password(request: Request, user: User, form: FormData) -> Response:
     current, new, again = (str(form.get(k) or "")[:1024] for k in ("current", "new", "again"))
     lang = lang_of(request)
     state = request.app.state.mujun
     if new != again:
         return _password_page(request, InputError("PASSWORD-MISMATCH").message(lang), status=400)
-    checked = await run_in_threadpool(accounts.check_current, state.workspace_path, user.name, current)
+    checked = accounts.check_current(state.workspace_path, user.name, current)
     if not checked:
         return _password_page(request, translate("auth.password.wrong_current", lang), status=400)
     try:
-        await run_in_threadpool(accounts.set_password, state.workspace_path, user.name, new, user.name)
+        accounts.set_password(state.workspace_path, user.name, new, user.name)
     except InputError as exc:
         return _password_page(request, exc.message(lang), status=400)
     # set_password ended every session of the account: sign in again with the new password
-    got = await run_in_threadpool(
-        accounts.login, state.workspace_path, user.name, new, request.client.host if request.client else ""
-    )
+    got = accounts.login(state.workspace_path, user.name, new, request.client.host if request.client else "")
     response = RedirectResponse(auth.home_of(user), status_code=303)
     if got.token:
         set_session(request, response, got.token)

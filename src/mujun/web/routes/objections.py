@@ -18,6 +18,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
 from mujun.catalog import catalog
 from mujun.catalog.text import translate
@@ -155,6 +156,10 @@ def evidence_file(request: Request, objection_id: str, sha256: str) -> Response:
 
 async def _decide(request: Request, objection_id: str, stage: str) -> Response:
     form = await request.form()
+    return await run_in_threadpool(_decide_now, request, objection_id, stage, form)  # DuckDB work off the loop
+
+
+def _decide_now(request: Request, objection_id: str, stage: str, form: FormData) -> Response:
     lang = lang_of(request)
     with auth.reader(request) as r:
         o = pages.objection(r, objection_id, lang)
@@ -172,12 +177,9 @@ async def _decide(request: Request, objection_id: str, stage: str) -> Response:
     specs = auth.request_scope(request).specs
     state = request.app.state.mujun
 
-    def work() -> None:
+    try:
         with state.writing(user_name(request)) as ws:
             ob.decide(ws, objection_id, decision == "accept", reason, policy, user_name(request), specs)
-
-    try:
-        await run_in_threadpool(work)
     except MujunError as exc:
         if busy(exc):
             raise

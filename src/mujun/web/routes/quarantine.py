@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
 from mujun import api
 from mujun.catalog.text import translate
@@ -83,6 +84,10 @@ def _after(request: Request, form: Any, row_id: int) -> Response:
 async def correct_value(request: Request, row_id: int) -> Response:
     """Replace one raw cell of a row (empty = missing), re-validate it and rebuild enterprise_years."""
     form = await request.form()
+    return await run_in_threadpool(_correct_value, request, row_id, form)  # DuckDB work off the event loop
+
+
+def _correct_value(request: Request, row_id: int, form: FormData) -> Response:
     field, value = form_text(form, "field", 200), form_text(form, "value")
     reason = form_text(form, "reason", 500)
     if not field:
@@ -92,11 +97,8 @@ async def correct_value(request: Request, row_id: int) -> Response:
         if qv.intake_row(r, row_id) is None:  # a row outside the user's scope (another department's) is not found
             raise HTTPException(404, translate("web.err.not_found", lang_of(request)))
 
-    def work() -> None:
-        with request.app.state.mujun.writing(auth.user_of(request).name) as ws:
-            correct(ws, row_id, field, value or None, reason=reason)
-
-    await run_in_threadpool(work)  # blocking DuckDB work must not hold up the event loop
+    with request.app.state.mujun.writing(auth.user_of(request).name) as ws:
+        correct(ws, row_id, field, value or None, reason=reason)
     return _after(request, form, row_id)
 
 
@@ -108,6 +110,10 @@ async def correct_value(request: Request, row_id: int) -> Response:
 async def link_row(request: Request, row_id: int) -> Response:
     """Confirm that the row's code means roster firm ``target``; re-validate every row using that code."""
     form = await request.form()
+    return await run_in_threadpool(_link_row, request, row_id, form)
+
+
+def _link_row(request: Request, row_id: int, form: FormData) -> Response:
     target = form_text(form, "target", 40).upper()
     state = request.app.state.mujun
     with auth.reader(request) as r:
@@ -115,11 +121,8 @@ async def link_row(request: Request, row_id: int) -> Response:
     if row is None or not row["uscc"] or not re.fullmatch(r"[0-9A-Z]{18}", target):
         raise HTTPException(400, translate("web.health.no_link", lang_of(request)))
 
-    def work() -> None:
-        with state.writing(auth.user_of(request).name) as ws:
-            api.confirm_link(ws, row["uscc"], target)
-
-    await run_in_threadpool(work)
+    with state.writing(auth.user_of(request).name) as ws:
+        api.confirm_link(ws, row["uscc"], target)
     return _after(request, form, row_id)
 
 

@@ -15,9 +15,9 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import anyio.to_thread
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from mujun.errors import MujunError, Problem
@@ -161,7 +161,6 @@ def listings(request: Request) -> dict[str, Any]:
 
 async def _save(request: Request) -> Path:
     """The uploaded file (form field ``file``), saved under uploads/<UTC time>/; 400/413 as the health upload."""
-    state = request.app.state.mujun
     form = await request.form()
     f = form.get("file")
     if not isinstance(f, UploadFile) or not f.filename:
@@ -169,12 +168,17 @@ async def _save(request: Request) -> Path:
     name = safe_name(f.filename)
     if Path(name).suffix.lower() not in SUFFIXES:
         raise HTTPException(400, translate("web.upload.suffix", lang_of(request), name=name))
+    return await run_in_threadpool(_write_upload, request, f, name)  # disk writes off the event loop
+
+
+def _write_upload(request: Request, f: UploadFile, name: str) -> Path:
+    state = request.app.state.mujun
     folder = state.workspace_path / "uploads" / dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
     folder.mkdir(parents=True, exist_ok=False)
     target, total = folder / name, 0
     try:
         with target.open("wb") as out:
-            while chunk := await f.read(CHUNK):
+            while chunk := f.file.read(CHUNK):
                 total += len(chunk)
                 if total > state.max_upload_bytes:
                     mb = f"{state.max_upload_bytes / 2**20:.1f}"
@@ -194,7 +198,7 @@ async def _import(request: Request, path: Path, register: str) -> Response:
             return run(ws, path)
 
     try:
-        report = await anyio.to_thread.run_sync(work)
+        report = await run_in_threadpool(work)
     except MujunError as exc:  # unreadable file or no header: nothing was written
         raise HTTPException(400, exc.message(lang_of(request))) from None
     return RedirectResponse(f"/{register}?import={report['import_id']}#import-result", status_code=303)

@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from mujun.cycle import scheme_edit, scheme_form, scheme_store
 from mujun.errors import SchemeError, WorkspaceError
@@ -193,7 +194,10 @@ def scheme(request: Request, scheme_id: str) -> dict[str, Any]:
 async def copy_scheme(request: Request, scheme_id: str) -> Response:
     """Copy a scheme into the workspace (``new_id``, optional) and open the copy's editor."""
     form = await request.form()
-    wanted = str(form.get("new_id") or "")
+    return await run_in_threadpool(_copy_scheme, request, scheme_id, str(form.get("new_id") or ""))
+
+
+def _copy_scheme(request: Request, scheme_id: str, wanted: str) -> Response:
     state = request.app.state.mujun
     if scheme_store.resolve_source(state.workspace_path, scheme_id) is None:
         raise HTTPException(404)
@@ -264,6 +268,10 @@ async def save_scheme(request: Request, scheme_id: str) -> Response:
     each problem next to its field."""
     form = await request.form()
     sent = {k: str(v) for k, v in form.items() if k != "csrf_token"}
+    return await run_in_threadpool(_save_scheme, request, scheme_id, sent)
+
+
+def _save_scheme(request: Request, scheme_id: str, sent: dict[str, str]) -> Response:
     state = request.app.state.mujun
     if scheme_store.load_own(state.workspace_path, scheme_id) is None:
         raise HTTPException(404)

@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from mujun.errors import MujunError
 from mujun.strategy.manual import enter
@@ -142,9 +143,13 @@ async def set_value(request: Request, target_id: str) -> Response:
     """Enter a target's value for a year (``mujun targets set``'s function); a refused entry shows the page again
     with the message and what was typed (status 400)."""
     form = await request.form()
+    typed = {k: _field(form, k, 500) for k in ("year", "value", "source")}
+    return await run_in_threadpool(_set_value, request, target_id, typed)
+
+
+def _set_value(request: Request, target_id: str, typed: dict[str, str]) -> Response:
     lang = lang_of(request)
     state = request.app.state.mujun
-    typed = {k: _field(form, k, 500) for k in ("year", "value", "source")}
     registry = load_registry(state.workspace_path)
     try:
         unit = registry.target(target_id).unit

@@ -12,6 +12,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from mujun.strategy import tiers_read as tr
 from mujun.strategy.tiers import select_and_store, stored_years
@@ -123,6 +124,10 @@ async def run_selection(request: Request) -> Response:
     year = _int(str(form.get("year") or ""))
     n = _int(str(form.get("n") or ""))
     replace = str(form.get("replace") or "") in ("1", "on", "true")
+    return await run_in_threadpool(_run_selection, request, year, n, replace)  # DuckDB work off the event loop
+
+
+def _run_selection(request: Request, year: int | None, n: int | None, replace: bool) -> Response:
     state = request.app.state.mujun
     with auth.reader(request) as r:
         run_years = r.years()
