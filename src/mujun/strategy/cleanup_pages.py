@@ -14,10 +14,10 @@ from typing import Any
 from mujun.strategy import cleanup as cu
 from mujun.strategy.cleanup_config import load_config
 from mujun.strategy.cleanup_line import flagged_target
+from mujun.strategy.cleanup_report import FACTS
 from mujun.strategy.metrics import firm_table_sql
 from mujun.views import Reader, flags
 
-FACTS = ("year", "county", "above_scale", "tax_10k_yuan", "land_mu")  # as cleanup_report.firm_series
 Rows = dict[str, list[dict[str, Any]]]  # by case id (or USCC)
 
 

@@ -207,10 +207,13 @@ def board(reader: Reader, unit: str, year: int | None = None, cfg: CleanupConfig
     return {"unit": unit, "columns": columns, "case_years": years, "total": len(rows)}
 
 
+FACTS = ("year", "county", "above_scale", "tax_10k_yuan", "land_mu")  # a case page's firm facts by year
+
+
 def firm_series(reader: Reader, uscc: str, line: cu.Line) -> list[dict[str, Any]]:
     """The firm's facts in every year of the data (within scope): tax, land, and — from the year's flagging
     run — the line's value and whether it carries the flag (None: that year has no such run)."""
-    sql = firm_table_sql(reader, ("year", "county", "above_scale", "tax_10k_yuan", "land_mu"))
+    sql = firm_table_sql(reader, FACTS)
     if sql is None:
         return []
     got = reader.scope.disclose(reader.rows(f"SELECT * EXCLUDE (uscc) FROM ({sql}) t WHERE t.uscc = ?", [uscc]))
