@@ -3,7 +3,9 @@
 ``auth.reader(...)`` or ``Reader(...)`` only inside a nested plain function (the one handed to
 ``run_in_threadpool``); otherwise one write stalls every other request of the single-process server.
 
-A check of the source text: a plain module-level helper called from an async body is not followed."""
+A check of the source text. A plain helper of the same module called from an async body (``_firm_of_form(...)``)
+is followed, and the helpers it calls in turn; a call handed to ``run_in_threadpool(helper, ...)`` is not a call
+on the loop. Helpers of other modules are not followed."""
 
 from __future__ import annotations
 
@@ -58,15 +60,32 @@ def _blocking(call: ast.Call) -> bool:
     )
 
 
+def _helper(fn: Any, call: ast.Call) -> Any:
+    """The plain function of ``fn``'s module that ``call`` calls by name, or None."""
+    if not isinstance(call.func, ast.Name):
+        return None
+    got = getattr(sys.modules[fn.__module__], call.func.id, None)
+    plain = inspect.isfunction(got) and not inspect.iscoroutinefunction(got)
+    return got if plain and got.__module__ == fn.__module__ else None
+
+
+def _blocking_calls(fn: Any, path: str, seen: set[Any]) -> Iterator[str]:
+    """Workspace reads or writes ``fn`` makes on the loop, itself or through its module's plain helpers."""
+    top = ast.parse(textwrap.dedent(inspect.getsource(fn))).body[0]
+    assert isinstance(top, ast.AsyncFunctionDef | ast.FunctionDef), fn
+    for call in _loop_calls(top):
+        if _blocking(call):
+            yield f"{path}: {ast.unparse(call.func)}(...) on the event loop"
+        helper = _helper(fn, call)
+        if helper is not None and helper not in seen:
+            seen.add(helper)
+            yield from _blocking_calls(helper, f"{path} → {helper.__name__}", seen)
+
+
 def test_async_handlers_offload_workspace_access() -> None:
     found, checked = [], 0
     for fn in _async_functions():
         checked += 1
-        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
-        top = tree.body[0]
-        assert isinstance(top, ast.AsyncFunctionDef), fn
-        for call in _loop_calls(top):
-            if _blocking(call):
-                found.append(f"{fn.__module__}.{fn.__name__}: {ast.unparse(call.func)}(...) on the event loop")
+        found += _blocking_calls(fn, f"{fn.__module__}.{fn.__name__}", {fn})
     assert checked > 10  # the handlers are found at all
     assert not found, "\n".join(found)

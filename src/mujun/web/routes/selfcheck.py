@@ -136,7 +136,7 @@ async def confirm(request: Request) -> Response:
     """The firm confirms the data the departments reported for it (its latest answer counts)."""
     form = await request.form()
     year = form_year(request, form)
-    code = _firm_of_form(request, form, year)
+    code = await run_in_threadpool(_firm_of_form, request, form, year)  # a read: off the loop
     state = request.app.state.mujun
 
     def work() -> None:
@@ -146,7 +146,7 @@ async def confirm(request: Request) -> Response:
     try:
         await run_in_threadpool(work)
     except MujunError as exc:
-        return _refused(request, exc, year, code)
+        return await run_in_threadpool(_refused, request, exc, year, code)
     back = back_query(year, None if auth.request_scope(request).uscc else code, done="confirmed")
     return RedirectResponse(f"/selfcheck?{back}#answer", status_code=303)
 
@@ -179,7 +179,7 @@ async def file_objection(request: Request) -> Response:
     and evidence files; in whichever window is open (the façade decides and refuses otherwise)."""
     form = await request.form()
     year = form_year(request, form)
-    code = _firm_of_form(request, form, year)
+    code = await run_in_threadpool(_firm_of_form, request, form, year)  # a read: off the loop
     field = text(form, "field", 60) or None
     value = text(form, "value", 60) if field else None
     klass = text(form, "class", 2) or None
@@ -194,6 +194,6 @@ async def file_objection(request: Request) -> Response:
     try:
         got = await run_in_threadpool(work)
     except MujunError as exc:
-        return _refused(request, exc, year, code, field or "class")
+        return await run_in_threadpool(_refused, request, exc, year, code, field or "class")
     back = back_query(year, None if auth.request_scope(request).uscc else code, filed=got["objection_id"])
     return RedirectResponse(f"/selfcheck?{back}#mine", status_code=303)
