@@ -122,6 +122,21 @@ def _name() -> str:
     return f"mujun_in_{next(_counter)}_z"
 
 
+_scratch_db: Any = None
+
+
+def scratch() -> Any:
+    """A cursor of this process's one in-memory DuckDB database (:data:`OFFLINE`), for a query over Arrow
+    tables registered on it; the caller closes it. What a cursor registers is its own (another cursor may
+    register the same name) and goes when it is closed. A new in-memory database costs about 19 ms and a
+    cursor 0.02 ms (measured on 2 cores): the scheme comparison page opened three per request."""
+    global _scratch_db
+    with _lock:
+        if _scratch_db is None:
+            _scratch_db = duckdb.connect(":memory:", config=dict(OFFLINE))
+        return _scratch_db.cursor()
+
+
 def connect_duckdb(database: str = ":memory:", read_only: bool = False) -> ibis.BaseBackend:
     """An Ibis DuckDB connection that never tries to download an extension."""
     import ibis

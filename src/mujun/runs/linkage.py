@@ -9,8 +9,11 @@ Similarity is difflib's ratio on the normalised names; candidates at or above 0.
 from __future__ import annotations
 
 import difflib
+import heapq
 import re
+import threading
 import unicodedata
+from collections import Counter
 
 from mujun.catalog.text import Text, translate
 from mujun.catalog.vocabulary import legal_forms
@@ -33,9 +36,14 @@ def similarity(a: str, b: str) -> float:
 class NameIndex:
     """Roster names indexed by character bigram, so that a lookup scores a short list, not every firm.
 
-    Candidates are the firms sharing the most bigrams with the query (at most ``shortlist``), scored with
-    difflib's ratio on the normalised names.
+    Candidates are the firms sharing the most bigrams with the query (at most ``shortlist``; ties by code),
+    scored with difflib's ratio on the normalised names. A name looked up once is kept with its answer (at
+    most :attr:`KEPT` names): the quarantine page asks again for the same rows on every page and filter, and
+    names of one region share their common bigrams (临沂, 有限, 公司 …) with every firm, so one lookup
+    counts tens of thousands of pairs.
     """
+
+    KEPT = 20_000
 
     def __init__(self, roster: dict[str, str], shortlist: int = 25) -> None:
         self.names = {code: normalise_name(name or "") for code, name in roster.items()}
@@ -45,17 +53,29 @@ class NameIndex:
         for code, name in self.names.items():
             for gram in _bigrams(name):
                 self.index.setdefault(gram, set()).add(code)
+        self._kept: dict[tuple[str, int, float], list[tuple[str, str, float]]] = {}
+        self._lock = threading.Lock()
 
     def candidates(self, name: str, limit: int = 3, cutoff: float = 0.6) -> list[tuple[str, str, float]]:
         """(uscc, roster name, similarity) of the closest roster firms to ``name``, best first."""
+        key = (name or "", limit, cutoff)
+        with self._lock:
+            kept = self._kept.get(key)
+        if kept is None:
+            kept = self._candidates(name, limit, cutoff)
+            with self._lock:
+                if len(self._kept) < self.KEPT:
+                    self._kept[key] = kept
+        return list(kept)
+
+    def _candidates(self, name: str, limit: int, cutoff: float) -> list[tuple[str, str, float]]:
         target = normalise_name(name or "")
         if not target:
             return []
-        shared: dict[str, int] = {}
+        shared: Counter[str] = Counter()
         for gram in _bigrams(target):
-            for code in self.index.get(gram, ()):
-                shared[code] = shared.get(code, 0) + 1
-        short = sorted(shared, key=lambda c: (-shared[c], c))[: self.shortlist]
+            shared.update(self.index.get(gram, ()))
+        short = heapq.nsmallest(self.shortlist, shared, key=lambda c: (-shared[c], c))  # = sorted(...)[:shortlist]
         scored = []
         for code in short:
             score = difflib.SequenceMatcher(None, target, self.names[code]).ratio()

@@ -14,10 +14,10 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 
 from mujun import api
+from mujun.backends.duckdb import scratch
 from mujun.catalog.industries import chain_of
 from mujun.errors import WorkspaceError
 from mujun.schemes import LoadedScheme, builtin_ids, load
@@ -134,7 +134,7 @@ def data_years(table: pa.Table) -> list[int]:
 
 
 def _evaluate(table: pa.Table, loaded: LoadedScheme, year: int) -> pa.Table:
-    con = duckdb.connect(":memory:")
+    con = scratch()
     try:
         ev = api.evaluate(api.prepare_data(table, loaded), loaded, year=year, duckdb_connection=con)
         return ev.to_arrow().select([c for c in KEPT if c in ev.to_arrow().column_names])
@@ -145,7 +145,7 @@ def _evaluate(table: pa.Table, loaded: LoadedScheme, year: int) -> pa.Table:
 def compare(table: pa.Table, a: LoadedScheme, b: LoadedScheme, year: int) -> pa.Table:
     """One row per firm evaluated by both: facts, then ``<col>_a`` / ``<col>_b`` for the result columns."""
     ra, rb = _evaluate(table, a, year), _evaluate(table, b, year)
-    con = duckdb.connect(":memory:")
+    con = scratch()
     try:
         con.register("ra", ra)
         con.register("rb", rb)
@@ -179,7 +179,7 @@ def transitions(
 ) -> dict[str, Any]:
     """Matrix, totals and one page of changed firms, over the reader's scope (and ``county`` if given);
     ``frm`` / ``to`` narrow the list to one cell of the matrix."""
-    con = duckdb.connect(":memory:")
+    con = scratch()
     try:
         con.register("v", both)
         where, params = reader.scope.where("v", town_column=True)
