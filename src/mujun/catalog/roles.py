@@ -14,9 +14,9 @@ from pydantic import BaseModel, ConfigDict
 
 from mujun.catalog.catalog import fields
 from mujun.catalog.policy import load_policy
+from mujun.catalog.role_names import ROLE_NAMES
 from mujun.errors import SchemeError
 
-ROLE_NAMES = ("admin", "analyst", "department", "county", "town", "leader", "enterprise")
 ScopeKind = Literal["city", "county", "town", "department", "enterprise"]
 # which account attribute each scope kind needs (users add --unit/--department/--uscc)
 NEEDS: dict[str, str | None] = {

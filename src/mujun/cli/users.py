@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from mujun.catalog.roles import ROLE_NAMES
+from mujun.catalog.role_names import ROLE_NAMES
 from mujun.cli.format import tr
 from mujun.errors import InputError
 

@@ -8,7 +8,6 @@ import click
 
 from mujun.cli.format import tr
 from mujun.errors import WorkspaceError
-from mujun.runs.access import note_serving
 from mujun.settings import SERVE_HOST, SERVE_PORT
 
 
@@ -23,6 +22,7 @@ def serve_workspace(workspace: str | Path, host: str = SERVE_HOST, port: int = S
         raise WorkspaceError("SERVE-NO-ADMIN", workspace=str(path))
     import uvicorn
 
+    from mujun.runs.access import note_serving  # imports DuckDB: not at start-up (`mujun --help` lists serve)
     from mujun.web import create_app
 
     shown = f"[{host}]" if ":" in host else host
