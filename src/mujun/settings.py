@@ -27,6 +27,11 @@ READ_TIMEOUT_SECONDS      120             time of that worker
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
 #: The scheme evaluated when none is named (CLI ``--scheme``, the web's re-evaluation form, the API).
 DEFAULT_SCHEME = "linyi-2022"
 #: The language of messages and pages unless ``MUJUN_LANG`` / ``?lang=`` asks for another.
@@ -60,3 +65,18 @@ MAX_COLUMNS = 1_000
 MAX_CELLS = 10_000_000
 READ_MEMORY_BYTES = 4 * 2**30
 READ_TIMEOUT_SECONDS = 120
+
+
+def cache_root() -> Path | None:
+    """Where mujun keeps what it can make again (compiled queries, the parsed catalogue texts):
+    ``MUJUN_CACHE_DIR``, else ``$XDG_CACHE_HOME/mujun`` or ``~/.cache/mujun``; ``MUJUN_CACHE_DIR=off`` keeps
+    nothing. Imports only the standard library, inside (this module imports nothing at start-up)."""
+    import os
+    from pathlib import Path
+
+    chosen = os.environ.get("MUJUN_CACHE_DIR")
+    if chosen == "off":
+        return None
+    if chosen:
+        return Path(chosen)
+    return Path(os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")) / "mujun"

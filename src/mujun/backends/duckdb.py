@@ -18,6 +18,7 @@ import duckdb
 import pyarrow as pa
 
 from mujun.backends.base import conform, conform_schema, version_of
+from mujun.settings import cache_root
 
 if TYPE_CHECKING:
     import ibis
@@ -67,15 +68,10 @@ def cached_entry(key: Hashable) -> tuple[str, str, str, bytes] | None:
 
 
 def cache_dir() -> Path | None:
-    """Where compiled queries are kept between processes: ``MUJUN_CACHE_DIR``, else the user's cache
-    folder (``$XDG_CACHE_HOME/mujun`` or ``~/.cache/mujun``); ``MUJUN_CACHE_DIR=off`` keeps none."""
-    chosen = os.environ.get("MUJUN_CACHE_DIR")
-    if chosen == "off":
-        return None
-    if chosen:
-        return Path(chosen) / "compiled"
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "mujun" / "compiled"
+    """Where compiled queries are kept between processes: ``compiled`` in :func:`mujun.settings.cache_root`
+    (``MUJUN_CACHE_DIR``, else the user's cache folder); ``MUJUN_CACHE_DIR=off`` keeps none."""
+    root = cache_root()
+    return None if root is None else root / "compiled"
 
 
 def _from_disk(key: Hashable) -> tuple[str, tuple[str, ...], pa.Schema] | None:

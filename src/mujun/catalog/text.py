@@ -6,30 +6,71 @@ back to the Chinese text, then to the key itself (a test checks every key used i
 
 from __future__ import annotations
 
+import hashlib
+import marshal
+import os
+import sys
 from functools import cache
 from importlib import resources
+from typing import Any
 
-import yaml
-
-from mujun.errors import language
-
-LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: 8x faster start-up
+from mujun.errors import language, load_yaml
+from mujun.settings import cache_root
 
 LANGS = ("zh", "en")
 
 
 @cache
 def strings() -> dict[str, dict[str, str]]:
-    out: dict[str, dict[str, str]] = {}
+    """Every text, by key: the files parsed once and kept, by their content, in the cache folder
+    (:func:`_kept`): parsing 14,000 YAML nodes took 0.12 s of every command's start (``mujun --version``'s
+    target is 0.3 s), reading the kept copy 0.004 s."""
     folder = resources.files("mujun").joinpath("catalog/ui")
-    for entry in sorted(folder.iterdir(), key=lambda p: p.name):
-        if entry.name.endswith(".yaml"):
-            data = yaml.load(entry.read_text(encoding="utf-8"), Loader=LOADER) or {}
-            for key, texts in data.items():
-                if key in out:
-                    raise ValueError(f"界面文字键重复：{key}（{entry.name}）")
-                out[key] = {k: str(v) for k, v in texts.items()}
+    entries = sorted(folder.iterdir(), key=lambda p: p.name)
+    files = [(e.name, e.read_bytes()) for e in entries if e.name.endswith(".yaml")]
+    digest = hashlib.sha256(f"texts-1|{sys.version_info[:2]}|{marshal.version}".encode())
+    for name, data in files:
+        digest.update(f"|{name}|{len(data)}|".encode() + data)
+    kept = _kept(digest.hexdigest()[:24])
+    if kept is not None:
+        return kept
+    out = _parse(files)
+    _keep(digest.hexdigest()[:24], out)
     return out
+
+
+def _parse(files: list[tuple[str, bytes]]) -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+    for name, raw in files:
+        data = load_yaml(raw.decode("utf-8")) or {}
+        for key, texts in data.items():
+            if key in out:
+                raise ValueError(f"界面文字键重复：{key}（{name}）")
+            out[key] = {k: str(v) for k, v in texts.items()}
+    return out
+
+
+def _kept(key: str) -> dict[str, dict[str, str]] | None:
+    root = cache_root()
+    try:
+        got: Any = marshal.loads((root / "texts" / f"{key}.marshal").read_bytes()) if root else None
+    except (OSError, ValueError, EOFError, TypeError):  # none yet, or damaged: parsed again
+        return None
+    return got if isinstance(got, dict) else None
+
+
+def _keep(key: str, texts: dict[str, dict[str, str]]) -> None:
+    root = cache_root()
+    if root is None:
+        return
+    folder = root / "texts"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f".{key}.{os.getpid()}.tmp"
+        tmp.write_bytes(marshal.dumps(texts))
+        os.replace(tmp, folder / f"{key}.marshal")
+    except OSError:  # a read-only home: parsed again next time, nothing else changes
+        return
 
 
 def translate(key: str, lang: str | None = None, **values: object) -> str:
