@@ -31,11 +31,12 @@ def strings() -> dict[str, dict[str, str]]:
     digest = hashlib.sha256(f"texts-1|{sys.version_info[:2]}|{marshal.version}".encode())
     for name, data in files:
         digest.update(f"|{name}|{len(data)}|".encode() + data)
-    kept = _kept(digest.hexdigest()[:24])
+    key = digest.hexdigest()[:24]
+    kept = _kept(key)
     if kept is not None:
         return kept
     out = _parse(files)
-    _keep(digest.hexdigest()[:24], out)
+    _keep(key, out)
     return out
 
 
