@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias
 
@@ -32,6 +33,7 @@ from mujun.settings import DEFAULT_SCHEME
 if TYPE_CHECKING:
     import pandas as pd
 
+    from mujun.runs.manifest import Summary
     from mujun.runs.workspace import Workspace
 
 __all__ = [
@@ -130,24 +132,16 @@ def evaluate(
     """
     loaded = scheme if isinstance(scheme, LoadedScheme) else load(scheme)
     canon = prepare_data(data, loaded)
-    years = canon.years
-    year = years[-1] if year is None else int(year)
-    if year not in years:
-        raise InputError("YEAR-NOT-IN-DATA", year=year, years=", ".join(map(str, years)))
+    year, tables, key, make = _query(canon, loaded, year, frozen)
     warnings = list(canon.warnings)
     started = _now()
     backend = connect(engine, spark_master, duckdb_connection)
     try:
-        tables = [canon.table] if frozen is None else [canon.table, frozen]
-        key = (engine_revision(), loaded.sha256, year, *(str(t.schema) for t in tables))
         lender = compiled_from if compiled_from is not None else duckdb_connection
         if engine == "duckdb" and lender is not None:
             from mujun.backends.duckdb import load_cached
 
             load_cached(lender, key)  # compiled by an earlier run stored in this workspace
-
-        def make(t: Any, f: Any = None) -> Any:
-            return _build(t, loaded, year, f)
 
         table = None
         if public_only and engine == "duckdb":
@@ -179,6 +173,60 @@ def evaluate(
         source=canon.source,
         compiled_key=key if engine == "duckdb" else None,
     )
+
+
+def _query(
+    canon: Canonical, loaded: LoadedScheme, year: int | None, frozen: pa.Table | None = None
+) -> tuple[int, list[pa.Table], tuple[Any, ...], Callable[..., Any]]:
+    """What an evaluation of ``canon`` runs: the data year (default the latest; one not in the data is
+    refused), the tables bound to the query, the compiled query's key (engine revision, scheme hash, year,
+    the tables' schemas) and the function building the expression over them."""
+    years = canon.years
+    year = years[-1] if year is None else int(year)
+    if year not in years:
+        raise InputError("YEAR-NOT-IN-DATA", year=year, years=", ".join(map(str, years)))
+    tables = [canon.table] if frozen is None else [canon.table, frozen]
+    key = (engine_revision(), loaded.sha256, year, *(str(t.schema) for t in tables))
+    chosen = year
+
+    def make(t: Any, f: Any = None) -> Any:
+        return _build(t, loaded, chosen, f)
+
+    return year, tables, key, make
+
+
+def evaluate_to_parquet(
+    canon: Canonical, loaded: LoadedScheme, out: str | Path, year: int | None = None
+) -> Summary | None:
+    """``mujun evaluate --input F --out R.parquet`` on DuckDB: the public result columns written by DuckDB
+    straight to ``out`` (:meth:`~mujun.backends.duckdb.DuckDBBackend.copy_parquet`, whole or not at all,
+    :func:`~mujun.reports.atomic.atomic_path`), never fetched into Python; returns what the command prints,
+    counted from the file's ``status`` and ``class`` columns. The same rows, columns and values as
+    :func:`evaluate` with ``public_only`` then :func:`~mujun.reports.write_result` (tests/test_copy_result.py).
+
+    None, with nothing written, when a graded firm lacks its benchmark (the guard of :func:`evaluate`): the
+    caller then evaluates in full, which names every such firm."""
+    import pyarrow.parquet as pq
+
+    from mujun.backends.duckdb import DuckDBBackend, GuardHit
+    from mujun.engine.columns import public_columns
+    from mujun.reports.atomic import atomic_path
+    from mujun.runs.manifest import summarise
+
+    year, tables, key, make = _query(canon, loaded, year)
+    backend = connect("duckdb")
+    assert isinstance(backend, DuckDBBackend)
+    gap = functools.partial(benchmark_gap, loaded)
+    try:
+        with atomic_path(out) as tmp:
+            backend.copy_parquet(tables, make, tmp, key, public_columns(loaded, year), gap)
+    except GuardHit:
+        return None
+    finally:
+        backend.close()
+    counted = pq.ParquetFile(out).read(columns=["status", "class"])
+    return summarise(counted, scheme_id=loaded.id, scheme_sha256=loaded.sha256, year=year, engine="duckdb",
+                     warnings=list(canon.warnings))  # fmt: skip
 
 
 def benchmark_gap(loaded: LoadedScheme, schema: pa.Schema) -> str | None:

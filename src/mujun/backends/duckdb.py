@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import itertools
 import json
@@ -10,7 +11,7 @@ import os
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -102,10 +103,24 @@ def _to_disk(key: Hashable, sql: str, names: tuple[str, ...], schema: pa.Schema)
 
 
 GUARD_MESSAGE = "mujun: a result row meets the guard"
+# DuckDB's Parquet writer for a result file: zstd at level 1 is as small as pyarrow's zstd (61 against 62 MB
+# at 1,000,000 firms) at a fraction of level 3's time; snappy would be 76 MB.
+PARQUET_OPTIONS = "FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1"
 
 
 class GuardHit(Exception):
     """A row of a guarded query (``DuckDBBackend.run(..., guard=...)``) met the guard's condition."""
+
+
+@contextlib.contextmanager
+def _guarded(condition: str | None) -> Iterator[None]:
+    """DuckDB's error from the guard's ``error()`` call, raised as :class:`GuardHit`."""
+    try:
+        yield
+    except duckdb.Error as exc:
+        if condition and GUARD_MESSAGE in str(exc):
+            raise GuardHit(condition) from None
+        raise
 
 
 def quote(name: str) -> str:
@@ -194,6 +209,42 @@ class DuckDBBackend:
         neither sorted nor converted to Arrow. ``guard``: given the result's schema, a SQL condition over its
         columns that no row may meet (or None: nothing to guard); a row that does stops the query and
         raises :class:`GuardHit` (the caller then runs the full query to say why)."""
+        sql, schema, condition = self._selected(tables, make, key, columns, guard)
+        with _guarded(condition):
+            result = self.raw.execute(sql).to_arrow_table()
+        return conform_schema(result, schema)
+
+    def copy_parquet(
+        self,
+        tables: Sequence[pa.Table],
+        make: Callable[..., ir.Table],
+        path: Path,
+        key: Hashable | None = None,
+        columns: Sequence[str] | None = None,
+        guard: Callable[[pa.Schema], str | None] | None = None,
+    ) -> pa.Schema:
+        """What :meth:`run` returns, written by DuckDB straight to the Parquet file ``path`` (its parallel
+        writer; zstd level 1, :data:`PARQUET_OPTIONS`) instead of being fetched: at 1,000,000 firms this saves
+        the conversion to Arrow and pyarrow's single-threaded write (about 0.6 s of 5, docs/scale.md). The
+        rows are in the query's order and the file is the same bytes for the same inputs. Returns the
+        result's schema; a guarded row raises :class:`GuardHit` (``path`` may then hold a partial file: the
+        caller writes to a temporary name, :func:`mujun.reports.atomic.atomic_path`)."""
+        sql, schema, condition = self._selected(tables, make, key, columns, guard)
+        target = str(path).replace("'", "''")
+        with _guarded(condition):
+            self.raw.execute(f"COPY ({sql}) TO '{target}' ({PARQUET_OPTIONS})")
+        return schema
+
+    def _selected(
+        self,
+        tables: Sequence[pa.Table],
+        make: Callable[..., ir.Table],
+        key: Hashable | None,
+        columns: Sequence[str] | None,
+        guard: Callable[[pa.Schema], str | None] | None,
+    ) -> tuple[str, pa.Schema, str | None]:
+        """The SQL :meth:`run` executes (``columns`` kept, ``guard`` enforced), its schema and the guard's
+        condition."""
         sql, schema = self._bound(tables, make, key)
         condition = guard(schema) if guard is not None else None
         if columns is not None or condition is not None:
@@ -201,13 +252,7 @@ class DuckDBBackend:
             where = f" WHERE CASE WHEN {condition} THEN error('{GUARD_MESSAGE}') ELSE TRUE END" if condition else ""
             sql = f"SELECT {', '.join(map(quote, names))} FROM ({sql}) AS mujun_result{where}"
             schema = pa.schema([schema.field(n) for n in names])
-        try:
-            result = self.raw.execute(sql).to_arrow_table()
-        except duckdb.Error as exc:
-            if condition and GUARD_MESSAGE in str(exc):
-                raise GuardHit(condition) from None
-            raise
-        return conform_schema(result, schema)
+        return sql, schema, condition
 
     def _bound(
         self, tables: Sequence[pa.Table], make: Callable[..., ir.Table], key: Hashable | None

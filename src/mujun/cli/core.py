@@ -150,8 +150,16 @@ def evaluate(
     elif input_path:
         with step(tr("cli.step.check")):
             canon = api.prepare_data(input_path, loaded)
+        suffix = Path(str(out)).suffix.lower() if out else ""
+        if engine == "duckdb" and suffix == ".parquet":  # DuckDB writes the file itself: nothing is fetched
+            with step(tr("cli.step.evaluate")):
+                summary = api.evaluate_to_parquet(canon, loaded, str(out), year=year)
+            if summary is not None:
+                print_evaluation(summary)
+                click.echo(tr("cli.written", path=Path(str(out))))
+                return
         # a CSV or Parquet result file holds the public columns only: the engine fetches nothing else
-        public = bool(out) and Path(str(out)).suffix.lower() in (".csv", ".parquet")
+        public = suffix in (".csv", ".parquet")
         with step(tr("cli.step.evaluate")):
             ev = api.evaluate(canon, loaded, year=year, engine=engine, spark_master=spark_master, public_only=public)
     else:

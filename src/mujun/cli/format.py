@@ -12,6 +12,7 @@ from mujun.errors import language
 
 if TYPE_CHECKING:  # imported where used: `mujun --version` and `--help` stay light (issue 13)
     from mujun.engine.explain import Explanation
+    from mujun.runs.manifest import Summary
     from mujun.runs.result import Evaluation
     from mujun.schemes import LoadedScheme
     from mujun.schemes.model import Scheme
@@ -110,25 +111,22 @@ def print_scheme(loaded: LoadedScheme) -> None:
             echo(tr("cli.scheme.assumption", name=a.key, value=a.value, why=a.why))
 
 
-def print_evaluation(ev: Evaluation) -> None:
-    import pyarrow.compute as pc
+def print_evaluation(ev: Evaluation | Summary) -> None:
+    """The result's head line, firms by status and class, and the input's warnings."""
+    from mujun.runs.manifest import Summary, summarise
 
-    from mujun.runs.manifest import class_counts
-
-    t = ev.to_arrow()
+    s = ev if isinstance(ev, Summary) else summarise(ev.to_arrow(), ev)
     lang = language()
-    counts = class_counts(t)
-    statuses = {str(v["values"]): int(v["counts"]) for v in pc.value_counts(t["status"]).to_pylist()}
-    click.echo(tr("cli.ev.head", scheme=ev.scheme.id, sha=ev.scheme.sha256[:12], year=ev.year, engine=ev.engine))
+    click.echo(tr("cli.ev.head", scheme=s.scheme_id, sha=s.scheme_sha256[:12], year=s.year, engine=s.engine))
     click.echo(
         tr(
             "cli.ev.firms",
-            n=t.num_rows,
-            statuses=tr("cli.sep").join(f"{catalog.status_label(k, lang)} {v}" for k, v in sorted(statuses.items())),
-            classes=" ".join(f"{k}:{v}" for k, v in sorted(counts.items())),
+            n=s.firms,
+            statuses=tr("cli.sep").join(f"{catalog.status_label(k, lang)} {v}" for k, v in sorted(s.statuses.items())),
+            classes=" ".join(f"{k}:{v}" for k, v in sorted(s.classes.items())),
         )
     )
-    for w in ev.warnings:
+    for w in s.warnings:
         click.echo(tr("cli.ev.warning", warning=w))
 
 

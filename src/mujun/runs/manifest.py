@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
-from typing import Any
+from typing import Any, NamedTuple
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -25,6 +25,30 @@ def run_id(ev: Evaluation) -> str:
 def class_counts(table: pa.Table) -> dict[str, int]:
     counts = pc.value_counts(table["class"]).to_pylist()
     return {str(c["values"]): int(c["counts"]) for c in counts if c["values"] is not None}
+
+
+class Summary(NamedTuple):
+    """What ``mujun evaluate`` prints about a result: its scheme, year and engine, and how many firms of each
+    status and class (warnings of the input included)."""
+
+    scheme_id: str
+    scheme_sha256: str
+    year: int
+    engine: str
+    firms: int
+    statuses: dict[str, int]
+    classes: dict[str, int]
+    warnings: list[str]
+
+
+def summarise(table: pa.Table, ev: Evaluation | None = None, **given: Any) -> Summary:
+    """The :class:`Summary` of a result ``table`` (its ``status`` and ``class`` columns suffice): the other
+    fields from ``ev``, or given by name (``scheme_id=…, scheme_sha256=…, year=…, engine=…, warnings=…``)."""
+    if ev is not None:
+        given = {"scheme_id": ev.scheme.id, "scheme_sha256": ev.scheme.sha256, "year": ev.year,
+                 "engine": ev.engine, "warnings": list(ev.warnings), **given}  # fmt: skip
+    statuses = {str(v["values"]): int(v["counts"]) for v in pc.value_counts(table["status"]).to_pylist()}
+    return Summary(firms=table.num_rows, statuses=statuses, classes=class_counts(table), **given)
 
 
 def manifest(ev: Evaluation, rid: str, input_rows: int, input_years: list[int]) -> dict[str, Any]:
