@@ -9,11 +9,9 @@ Similarity is difflib's ratio on the normalised names; candidates at or above 0.
 from __future__ import annotations
 
 import difflib
-import heapq
 import re
 import threading
 import unicodedata
-from collections import Counter
 
 from mujun.catalog.text import Text, translate
 from mujun.catalog.vocabulary import legal_forms
@@ -37,7 +35,9 @@ class NameIndex:
     """Roster names indexed by character bigram, so that a lookup scores a short list, not every firm.
 
     Candidates are the firms sharing the most bigrams with the query (at most ``shortlist``; ties by code),
-    scored with difflib's ratio on the normalised names. A name looked up once is kept with its answer (at
+    scored with difflib's ratio on the normalised names. The shared bigrams are counted with numpy: each
+    bigram's firms are an array of firm numbers (numbered in code order, so a tie by code is a tie by number),
+    and one ``bincount`` over the query's arrays gives every firm's count. A name looked up once is kept with its answer (at
     most :attr:`KEPT` names): the quarantine page asks again for the same rows on every page and filter, and
     names of one region share their common bigrams (临沂, 有限, 公司 …) with every firm, so one lookup
     counts tens of thousands of pairs.
@@ -46,13 +46,17 @@ class NameIndex:
     KEPT = 20_000
 
     def __init__(self, roster: dict[str, str], shortlist: int = 25) -> None:
+        import numpy as np
+
         self.names = {code: normalise_name(name or "") for code, name in roster.items()}
         self.original = roster
         self.shortlist = shortlist
-        self.index: dict[str, set[str]] = {}
-        for code, name in self.names.items():
-            for gram in _bigrams(name):
-                self.index.setdefault(gram, set()).add(code)
+        self.codes = sorted(self.names)
+        postings: dict[str, list[int]] = {}
+        for number, code in enumerate(self.codes):
+            for gram in _bigrams(self.names[code]):
+                postings.setdefault(gram, []).append(number)
+        self.index = {gram: np.array(firms, dtype=np.int32) for gram, firms in postings.items()}
         self._kept: dict[tuple[str, int, float], list[tuple[str, str, float]]] = {}
         self._lock = threading.Lock()
 
@@ -72,10 +76,7 @@ class NameIndex:
         target = normalise_name(name or "")
         if not target:
             return []
-        shared: Counter[str] = Counter()
-        for gram in _bigrams(target):
-            shared.update(self.index.get(gram, ()))
-        short = heapq.nsmallest(self.shortlist, shared, key=lambda c: (-shared[c], c))  # = sorted(...)[:shortlist]
+        short = [self.codes[i] for i in self._shortlist(target)]
         scored = []
         for code in short:
             score = difflib.SequenceMatcher(None, target, self.names[code]).ratio()
@@ -83,6 +84,27 @@ class NameIndex:
                 scored.append((code, self.original[code], round(score, 4)))
         scored.sort(key=lambda c: (-c[2], c[0]))
         return scored[:limit]
+
+
+    def _shortlist(self, target: str) -> list[int]:
+        """Numbers of the firms sharing the most bigrams with ``target`` (at least one), at most
+        :attr:`shortlist` of them, ties to the lower number: what ``sorted(shared, key=(-count, code))[:k]``
+        gives, in no particular order (the caller sorts by score)."""
+        import numpy as np
+
+        arrays = [self.index[g] for g in _bigrams(target) if g in self.index]
+        if not arrays:
+            return []
+        counts = np.bincount(np.concatenate(arrays), minlength=len(self.codes))
+        hit = np.flatnonzero(counts)  # ascending numbers
+        k = self.shortlist
+        if len(hit) <= k:
+            return [int(i) for i in hit]
+        shared = counts[hit]
+        cut = np.partition(shared, len(shared) - k)[len(shared) - k]  # the k-th largest count
+        above = hit[shared > cut]
+        tied = hit[shared == cut][: k - len(above)]  # the lowest numbers among those at the cut
+        return [int(i) for i in np.concatenate([above, tied])]
 
 
 def _bigrams(text: str) -> set[str]:
