@@ -37,8 +37,8 @@ class NameIndex:
     Candidates are the firms sharing the most bigrams with the query (at most ``shortlist``; ties by code),
     scored with difflib's ratio on the normalised names. The shared bigrams are counted with numpy: each
     bigram's firms are an array of firm numbers (numbered in code order, so a tie by code is a tie by number),
-    and one ``bincount`` over the query's arrays gives every firm's count. A name looked up once is kept with its answer (at
-    most :attr:`KEPT` names): the quarantine page asks again for the same rows on every page and filter, and
+    and one ``bincount`` over the query's arrays gives every firm's count. A name looked up once is kept with
+    its answer (at most :attr:`KEPT` names): the quarantine page asks again for the same rows on every page and filter, and
     names of one region share their common bigrams (临沂, 有限, 公司 …) with every firm, so one lookup
     counts tens of thousands of pairs.
     """
