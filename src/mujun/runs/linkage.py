@@ -38,9 +38,9 @@ class NameIndex:
     scored with difflib's ratio on the normalised names. The shared bigrams are counted with numpy: each
     bigram's firms are an array of firm numbers (numbered in code order, so a tie by code is a tie by number),
     and one ``bincount`` over the query's arrays gives every firm's count. A name looked up once is kept with
-    its answer (at most :attr:`KEPT` names): the quarantine page asks again for the same rows on every page and filter, and
-    names of one region share their common bigrams (临沂, 有限, 公司 …) with every firm, so one lookup
-    counts tens of thousands of pairs.
+    its answer (at most :attr:`KEPT` names): the quarantine page asks again for the same rows on every page
+    and filter, and names of one region share their common bigrams (临沂, 有限, 公司 …) with every firm, so
+    one lookup counts tens of thousands of pairs.
     """
 
     KEPT = 20_000
@@ -84,7 +84,6 @@ class NameIndex:
                 scored.append((code, self.original[code], round(score, 4)))
         scored.sort(key=lambda c: (-c[2], c[0]))
         return scored[:limit]
-
 
     def _shortlist(self, target: str) -> list[int]:
         """Numbers of the firms sharing the most bigrams with ``target`` (at least one), at most
