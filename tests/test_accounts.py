@@ -254,3 +254,37 @@ def test_password_hashes_are_checked_outside_the_write_lock(ws: Path, monkeypatc
     took = time.perf_counter() - started
     assert all(x.token for x in logins)
     assert took < 3.0, f"{took:.1f} s: checks ran one at a time under the write lock"
+
+
+def test_a_touch_keeps_the_other_sessions_cached_and_a_change_is_still_seen(
+    ws: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One session's touch of ``last_seen`` (every SESSION_TOUCH_SECONDS) does not make every other signed-in
+    session read the accounts file again; a disabled account is still refused at its next request."""
+    from mujun.runs import accounts_db
+
+    accounts.add_user(ws, "bob", "analyst", PASSWORD, by="tests")
+    a = accounts.login(ws, "alice", PASSWORD, clock=at(T0)).token
+    b = accounts.login(ws, "bob", PASSWORD, clock=at(T0 + 30)).token
+    assert a and b
+    assert accounts.session_user(ws, a, clock=at(T0 + 31)).name == "alice"
+    assert accounts.session_user(ws, b, clock=at(T0 + 31)).name == "bob"  # both rows cached now
+    reads: list[bool] = []
+    real = accounts_db.connect
+
+    def counted(workspace: object, write: bool = True):  # type: ignore[no-untyped-def]
+        reads.append(write)
+        return real(workspace, write)
+
+    monkeypatch.setattr(accounts_db, "connect", counted)
+    # alice's request 61 s later touches her session: one write, no read
+    assert accounts.session_user(ws, a, clock=at(T0 + 61)).name == "alice"
+    assert reads == [True]
+    # bob's cached row is still good (without the re-stamp: a read of the file), and alice's is not
+    # touched again (her cached row holds the new last-seen time)
+    assert accounts.session_user(ws, b, clock=at(T0 + 62)).name == "bob"
+    assert accounts.session_user(ws, a, clock=at(T0 + 63)).name == "alice"
+    assert reads == [True]
+    # a real change by this process is seen at once: bob disabled, his next request refused
+    accounts.disable(ws, "bob", by="tests")
+    assert accounts.session_user(ws, b, clock=at(T0 + 64)) is None

@@ -438,9 +438,26 @@ def session_user(workspace: str | Path, token: str, clock: Clock = time.time) ->
             audit.append(con, row["name"], "session_expired", row["name"], {"idle": idle})
         return None
     if t - row["last_seen"] > settings.SESSION_TOUCH_SECONDS:
+        before = accounts_db.signature(workspace)
         with accounts_db.connect(workspace) as con:
             con.execute("UPDATE sessions SET last_seen = ? WHERE token_sha256 = ?", [t, sha])
+        _touched(workspace, sha, t, before)
     return _user(row)
+
+
+def _touched(workspace: str | Path, sha: str, t: float, before: Any) -> None:
+    """After this process's touch of one session's ``last_seen``: the cached rows stamped ``before`` stay
+    valid under the file's new signature (a touch changes no other session, user or role), so 50 signed-in
+    clients do not all read the file again after each other's touch. Only when the touch was this process's
+    one write in between (its write count went up by exactly one); another process's change in between is
+    still seen within ``_SESSION_CACHE_SECONDS``, as the cache promises."""
+    after = accounts_db.signature(workspace)
+    if after[0] != before[0] + 1:
+        return
+    where = str(workspace)
+    for key, (sig, at, got) in list(_SESSIONS.items()):
+        if key[0] == where and sig == before:
+            _SESSIONS[key] = (after, at, {**got, "last_seen": t} if key[1] == sha else got)
 
 
 def logout(workspace: str | Path, token: str, address: str = "") -> None:
