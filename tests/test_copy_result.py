@@ -10,11 +10,19 @@ writing it with pyarrow. These tests hold it to the path it replaces, on SYNTHET
 * the same bytes for the same inputs, twice;
 * a graded firm without its benchmark: nothing written (no temporary file left either), and the CLI says
   BENCHMARK-UNAVAILABLE as before, exit 2, no traceback.
+
+The same command as its own process also reads the Parquet input while it imports the engine
+(:func:`mujun.data.canonical.read_ahead`: the same table, or the same error, as :func:`read_input`) and ends
+without the interpreter's teardown (``mujun.cli.core._quick_exit``): its output must still be complete and
+its exit handlers run.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -81,3 +89,38 @@ def test_a_missing_benchmark_writes_nothing_and_names_the_gap(tmp_path: Path) ->
     code, _, err = _cli("evaluate", "--scheme", "huaian-2024", "--input", str(path), "--out", str(out))
     assert code == 2 and "[BENCHMARK-UNAVAILABLE]" in err and "Traceback" not in err, err
     assert not out.exists()
+
+
+def test_read_ahead_gives_what_read_input_gives(source: Path, tmp_path: Path) -> None:
+    from mujun.data.canonical import read_ahead, read_input
+    from mujun.errors import InputError
+
+    ahead = read_ahead(source)
+    assert ahead is not None
+    table, offset = ahead.result(timeout=60)
+    expected, expected_offset = read_input(source)
+    assert table.equals(expected) and offset == expected_offset == 1
+    assert read_ahead(tmp_path / "firms.csv") is None and read_ahead(None) is None  # only Parquet is read ahead
+    missing = read_ahead(tmp_path / "nothing.parquet")
+    assert missing is not None
+    with pytest.raises(InputError) as err:
+        missing.result(timeout=60)
+    assert err.value.code == "INPUT-NOT-FOUND"
+
+
+def test_the_process_ends_early_with_its_output_whole_and_exit_handlers_run(source: Path, tmp_path: Path) -> None:
+    out = tmp_path / "r.parquet"
+    script = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('exit handler ran', flush=True))\n"
+        f"sys.argv = ['mujun', 'evaluate', '--scheme', {SCHEME!r}, '--input', {str(source)!r}, '--out', {str(out)!r}]\n"
+        "from mujun.cli import main\n"
+        "main()\n"
+        "print('not reached: the process ended in main()')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env={**os.environ, "MUJUN_LANG": "en"}, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[-1] == "exit handler ran" and "not reached" not in done.stdout
+    assert any("3000 firms" in line for line in lines) and any(str(out) in line for line in lines)
+    assert pq.read_table(out).num_rows == 3000

@@ -17,6 +17,7 @@ import datetime as dt
 import functools
 import hashlib
 from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias
 
@@ -53,8 +54,9 @@ __all__ = [
 DataLike: TypeAlias = "str | Path | pa.Table | pd.DataFrame | Canonical"
 
 
-def prepare_data(data: DataLike, loaded: LoadedScheme) -> Canonical:
-    """Read (if a path) and check input data against the scheme's required fields."""
+def prepare_data(data: DataLike, loaded: LoadedScheme, ahead: Future[Any] | None = None) -> Canonical:
+    """Read (if a path) and check input data against the scheme's required fields; ``ahead``: the file's
+    reading started earlier (:func:`mujun.data.canonical.read_ahead` of the same path)."""
     if isinstance(data, Canonical):
         return data
     if isinstance(data, str | Path):
@@ -66,7 +68,7 @@ def prepare_data(data: DataLike, loaded: LoadedScheme) -> Canonical:
             canon = canonicalise(table, str(data), loaded.required_fields(), rows, loaded.id)
             canon.warnings[:0] = notes
             return canon
-        raw, offset = read_input(data)
+        raw, offset = ahead.result() if ahead is not None else read_input(data)
         return canonicalise(raw, str(data), loaded.required_fields(), offset, loaded.id)
     return canonicalise(data, "<data>", loaded.required_fields(), 1, loaded.id)
 

@@ -123,6 +123,10 @@ def evaluate(
     workspace: str | None,
 ) -> None:
     """Evaluate firms with a scheme; write a result file and/or store a run."""
+    from mujun.data.canonical import read_ahead
+
+    # a Parquet input is read while the engine is imported and the scheme loaded
+    ahead = read_ahead(input_path) if input_path and not workspace and engine == "duckdb" else None
     from mujun import api
     from mujun.api_spark import check_route, evaluate_to_folder
 
@@ -149,7 +153,7 @@ def evaluate(
         ev, doc = stored
     elif input_path:
         with step(tr("cli.step.check")):
-            canon = api.prepare_data(input_path, loaded)
+            canon = api.prepare_data(input_path, loaded, ahead)
         suffix = Path(str(out)).suffix.lower() if out else ""
         if engine == "duckdb" and suffix == ".parquet":  # DuckDB writes the file itself: nothing is fetched
             with step(tr("cli.step.evaluate")):
@@ -157,6 +161,7 @@ def evaluate(
             if summary is not None:
                 print_evaluation(summary)
                 click.echo(tr("cli.written", path=Path(str(out))))
+                _Exit.quick = True  # nothing is left open: the file is written, DuckDB closed
                 return
         # a CSV or Parquet result file holds the public columns only: the engine fetches nothing else
         public = suffix in (".csv", ".parquet")
@@ -413,13 +418,36 @@ def _register() -> None:
     runs.add_command(runs_diff)
 
 
+class _Exit:
+    """Set by a command whose process may end without Python's teardown (:func:`main`)."""
+
+    quick = False
+
+
+def _quick_exit() -> None:
+    """End the process now, status 0: output flushed and exit handlers run (:mod:`atexit`: Spark's stop
+    included), but not the interpreter's teardown, which frees every object one by one. After
+    ``mujun evaluate --out`` of 1,000,000 firms that teardown took 0.18–0.25 s of a 6 s command (issue 13)."""
+    import atexit
+
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    os._exit(0)
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the CLI, turning mujun errors into a message and exit status 2."""
+    """Entry point: run the CLI, turning mujun errors into a message and exit status 2.
+
+    Called with ``argv`` (tests, in this process) it always returns; as the process's entry point, a command
+    that asked for it (:class:`_Exit`) ends the process without the interpreter's teardown."""
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(encoding="utf-8")  # type: ignore[union-attr]
     try:
         cli.main(args=argv, prog_name="mujun", standalone_mode=False)
+        if argv is None and _Exit.quick:
+            _quick_exit()
     except MujunError as exc:
         click.echo(tr("cli.error", code=exc.code, message=exc.message()), err=True)
         sys.exit(2)

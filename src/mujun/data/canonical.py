@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -94,6 +96,25 @@ def read_input(path: str | Path) -> tuple[pa.Table | pd.DataFrame, list[int] | i
     except (csv.Error, pa.ArrowInvalid, OSError) as exc:
         raise InputError("INPUT-UNREADABLE", file=str(p), detail=str(exc).splitlines()[0][:200]) from None
     raise InputError("INPUT-FORMAT", file=str(p))
+
+
+def read_ahead(path: str | Path | None) -> Future[tuple[pa.Table | pd.DataFrame, list[int] | int]] | None:
+    """:func:`read_input` of a Parquet file, started now in a background thread (None for any other input):
+    pyarrow reads without the interpreter lock, so a command that starts it before importing the engine and
+    loading the scheme overlaps the two (about 0.3 s each at 1,000,000 firms, issue 13). The future holds the
+    same table, or raises the same error, as :func:`read_input` would."""
+    if path is None or Path(path).suffix.lower() != ".parquet":
+        return None
+    done: Future[tuple[pa.Table | pd.DataFrame, list[int] | int]] = Future()
+
+    def work() -> None:
+        try:
+            done.set_result(read_input(path))
+        except BaseException as exc:  # handed to whoever asks for the result
+            done.set_exception(exc)
+
+    threading.Thread(target=work, name="mujun-read-ahead", daemon=True).start()
+    return done
 
 
 def _read_csv(p: Path) -> tuple[pd.DataFrame, list[int]]:
