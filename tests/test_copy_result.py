@@ -118,7 +118,8 @@ def test_the_process_ends_early_with_its_output_whole_and_exit_handlers_run(sour
         "main()\n"
         "print('not reached: the process ended in main()')\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env={**os.environ, "MUJUN_LANG": "en"}, timeout=300)  # fmt: skip
+    env = {**os.environ, "MUJUN_LANG": "en"}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[-1] == "exit handler ran" and "not reached" not in done.stdout
