@@ -17,6 +17,7 @@ Tables::
 
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -52,16 +53,23 @@ def signature(workspace: str | Path) -> tuple[int, tuple[int, int], tuple[int, i
     and the (mtime_ns, size) of the file and of its write-ahead log (another process's commit appends to the
     log). Read caches keyed on it (accounts.session_user) also expire by age: two commits by another process
     within one clock tick that leave the log the same size are not told apart by the stat alone."""
+    file, log = _names(str(workspace))
+    return _generation, _stat(file), _stat(log)
+
+
+@functools.lru_cache(maxsize=64)
+def _names(workspace: str) -> tuple[str, str]:
+    """The accounts file and its write-ahead log, as strings (every request stats both: no Path objects)."""
     path = path_of(workspace)
+    return str(path), str(path.with_name(FILE + "-wal"))
 
-    def stat(p: Path) -> tuple[int, int]:
-        try:
-            st = p.stat()
-        except OSError:
-            return (0, -1)
-        return (st.st_mtime_ns, st.st_size)
 
-    return _generation, stat(path), stat(path.with_name(FILE + "-wal"))
+def _stat(name: str) -> tuple[int, int]:
+    try:
+        st = os.stat(name)
+    except OSError:
+        return (0, -1)
+    return (st.st_mtime_ns, st.st_size)
 
 
 def audit_head(workspace: str | Path) -> int:
