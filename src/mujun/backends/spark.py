@@ -50,7 +50,12 @@ from mujun.catalog.text import Text
 from mujun.errors import EngineError
 
 _counter = itertools.count()
-SMALL_ROWS = 200_000  # below this, :meth:`SparkBackend.run` interprets rather than compiles each stage
+SMALL_ROWS = 200_000  # below this, :meth:`SparkBackend.run` runs with SMALL_SETTINGS
+SMALL_SETTINGS = {
+    "spark.sql.codegen.wholeStage": "false",
+    "spark.sql.adaptive.enabled": "false",
+    "spark.sql.shuffle.partitions": "1",
+}
 FORCED = {"spark.sql.session.timeZone": "UTC", "spark.sql.ansi.enabled": "true"}
 
 
@@ -197,16 +202,36 @@ class SparkBackend:
     def run(self, tables: Sequence[pa.Table], make: Callable[..., ir.Table], key: Hashable | None = None) -> pa.Table:
         """Load, build and execute; Spark plans each query itself, so ``key`` is not used.
 
-        Whole-stage code generation is off below :data:`SMALL_ROWS` input rows (unless the operator set it):
-        compiling a scheme's plan into Java classes costs more than it saves on a few thousand firms, and a
-        rich scheme's generated methods outgrow the JVM's 64 KB limit, so Spark compiles, fails and interprets
-        anyway. Measured on 2 cores: the parity fixture scheme on 3,000 firms 33-42 s instead of 46-88 s per
-        evaluation, linyi-2022 unchanged within noise; results are the same (tests/test_parity.py).
+        Below :data:`SMALL_ROWS` input rows the session runs with :data:`SMALL_SETTINGS` for this call (a key
+        the operator set is left alone; the session's values come back afterwards, so the cluster path
+        (:meth:`frame`) never inherits them):
+
+        * whole-stage code generation off: compiling a scheme's plan into Java classes costs more than it
+          saves on a few thousand firms, and a rich scheme's generated methods outgrow the JVM's 64 KB limit,
+          so Spark compiles, fails and interprets anyway (the parity fixture scheme on 3,000 firms 33-42 s
+          instead of 46-88 s per evaluation, linyi-2022 unchanged within noise);
+        * adaptive execution off and one shuffle partition: a scheme's plan has a few dozen window and
+          exchange stages, and on a few thousand rows re-planning each stage and scheduling a task per
+          partition is most of the work (the parity fixture scheme on 3,000 firms and the twelve built-in
+          schemes on 150 firms each: 45.0 + 60.9 s instead of 52.4 + 72.6 s, first calls of a new JVM, on
+          2 cores).
+
+        Results are the same (tests/test_parity.py, tests/test_scheme_properties.py).
         """
-        if "spark.sql.codegen.wholeStage" not in configured():
-            small = sum(t.num_rows for t in tables) < SMALL_ROWS
-            self.session.conf.set("spark.sql.codegen.wholeStage", "false" if small else "true")
-        return self.execute(make(*(self.load(t) for t in tables)))
+        small = sum(t.num_rows for t in tables) < SMALL_ROWS
+        given = configured()
+        settings = {k: v for k, v in SMALL_SETTINGS.items() if small and k not in given}
+        before = {k: self.session.conf.get(k, None) for k in settings}
+        for k, v in settings.items():
+            self.session.conf.set(k, v)
+        try:
+            return self.execute(make(*(self.load(t) for t in tables)))
+        finally:
+            for k, v in before.items():
+                if v is None:
+                    self.session.conf.unset(k)
+                else:
+                    self.session.conf.set(k, v)
 
     def versions(self) -> dict[str, str]:
         return {
