@@ -39,7 +39,6 @@ SLOW_FIRST = (
     "tests/web/test_jobs.py",
     "tests/web/test_role_matrix.py",
     "tests/web/test_scheme_editor.py",
-    "tests/web/test_i18n.py",
     "tests/web/test_guide_shots.py",
     "tests/test_bench_web.py",
 )

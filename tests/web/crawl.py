@@ -42,6 +42,9 @@ INTERNAL = (
     ("engine code", re.compile(r"\b(?:MISSING|BENCHMARK-MISSING|ZERO-VALUE)\(|\bNO-GROUP\b")),
     ("filter string", re.compile(r"\b[a-z_]+=[^\s|=]+\|")),
     ("traceback", re.compile(r"Traceback \(most recent call last\)|Internal Server Error")),
+    ("run id", re.compile(r"(?<!\d)\d{8}T\d{6}")),  # a stored run's id (20261203T152024)
+    ("import id", re.compile(r"(?<![A-Za-z0-9_])imp-\d")),
+    ("python None", re.compile(r"(?<![A-Za-z0-9_-])None(?![A-Za-z0-9_-])")),
 )
 
 NOT_PAGES = re.compile(r"\.\w+$|/download$|/files/|^/(logout|callback)$")  # a file, a twin, a download

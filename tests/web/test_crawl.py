@@ -178,7 +178,7 @@ BAD = """<main><h1>评价结果</h1>
 <div style="width: 800px">太宽的一行</div>
 <p>状态 graded，组别 above_scale，否决 VETO-SAFETY，缺 MISSING(rd_intensity)，筛选 group=above_scale|county=兰山区</p>
 <p>见 ../shared/seed 与 catalog/publicity.yaml，文件 /tmp/x/tax.xlsx</p>
-<p>请运行 mujun users add，更新于 2026-12-03T15:20:24Z</p>
+<p>请运行 mujun users add，更新于 2026-12-03T15:20:24Z，运行20261203T152024，导入imp-12，值None</p>
 <p><span class="name" lang="zh-CN">临沂合成木业有限公司</span> 部门 tax，账户 <span translate="no">tax</span></p>
 <div id="c1" data-chart="c1-data" style="width: 300px; height: 200px"></div>
 <div id="c2" data-chart="c2-data" style="width: 300px; height: 200px"></div></main>"""
@@ -214,14 +214,17 @@ def test_checkers_find_what_a_person_should_not_read(browser: Any) -> None:
         "ISO timestamp",
         "engine code",
         "filter string",
+        "import id",
+        "python None",
         "relative path",
+        "run id",
         "server path",
         "yaml file",
     ], found
     assert kinds.count("overflow") == 1 and "800px wide" in next(v.example for v in found if v.kind == "overflow")
     bars = [v.example for v in found if v.kind == "bar-axis"]
     assert len(bars) == 1 and "#c1" in bars[0] and "min 5" in bars[0], bars
-    assert len(found) == 4 + 7 + 1 + 1, found  # the account named tax (translate="no") is a name, not a code
+    assert len(found) == 4 + 10 + 1 + 1, found  # the account named tax (translate="no") is a name, not a code
 
     english = _synthetic(browser, "<main><p>Firms of 兰山区</p>" + BAD.split("<main>")[1], 1440, "en", {})
     cjk = [v.example for v in english if v.kind == "cjk-in-en"]

@@ -100,6 +100,7 @@ def _detail(request: Request, objection_id: str) -> dict[str, Any]:
         if o is None:
             raise HTTPException(404, translate("cw.err.objection", lang, id=objection_id))
         evidence = pages.files(r, objection_id)
+        started = {x["run_id"]: x["started_at"] for x in r.runs()}
     _units(with_texts([o], lang), lang)
     for f in evidence:
         f["url"] = f"/objections/{quote(objection_id)}/files/{f['sha256']}"
@@ -120,6 +121,7 @@ def _detail(request: Request, objection_id: str) -> dict[str, Any]:
         "action": f"/objections/{quote(objection_id)}/{'decide' if o['stage'] == 'publicity' else 'review'}",
         "policies": list(store.POLICIES),
         "preview": preview,
+        "preview_when": started.get(preview["run_id"]) if preview else None,  # a run is named by its time
         "preview_error": preview_error,
         "decided_preview": stored,
         "max_rows": MAX_ROWS,
