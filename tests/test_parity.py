@@ -152,3 +152,21 @@ def test_linyi_fixture_exercises_classes(results: dict[str, dict[str, Evaluation
     codes = _codes(t)
     assert {"VETO-SAFETY", "VETO-ENV", "LOW-EFFICIENCY", "STATUS-UTILITY", "NO-GROUP"} <= codes
     assert any(c.startswith("MISSING(") for c in codes)
+
+
+def test_small_input_settings_are_put_back(results: dict[str, dict[str, Evaluation]]) -> None:
+    """The evaluations above ran with ``SMALL_SETTINGS`` (3,000 firms < ``SMALL_ROWS``); afterwards the session
+    has its own values again, so a cluster-path job in the same session is planned as configured."""
+    from pyspark.sql import SparkSession
+
+    from mujun.backends.spark import SMALL_SETTINGS
+
+    conf = SparkSession.builder.getOrCreate().conf
+    assert conf.get("spark.sql.shuffle.partitions") == "2"  # session_settings for local[2]
+    assert conf.get("spark.sql.adaptive.enabled") == "true"  # Spark's default
+    assert conf.get("spark.sql.codegen.wholeStage") == "true"  # Spark's default
+    assert set(SMALL_SETTINGS) == {
+        "spark.sql.shuffle.partitions",
+        "spark.sql.adaptive.enabled",
+        "spark.sql.codegen.wholeStage",
+    }
