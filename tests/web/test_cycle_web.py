@@ -18,6 +18,8 @@ from pypdf import PdfReader
 from tests.web.conftest import Visit
 from tests.web.signin import login
 
+from mujun.web.formats import date_zh
+
 YEAR = 2024
 EVIDENCE = "完税证明（合成）.txt".encode()  # SYNTHETIC evidence file content
 
@@ -170,13 +172,15 @@ def test_cycle_in_browser(browser: Any, writable_server: Any, tmp_path: Path) ->
     page = analyst(f"/cycle?year={YEAR}")
     page.click("#close-publicity button[type=submit]")
     page.wait_for_selector("#publicity_closed")
-    final = _json(analyst, f"/cycle.json?year={YEAR}")["final"]["run_id"]
-    assert final in page.locator("#publicity_closed").inner_text()
+    made = _json(analyst, f"/cycle.json?year={YEAR}")["final"]
+    final, evaluated = made["run_id"], date_zh(made["started_at"])  # the page names a run by its time
+    assert evaluated != "—" and evaluated in page.locator("#publicity_closed").inner_text()
     analyst.check()
 
     # 9. a leader sees the board, the final run and what changed
     page = leader(f"/cycle?year={YEAR}")
-    assert final in page.locator("#final-run").inner_text()
+    assert evaluated in page.locator("#final-run").inner_text()
+    assert page.locator("#final-run a").first.get_attribute("title") == final
     total = _json(leader, f"/cycle.json?year={YEAR}")["board"]["total"]
     assert total["confirmed"] == 1 and total["objected"] == 1 and total["silent"] == total["firms"] - 2
     leader.shot("cycle-board-leader")

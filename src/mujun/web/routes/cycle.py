@@ -44,11 +44,13 @@ def _context(request: Request, year: int | None = None) -> dict[str, Any]:
         selfcheck = shown_window(store.window(r, year, "selfcheck"), today)
         publicity = shown_window(store.window(r, year, "publicity"), today)
         scheme_titles = titles(r, {str(x["scheme_id"]) for x in runs}, lang_of(request))
+    when = {x["run_id"]: x["started_at"] for x in runs}  # a run is shown by when it was evaluated
     final = None
     if publicity and publicity["final_run_id"]:
         a, b = publicity["run_id"], publicity["final_run_id"]
         final = {
             "run_id": b,
+            "started_at": when.get(b),
             "results_url": f"/results?run={quote(b)}",
             "diff_url": f"/runs/diff?{urlencode({'a': a, 'b': b})}",
         }
@@ -63,6 +65,7 @@ def _context(request: Request, year: int | None = None) -> dict[str, Any]:
         "selfcheck": selfcheck,
         "publicity": publicity,
         "draft_url": f"/results?run={quote(publicity['run_id'])}" if publicity and publicity["run_id"] else None,
+        "draft_when": when.get(publicity["run_id"]) if publicity else None,
         "final": final,
         "runs": [{"run_id": x["run_id"], "scheme_id": x["scheme_id"], "started_at": x["started_at"]} for x in runs],
         "scheme_titles": scheme_titles,  # the run picker names a run's scheme by its short title
@@ -77,7 +80,8 @@ def board(request: Request) -> dict[str, Any]:
     ctx = _context(request)
     q = request.query_params
     ctx["done"] = q.get("done") if q.get("done") in DONE else None
-    ctx["final_made"] = q.get("final") if ctx["done"] == "publicity_closed" else None
+    made = q.get("final") if ctx["done"] == "publicity_closed" else None
+    ctx["final_made"] = next((x["started_at"] for x in ctx["runs"] if made and x["run_id"] == made), None)
     return ctx
 
 

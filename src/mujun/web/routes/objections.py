@@ -121,7 +121,9 @@ def _detail(request: Request, objection_id: str) -> dict[str, Any]:
         "action": f"/objections/{quote(objection_id)}/{'decide' if o['stage'] == 'publicity' else 'review'}",
         "policies": list(store.POLICIES),
         "preview": preview,
-        "preview_when": started.get(preview["run_id"]) if preview else None,  # a run is named by its time
+        # a run is named by its time (its id stays in the JSON twin and in the element's title)
+        "run_when": started.get(o.get("run_id") or ""),
+        "preview_when": started.get(preview["run_id"]) if preview else None,
         "preview_error": preview_error,
         "decided_preview": stored,
         "max_rows": MAX_ROWS,
