@@ -33,6 +33,7 @@ from urllib.parse import quote
 import yaml
 
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff01-\uff5e]")
+RUN_ID = re.compile(r"(?<!\d)\d{8}T\d{6}")  # a stored run's id (20261203T152024…): a page names a run by its time
 INTERNAL = (
     ("yaml file", re.compile(r"\.ya?ml\b")),
     ("server path", re.compile(r"(?<![\w.])/(?:home|tmp|work|var|root|srv|opt)/|[A-Za-z]:\\")),
@@ -42,7 +43,7 @@ INTERNAL = (
     ("engine code", re.compile(r"\b(?:MISSING|BENCHMARK-MISSING|ZERO-VALUE)\(|\bNO-GROUP\b")),
     ("filter string", re.compile(r"\b[a-z_]+=[^\s|=]+\|")),
     ("traceback", re.compile(r"Traceback \(most recent call last\)|Internal Server Error")),
-    ("run id", re.compile(r"(?<!\d)\d{8}T\d{6}")),  # a stored run's id (20261203T152024)
+    ("run id", RUN_ID),
     ("import id", re.compile(r"(?<![A-Za-z0-9_])imp-\d")),
     ("python None", re.compile(r"(?<![A-Za-z0-9_-])None(?![A-Za-z0-9_-])")),
 )

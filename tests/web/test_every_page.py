@@ -7,13 +7,13 @@ the app itself."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from tests.web.conftest import LiveServer, Visit
+from tests.web.crawl import RUN_ID
 from tests.web.signin import login
 
 
@@ -82,7 +82,7 @@ def test_cycle_pages_at_two_widths(browser: Any, cycle_server: Any) -> None:
                 assert page.locator("h1").count() == 1, path
                 text = page.locator("main").inner_text()
                 assert "Traceback" not in text and "Internal Server Error" not in text, path
-                run_id = re.search(r"\d{8}T\d{6}", text)  # a stored run is named by its time, not its id
+                run_id = RUN_ID.search(text)
                 assert run_id is None, (path, lang, text[max(0, run_id.start() - 60) : run_id.end() + 20])
                 assert page.evaluate("document.documentElement.scrollWidth") <= width, (path, width, lang)
             visit.page.context.close()

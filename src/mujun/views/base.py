@@ -195,6 +195,10 @@ class Reader:
                 self._runs = []
         return [dict(r) for r in self._runs]
 
+    def run_times(self) -> dict[str, Any]:
+        """{run_id: started_at} of every stored run: a page names a run by when it was evaluated, not by its id."""
+        return {x["run_id"]: x["started_at"] for x in self.runs()}
+
     def share_runs(self, runs: list[dict[str, Any]]) -> None:
         """Use ``runs`` (what :meth:`runs` returned to an earlier reader, none stored since) instead of
         reading them again; the web app memoises them between writes."""

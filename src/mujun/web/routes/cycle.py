@@ -44,7 +44,7 @@ def _context(request: Request, year: int | None = None) -> dict[str, Any]:
         selfcheck = shown_window(store.window(r, year, "selfcheck"), today)
         publicity = shown_window(store.window(r, year, "publicity"), today)
         scheme_titles = titles(r, {str(x["scheme_id"]) for x in runs}, lang_of(request))
-    when = {x["run_id"]: x["started_at"] for x in runs}  # a run is shown by when it was evaluated
+        when = r.run_times()
     final = None
     if publicity and publicity["final_run_id"]:
         a, b = publicity["run_id"], publicity["final_run_id"]

@@ -100,7 +100,7 @@ def _detail(request: Request, objection_id: str) -> dict[str, Any]:
         if o is None:
             raise HTTPException(404, translate("cw.err.objection", lang, id=objection_id))
         evidence = pages.files(r, objection_id)
-        started = {x["run_id"]: x["started_at"] for x in r.runs()}
+        started = r.run_times()
     _units(with_texts([o], lang), lang)
     for f in evidence:
         f["url"] = f"/objections/{quote(objection_id)}/files/{f['sha256']}"
