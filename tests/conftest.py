@@ -13,6 +13,8 @@ files at once. Measured on 2 cores (session 11): the whole suite took the same t
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from hypothesis import settings
 
@@ -20,6 +22,36 @@ from hypothesis import settings
 # machine, not the code; speed is the benches' business). Examples and shrinking are unchanged.
 settings.register_profile("mujun", deadline=None)
 settings.load_profile("mujun")
+
+
+def _cheap_password_hashing() -> None:
+    """Argon2id at its lowest cost for passwords hashed and checked IN the test processes (the in-process apps,
+    TestClients and live servers): the product's parameters (argon2-cffi's defaults, t=3, m=64 MiB, p=4) cost
+    about 0.1 s of two cores per login, and the suite signs in about a thousand times. The same advice as
+    Django's for its tests. Every ``mujun`` started as a subprocess hashes with the product's parameters, and
+    tests/test_users_cli.py checks them in what ``mujun users add`` stores."""
+    from argon2 import PasswordHasher
+
+    from mujun.runs import accounts
+
+    accounts._HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+_cheap_password_hashing()
+
+
+@pytest.fixture
+def product_hashing(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The product's Argon2 parameters for one test (ask for it before any fixture that makes accounts)."""
+    from argon2 import PasswordHasher
+
+    from mujun.runs import accounts
+
+    monkeypatch.setattr(accounts, "_HASHER", PasswordHasher())
+    accounts._dummy.cache_clear()
+    yield
+    accounts._dummy.cache_clear()
+
 
 # The tests that start Spark (a node id starting with one of these): one unit of work, see the module doc.
 SPARK = (

@@ -14,7 +14,6 @@ from typing import Any
 import duckdb
 import openpyxl
 import pytest
-from argon2 import PasswordHasher
 from click.testing import CliRunner
 
 from mujun.catalog.text import translate
@@ -34,9 +33,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 
 @pytest.fixture
-def ws(demo: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private copy of the demo workspace (with its 7 demo accounts), and cheap Argon2 for the test."""
-    monkeypatch.setattr(accounts, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+def ws(demo: dict[str, Any], tmp_path: Path) -> Path:
+    """A private copy of the demo workspace (with its 7 demo accounts); Argon2 is cheap in tests (conftest)."""
     target = tmp_path / "ws"
     shutil.copytree(demo["workspace"], target)
     return target

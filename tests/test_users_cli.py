@@ -108,6 +108,7 @@ def test_add_reads_one_line_and_keeps_only_a_hash(ws: Path) -> None:
     assert accounts.login(ws, "chen", PASSWORD).token
     stored = b"".join(p.read_bytes() for p in ws.iterdir() if p.name.startswith("accounts.sqlite"))
     assert PASSWORD.encode() not in stored and b"$argon2id$" in stored
+    assert b"$argon2id$v=19$m=65536,t=3,p=4$" in stored  # the product's cost (tests/conftest.py lowers it in-process)
     added = [e for e in audit.entries(ws) if e["kind"] == "user_add"]
     assert len(added) == 1 and added[0]["touched"] == "chen" and PASSWORD not in str(added[0])
 

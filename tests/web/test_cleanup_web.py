@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import pytest
+from tests.web.conftest import settle
 from tests.web.signin import signed_in
 
 
@@ -145,7 +146,7 @@ def test_board_flow_in_browser(visit_writable: Any):
     link = rows.nth(counts.index(max(counts))).locator("th a")
     unit = link.inner_text()
     link.click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert page.locator("h1").inner_text().startswith(unit)
     identified = page.locator('section[data-stage="identified"] li.cu-card')
     before = identified.count()
@@ -171,7 +172,7 @@ def test_board_flow_in_browser(visit_writable: Any):
     visit.check()
     # the case page holds the full history and links the firm
     page.locator(f"#case-{cid} a", has_text="案件详情").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert page.locator("#cleanup-history tbody tr").count() == 3
     assert "浏览器测试" in page.locator("#cleanup-history").inner_text()
     assert page.locator('a[href^="/enterprise/"]').count() >= 1
@@ -262,7 +263,7 @@ def test_board_grid_and_instant_search_in_browser(visit_writable: Any):
     assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
     visit.shot("cleanup-board-390")
     page.goto(page.url + ("&" if "?" in page.url else "?") + "lang=en")
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert page.locator("h1").inner_text().endswith("Low-efficiency clean-up board")
     assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
     visit.check()

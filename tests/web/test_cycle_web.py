@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 from openpyxl import load_workbook
 from pypdf import PdfReader
-from tests.web.conftest import Visit
+from tests.web.conftest import Visit, settle
 from tests.web.signin import login
 
 from mujun.web.formats import date_zh
@@ -95,7 +95,7 @@ def test_cycle_in_browser(browser: Any, writable_server: Any, tmp_path: Path) ->
     # 3. the tax department opens it from its list, downloads the evidence and accepts
     page = tax("/objections")
     page.click(f"#objections a[href='/objections/{first}']")
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert page.locator("#preview").count() == 0  # the impact preview is the bureau's
     with page.expect_download() as got:
         page.click("#evidence a")
@@ -185,7 +185,7 @@ def test_cycle_in_browser(browser: Any, writable_server: Any, tmp_path: Path) ->
     assert total["confirmed"] == 1 and total["objected"] == 1 and total["silent"] == total["firms"] - 2
     leader.shot("cycle-board-leader")
     page.click("#final-diff")
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert page.locator(f"#diff-changed tr[data-uscc='{one['uscc']}']").count() == 1
     diff = _json(leader, page.url.removeprefix(server.url).replace("/runs/diff?", "/runs/diff.json?"))["diff"]
     assert diff["counts"]["inputs_changed"] == 1 and diff["counts"]["changed"] >= 1

@@ -10,6 +10,7 @@ from typing import Any
 import duckdb
 import pytest
 from pypdf import PdfReader
+from tests.web.conftest import settle
 from tests.web.signin import signed_in
 
 from mujun.runs.workspace import results_table
@@ -168,7 +169,7 @@ def test_profile_in_browser(visit):
     name = link.inner_text()
     link.click()
     page.wait_for_url("**/enterprise/**")
-    page.wait_for_load_state("networkidle")
+    settle(page)
     page.wait_for_function("Array.from(document.querySelectorAll('[data-chart]')).every(e => e.dataset.ready === '1')")
     assert page.locator("h1").inner_text().startswith(name)
     assert page.locator("[data-chart] canvas").count() >= 2

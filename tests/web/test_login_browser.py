@@ -9,7 +9,7 @@ import io
 from pathlib import Path
 from typing import Any
 
-from tests.web.conftest import ARTIFACTS, Visit
+from tests.web.conftest import ARTIFACTS, Visit, settle
 from tests.web.signin import PASSWORD, ensure_user, signed_in
 
 from mujun.web import create_app
@@ -26,7 +26,7 @@ def _sign_in(page: Any, base: str, name: str, path: str = "/results") -> None:
     page.fill("input[name=username]", name)
     page.fill("input[name=password]", PASSWORD)
     page.click("form.stack button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    settle(page)
 
 
 def test_county_user_signs_in_and_sees_only_its_county(browser: Any, live_server: Any) -> None:
@@ -64,7 +64,7 @@ def test_county_user_signs_in_and_sees_only_its_county(browser: Any, live_server
     assert exported and {r["县区"] for r in exported} == {county}
     assert not {r["统一社会信用代码"] for r in exported} & {r["uscc"] for r in outside}
     page.click("form.account button[type=submit]")  # sign out
-    page.wait_for_load_state("networkidle")
+    settle(page)
     page.goto(live_server.url + "/results")
     assert "/login" in page.url
     context.close()

@@ -9,6 +9,7 @@ from typing import Any
 
 import openpyxl
 from fastapi.testclient import TestClient
+from tests.web.conftest import settle
 from tests.web.signin import signed_in
 
 from mujun.web import create_app
@@ -71,7 +72,7 @@ def test_import_through_the_form_and_see_the_charts(visit_writable: Any, demo_wo
     page.set_input_files("#upload-form input[name=file]", str(synthetic(demo_workspace, "projects.xlsx")))
     page.click("#upload-form button[type=submit]")
     page.wait_for_url("**/projects?import=*")
-    page.wait_for_load_state("networkidle")
+    settle(page)
     page.wait_for_function(CHARTS_READY)
     assert page.locator("#import-result").is_visible()
     assert "读取" in page.locator("#import-result").inner_text()
@@ -83,7 +84,7 @@ def test_import_through_the_form_and_see_the_charts(visit_writable: Any, demo_wo
     page.select_option("#list select[name=unit]", index=1)
     page.check("#list input[name=key]")
     page.click("#list button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert "key=1" in page.url
     for cell in page.locator("table.rg-list tbody tr td:nth-child(8)").all_inner_texts():
         assert cell == "是"
@@ -93,7 +94,7 @@ def test_import_through_the_form_and_see_the_charts(visit_writable: Any, demo_wo
     page.set_input_files("#upload-form input[name=file]", str(synthetic(demo_workspace, "listings.xlsx")))
     page.click("#upload-form button[type=submit]")
     page.wait_for_url("**/listings?import=*")
-    page.wait_for_load_state("networkidle")
+    settle(page)
     page.wait_for_function(CHARTS_READY)
     rows = data_rows(synthetic(demo_workspace, "listings.xlsx"))
     last = max(int(r[2]) for r in rows)
@@ -105,7 +106,7 @@ def test_import_through_the_form_and_see_the_charts(visit_writable: Any, demo_wo
     link = page.locator("table.rg-firms a[href^='/enterprise/']").first
     href = link.get_attribute("href")
     link.click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert page.url.endswith(href)
     visit_writable.check()
     visit_writable("/listings?lang=en&stage=reserve", shot="listings-en")

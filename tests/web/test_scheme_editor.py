@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.web.conftest import ARTIFACTS, LiveServer
+from tests.web.conftest import ARTIFACTS, LiveServer, settle
 from tests.web.crawl import check_page
 from tests.web.signin import session_cookie, signed_in
 
@@ -238,7 +238,7 @@ def test_editor_in_a_browser_at_390(browser: Any, ws: Path) -> None:
         assert "off" in (page.locator("#sum-0").get_attribute("class") or "")
         page.screenshot(path=str(shots / "edit-typing-390-zh.png"), full_page=True)
         page.click("#save")
-        page.wait_for_load_state("networkidle")
+        settle(page)
         assert page.locator("#err-sum-0").inner_text() == "本组权重合计为 90，应为 100。"
         assert page.locator("#err-sum-0").is_visible()
         assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
@@ -270,7 +270,7 @@ def test_editor_in_a_browser_at_390(browser: Any, ws: Path) -> None:
                     ("compare", f"/schemes/compare?a={SOURCE}&b={COPY}&year={YEAR}"),
                 ):
                     page.goto(f"{server.url}{path}{'&' if '?' in path else '?'}lang={lang}")
-                    page.wait_for_load_state("networkidle")
+                    settle(page)
                     page.wait_for_function(
                         "Array.from(document.querySelectorAll('[data-chart]')).every(e => e.dataset.ready === '1')"
                     )

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from tests.web.conftest import settle
 from tests.web.signin import signed_in
 
 from mujun.web import create_app
@@ -53,7 +54,7 @@ def test_strategy_in_browser(visit):
     page = visit("/strategy", shot="strategy")
     assert page.locator(".st-card").count() >= 14
     page.click("#t-low_efficiency h2 a")
-    page.wait_for_load_state("networkidle")
+    settle(page)
     page.wait_for_function("document.querySelector('[data-chart]').dataset.ready === '1'")
     visit.shot("strategy-target")
     visit.check()

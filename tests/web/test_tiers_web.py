@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from tests.web.conftest import settle
 from tests.web.signin import signed_in
 
 from mujun.web import create_app
@@ -46,7 +47,7 @@ def test_run_a_selection_in_the_browser(visit_writable):
     page.select_option("#tr-year", "2024")
     page.fill("#tr-n", "10")
     page.click("#run button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    settle(page)
     visit_writable.check()
     assert "done=2024" in page.url
     assert page.locator("#notice").inner_text().startswith("已完成 2024 年度遴选")
@@ -59,17 +60,17 @@ def test_run_a_selection_in_the_browser(visit_writable):
     visit_writable.shot("tiers")
     # again without "overwrite": refused with a notice; with it: done
     page.click("#run button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert "exists=2024" in page.url and page.locator("#notice.warn").count() == 1
     page.check("#tr-replace")
     page.click("#run button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert "done=2024" in page.url
     visit_writable.check()
     # the firm link opens the enterprise page; the English page works
     link = page.locator("#selected tbody tr a").first
     link.click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert "/enterprise/" in page.url
     visit_writable.check()
     page = visit_writable("/tiers?year=2024&lang=en", shot="tiers_en")
