@@ -24,7 +24,8 @@ CHROMIUM = os.environ.get("MUJUN_CHROMIUM", "/usr/bin/chromium")
 # told otherwise, every chart has drawn. Not "networkidle": that waits for 500 ms of quiet after every page
 # (about a quarter of a browser test's time) and still misses a request that starts later.
 SETTLED = "!document.querySelector('.htmx-request')"
-READY = f"Array.from(document.querySelectorAll('[data-chart]')).every(e => e.dataset.ready === '1') && {SETTLED}"
+CHARTS_DRAWN = "Array.from(document.querySelectorAll('[data-chart]')).every(e => e.dataset.ready === '1')"
+READY = f"{CHARTS_DRAWN} && {SETTLED}"
 
 
 def settle(page: Any, charts: bool = False) -> None:
@@ -145,7 +146,7 @@ class Visit:
 
     def __call__(self, path: str, shot: str | None = None, wait_charts: bool = True) -> Any:
         self.page.goto(self.base + path, wait_until="load")
-        self.page.wait_for_function(READY if wait_charts else SETTLED)
+        settle(self.page, charts=wait_charts)
         if shot:
             self.shot(shot)
         self.check()

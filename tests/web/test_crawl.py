@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from tests.web.conftest import ARTIFACTS, LiveServer
+from tests.web.conftest import ARTIFACTS, READY, LiveServer
 from tests.web.crawl import Violation, check_page, crawl_paths, page_routes, summarise
 from tests.web.signin import login
 
@@ -86,11 +86,7 @@ def crawl_server(demo_workspace: Path, tmp_path_factory: pytest.TempPathFactory)
 def _visit(page: Any, url: str, problems: list[str]) -> None:
     page.goto(url, wait_until="load")
     try:
-        page.wait_for_function(
-            "Array.from(document.querySelectorAll('[data-chart]')).every(e => e.dataset.ready === '1')"
-            " && !document.querySelector('.htmx-request')",
-            timeout=8000,
-        )
+        page.wait_for_function(READY, timeout=8000)
     except Exception:  # a chart that never draws is a violation, reported below
         problems.append("charts not drawn within 8 s")
 

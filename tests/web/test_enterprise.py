@@ -10,7 +10,7 @@ from typing import Any
 import duckdb
 import pytest
 from pypdf import PdfReader
-from tests.web.conftest import settle
+from tests.web.conftest import CHARTS_DRAWN, settle
 from tests.web.signin import signed_in
 
 from mujun.runs.workspace import results_table
@@ -169,8 +169,7 @@ def test_profile_in_browser(visit):
     name = link.inner_text()
     link.click()
     page.wait_for_url("**/enterprise/**")
-    settle(page)
-    page.wait_for_function("Array.from(document.querySelectorAll('[data-chart]')).every(e => e.dataset.ready === '1')")
+    settle(page, charts=True)
     assert page.locator("h1").inner_text().startswith(name)
     assert page.locator("[data-chart] canvas").count() >= 2
     assert page.locator("#items-table tbody tr").count() >= 1
@@ -182,7 +181,7 @@ def test_profile_in_browser(visit):
     href = first_year.get_attribute("href")
     first_year.click()
     page.wait_for_url(lambda url: url.endswith(href))
-    page.wait_for_function("Array.from(document.querySelectorAll('[data-chart]')).every(e => e.dataset.ready === '1')")
+    page.wait_for_function(CHARTS_DRAWN)
     assert page.locator("h1").inner_text().startswith(name)
     visit.check()
 

@@ -14,8 +14,6 @@ from tests.web.signin import signed_in
 
 from mujun.web import create_app
 
-CHARTS_READY = "Array.from(document.querySelectorAll('[data-chart]')).every(e => e.dataset.ready === '1')"
-
 
 def synthetic(demo_workspace: Path, name: str) -> Path:
     return demo_workspace.parent / "synthetic-data" / name
@@ -72,8 +70,7 @@ def test_import_through_the_form_and_see_the_charts(visit_writable: Any, demo_wo
     page.set_input_files("#upload-form input[name=file]", str(synthetic(demo_workspace, "projects.xlsx")))
     page.click("#upload-form button[type=submit]")
     page.wait_for_url("**/projects?import=*")
-    settle(page)
-    page.wait_for_function(CHARTS_READY)
+    settle(page, charts=True)
     assert page.locator("#import-result").is_visible()
     assert "读取" in page.locator("#import-result").inner_text()
     assert page.locator("#chart-key canvas").count() == 1 and page.locator("#chart-rd canvas").count() == 1
@@ -94,8 +91,7 @@ def test_import_through_the_form_and_see_the_charts(visit_writable: Any, demo_wo
     page.set_input_files("#upload-form input[name=file]", str(synthetic(demo_workspace, "listings.xlsx")))
     page.click("#upload-form button[type=submit]")
     page.wait_for_url("**/listings?import=*")
-    settle(page)
-    page.wait_for_function(CHARTS_READY)
+    settle(page, charts=True)
     rows = data_rows(synthetic(demo_workspace, "listings.xlsx"))
     last = max(int(r[2]) for r in rows)
     assert page.locator("#chart-stages canvas").count() == 1 and page.locator("#chart-new canvas").count() == 1

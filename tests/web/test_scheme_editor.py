@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.web.conftest import ARTIFACTS, LiveServer, settle
+from tests.web.conftest import ARTIFACTS, CHARTS_DRAWN, LiveServer, settle
 from tests.web.crawl import check_page
 from tests.web.signin import session_cookie, signed_in
 
@@ -250,9 +250,7 @@ def test_editor_in_a_browser_at_390(browser: Any, ws: Path) -> None:
         assert "已保存" in page.locator("#notice").inner_text()
         page.click("#compare-origin")
         page.wait_for_url(f"**/schemes/compare?a={SOURCE}&b={COPY}")
-        page.wait_for_function(
-            "Array.from(document.querySelectorAll('[data-chart]')).every(e => e.dataset.ready === '1')"
-        )
+        page.wait_for_function(CHARTS_DRAWN)
         assert int(page.locator("#cmp-changed").inner_text().replace(",", "")) > 0
         context.close()
         found = []
@@ -270,10 +268,7 @@ def test_editor_in_a_browser_at_390(browser: Any, ws: Path) -> None:
                     ("compare", f"/schemes/compare?a={SOURCE}&b={COPY}&year={YEAR}"),
                 ):
                     page.goto(f"{server.url}{path}{'&' if '?' in path else '?'}lang={lang}")
-                    settle(page)
-                    page.wait_for_function(
-                        "Array.from(document.querySelectorAll('[data-chart]')).every(e => e.dataset.ready === '1')"
-                    )
+                    settle(page, charts=True)
                     found += check_page(page, path, width, lang)
                     page.screenshot(path=str(shots / f"{name}-{width}-{lang}.png"), full_page=True)
                 context.close()

@@ -8,6 +8,7 @@ from importlib import resources
 from urllib.parse import quote
 
 import yaml
+from tests.web.conftest import CHARTS_DRAWN
 
 from mujun.api import evaluate
 from mujun.catalog import catalog
@@ -198,7 +199,7 @@ def test_schemes_in_browser(visit):
     page.focus("#compare-form button[type=submit]")
     page.keyboard.press("Enter")
     page.wait_for_url(f"**b={B}**")
-    page.wait_for_function("Array.from(document.querySelectorAll('[data-chart]')).every(e => e.dataset.ready === '1')")
+    page.wait_for_function(CHARTS_DRAWN)
     assert int(page.locator("#cmp-changed").inner_text().replace(",", "")) > 0
     visit.shot("scheme-compare")
     visit.check()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import pytest
+from tests.web.conftest import CHARTS_DRAWN
 
 
 def _all_rows(client, **filters: str) -> list[dict]:
@@ -117,9 +118,7 @@ def test_units_and_industries_in_browser(visit):
     first.locator("a").focus()
     page.keyboard.press("Enter")
     page.wait_for_url("**/units/**")
-    visit.page.wait_for_function(
-        "Array.from(document.querySelectorAll('[data-chart]')).every(e => e.dataset.ready === '1')"
-    )
+    visit.page.wait_for_function(CHARTS_DRAWN)
     assert name in page.locator("h1").inner_text()
     assert page.locator("#low-table tbody tr").count() >= 1
     visit.shot("unit")
