@@ -108,7 +108,7 @@ def test_bench_pages_small(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     from mujun.demo import run_demo
 
     out = run_demo(tmp_path / "demo", firms=300, years=(2023, 2024), seed=7, echo=lambda _m: None)
-    r = run_pages_bench(clients=3, seconds=6, seed=5, workspace=out["workspace"], warmup=1)
+    r = run_pages_bench(clients=3, seconds=2, seed=5, workspace=out["workspace"], warmup=0.5)
     assert r["errors"] == 0, r["error_examples"]
     assert not r["correction"]["error"] and r["correction"]["row_id"] is not None and r["correction"]["ms"] > 0
     assert [h["kind"] for h in r["first_hits"]] == list(KINDS)

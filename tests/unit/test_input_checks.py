@@ -406,3 +406,38 @@ def test_a_dataframe_date_column_reads_as_dates() -> None:
     canon = mujun.api.prepare_data(df, mujun.load_scheme(SCHEME))
     got = [None if d is None else d.isoformat() for d in canon.table["production_start"].to_pylist()]
     assert got == ["2021-04-16", None, "2019-01-02"]
+
+
+def test_a_large_table_is_cut_into_batches_and_hashes_as_one_batch() -> None:
+    """A canonical table above BATCH_ROWS is cut into batches of BATCH_ROWS rows (DuckDB scans one batch per
+    task), with the same rows, and the same input hash as the table in one batch: 150,000 rows = 65,536 +
+    65,536 + 18,928."""
+    from mujun.data.canonical import BATCH_ROWS, Canonical, canonicalise
+
+    n = 150_000
+    table = pa.table(
+        {
+            "uscc": [_code(i) for i in range(n)],
+            "name": [f"企业{i}" for i in range(n)],
+            "year": pa.array([2023] * n, pa.int64()),
+            "land_mu": pa.array([float(i % 50) for i in range(n)]),
+        }
+    )
+    canon = canonicalise(table, "<synthetic>", {"uscc", "name", "year"})
+    assert BATCH_ROWS == 65_536
+    assert [b.num_rows for b in canon.table.to_batches()] == [65_536, 65_536, 18_928]
+    assert canon.table.combine_chunks().equals(table.combine_chunks())
+    one = Canonical(canon.table.combine_chunks(), "<synthetic>")
+    assert one.table.column(0).num_chunks == 1
+    assert canon.sha256() == one.sha256()
+
+
+def test_identity_checks_see_the_last_column_of_a_name(tmp_path: Path) -> None:
+    """Two headers naming the USCC (the code, then its Chinese label at the end): as before the identity
+    checks ran beside the other columns, the later column is the one kept and checked — here it holds a
+    lower-case code (normalised) and a bad check character (named on its row, 3)."""
+    header = HEADER + ",统一社会信用代码"
+    good = _code(2)
+    lines = [_line(1) + "," + _code(1).lower(), _line(2) + "," + good[:-1] + ("0" if good[-1] != "0" else "1")]
+    problems = _problems(_csv(tmp_path, lines, header=header))
+    assert [(p.code, p.row, p.column) for p in problems] == [("USCC-INVALID", 3, "uscc")]

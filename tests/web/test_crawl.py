@@ -4,7 +4,7 @@ English outside names, no bar chart whose axis starts above 0 (checkers: tests/w
 
 The pages are every GET page route of the app (read from the app itself, so a page added later is crawled
 too), with a firm, a unit, an industry, a scheme, targets, a clean-up case, an objection and a background
-job of a private copy of the session demo. Screenshots: test-artifacts/screenshots/crawl/<page>-<w>-<lang>.png;
+job of a private copy of the session demo. Screenshots: test-artifacts/screenshots/crawl/<page>-<w>-<lang>.jpg;
 the list of violations: test-artifacts/crawl-report.txt (and ``MUJUN_CRAWL_REPORT`` when set)."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from tests.web.conftest import ARTIFACTS, READY, LiveServer
+from tests.web.conftest import ARTIFACTS, JPEG, READY, LiveServer
 from tests.web.crawl import Violation, check_page, crawl_paths, page_routes, summarise
 from tests.web.signin import login
 
@@ -122,7 +122,7 @@ def crawl(browser: Any, server: LiveServer, pages: list[tuple[str, str]]) -> lis
                 found += check_page(page, path, width, lang)
                 tall = min(page.evaluate("document.documentElement.scrollHeight"), SHOT_HEIGHT)
                 clip = {"x": 0, "y": 0, "width": width, "height": tall}
-                page.screenshot(path=str(SHOTS / f"{name}-{width}-{lang}.png"), full_page=True, clip=clip)
+                page.screenshot(path=str(SHOTS / f"{name}-{width}-{lang}.jpg"), full_page=True, clip=clip, **JPEG)
             context.close()
     return found
 

@@ -280,7 +280,7 @@ def test_leader_screen_in_the_browser(open_as: Any, lang: str, width: int, heigh
         second = page.locator(".lead-card").nth(1).bounding_box()
         assert grades and first and second and first["y"] > grades["y"] + grades["height"] - 1
         assert second["y"] > first["y"]
-    assert (ARTIFACTS / f"leader-{width}-{lang}.png").is_file()
+    assert (ARTIFACTS / f"leader-{width}-{lang}.jpg").is_file()
 
 
 def test_map_of_a_county_user_on_a_phone(open_as: Any, live_server: Any) -> None:
