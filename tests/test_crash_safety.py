@@ -1,6 +1,7 @@
 """Crash safety (issue 10): ``kill -9`` at any moment of a write leaves the workspace as before or as after.
 
-Five operations, each run as its own ``mujun`` process on a copy of a small SYNTHETIC workspace:
+Five operations, each run as its own process (forked from one that has imported mujun once: :data:`ZYGOTE`)
+on a copy of a small SYNTHETIC workspace:
 
     import      the tax, land, power, science and ecology files of 2023 into a workspace holding the roster
     evaluate    ``evaluate --workspace --out result.xlsx`` (stores a run, then writes the result file)
@@ -10,7 +11,7 @@ Five operations, each run as its own ``mujun`` process on a copy of a small SYNT
                 mujun.duckdb.bak-v1 and migrates it (one transaction), then the re-validation (another)
 
 Each operation is first run to completion once (calibration): that gives the state after and how long
-each phase took. The process runs the CLI's own ``main`` through a small probe that appends a line to a
+each phase took. The process runs the CLI's own ``main`` with a small probe that appends a line to a
 marker file when a change begins and when it has committed (``Workspace.change``; ``schema.ensure``
 for the migration), so each kill can be placed and classified. Then 50 processes are killed with SIGKILL
 (2 at a time), the moment drawn from a seeded RNG: ``any`` — a delay uniform over the whole calibrated
@@ -32,12 +33,15 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+import os
+import queue
 import random
 import re
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -66,16 +70,23 @@ PLAN = {
     "migration": {"any": 4, "txn": 6},
 }
 
-# Runs mujun's CLI main() with markers: "begin <t>" before a change's transaction, "commit <t>" after it
+# The zygote: a process that has imported mujun once and forks one child per run, so that the 55 runs pay no
+# start-up (about 0.6 s of imports each). A request on stdin is a JSON line {"marks", "stdout", "stderr",
+# "cwd", "args", "kill"}; the zygote answers "pid <pid>" once the child exists and "exit <pid> <code>" when it
+# ends (a negative code: killed by that signal). "kill": [word, seconds] sends the child SIGKILL that many
+# seconds after the time stamp of its marker ``word`` (null: after the fork), timed by the zygote's 1 ms loop
+# — not by the test's threads, which a loaded machine delays by more than a short transaction lasts. The
+# child runs mujun's CLI main() with markers: "begin <t>" before a change's transaction, "commit <t>" after it
 # committed ("migrate" and "migrated" around a migration), "end <t>" when main returns. Each line is one
 # write(2), so a kill never loses a line written before it.
-PROBE = r"""
-import os, sys, time
+ZYGOTE = r"""
+import json, os, select, sys, time
 from contextlib import contextmanager
-fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+import mujun.api, mujun.cli.core, mujun.runs.intake, mujun.runs.quarantine, mujun.reports, openpyxl, pandas
+from mujun.runs import schema, workspace
+fd = -1
 def mark(what):
     os.write(fd, f"{what} {time.time():.6f}\n".encode())
-from mujun.runs import schema, workspace
 _change = workspace.Workspace.change
 @contextmanager
 def change(self, *args, **kwargs):
@@ -94,12 +105,135 @@ def ensure(con, path, reopen):
         mark("migrated")
     return out
 schema.ensure = ensure
-from mujun.cli.core import main
-try:
-    main(sys.argv[2:])
-finally:
-    mark("end")
+def child(req):
+    global fd
+    fd = os.open(req["marks"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    for target, name in ((1, "stdout"), (2, "stderr")):
+        out = os.open(req[name], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        os.dup2(out, target)
+        os.close(out)
+    os.chdir(req["cwd"])
+    code = 0
+    try:
+        mujun.cli.core.main(req["args"])
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except BaseException:
+        import traceback
+        traceback.print_exc()
+        code = 1
+    finally:
+        mark("end")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+def say(line):
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+def marked(path, word):
+    try:
+        with open(path) as fh:
+            for line in fh:
+                parts = line.split()
+                if len(parts) == 2 and parts[0] == word:
+                    return float(parts[1])
+    except OSError:
+        pass
+    return None
+running = set()
+plans = {}
+buffered = b""
+while True:
+    now = time.time()
+    for pid, (marks, word, delay, forked) in list(plans.items()):
+        at = forked if word is None else marked(marks, word)
+        if at is not None and now >= at + delay:
+            del plans[pid]
+            try:
+                os.kill(pid, 9)
+            except ProcessLookupError:
+                pass
+    ready, _, _ = select.select([0], [], [], 0.001)
+    if ready:
+        chunk = os.read(0, 65536)
+        if not chunk:
+            break
+        buffered += chunk
+        while b"\n" in buffered:
+            line, buffered = buffered.split(b"\n", 1)
+            req = json.loads(line)
+            forked = time.time()
+            pid = os.fork()
+            if pid == 0:
+                child(req)
+            running.add(pid)
+            if req.get("kill"):
+                plans[pid] = (req["marks"], req["kill"][0], req["kill"][1], forked)
+            say(f"pid {pid}")
+    for pid in list(running):
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            running.discard(pid)
+            plans.pop(pid, None)
+            say(f"exit {pid} {os.waitstatus_to_exitcode(status)}")
 """
+
+
+class Zygote:
+    """The test's handle on :data:`ZYGOTE`: start a run, know when it ended and how."""
+
+    def __init__(self) -> None:
+        env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}  # no threads before a fork
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", ZYGOTE], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True
+        )
+        self.lock = threading.Lock()
+        self.started: queue.Queue[int] = queue.Queue()
+        self.codes: dict[int, int] = {}
+        self.ended = threading.Condition()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            word, pid, *rest = line.split()
+            if word == "pid":
+                self.started.put(int(pid))
+            else:
+                with self.ended:
+                    self.codes[int(pid)] = int(rest[0])
+                    self.ended.notify_all()
+
+    def start(self, run: Path, args: list[str], kill: tuple[str | None, float] | None = None) -> Child:
+        """Fork a run of ``mujun ARGS`` in folder ``run``; ``kill``: (marker or None, seconds) — see ZYGOTE."""
+        request = {"marks": str(run / "marks"), "stdout": str(run / "stdout"), "stderr": str(run / "stderr"),
+                   "cwd": str(run), "args": args, "kill": kill}  # fmt: skip
+        assert self.proc.stdin is not None
+        with self.lock:  # one request at a time, so the pid that comes back is this request's
+            self.proc.stdin.write(json.dumps(request) + "\n")
+            self.proc.stdin.flush()
+            pid = self.started.get(timeout=60)
+        return Child(self, pid)
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        self.proc.wait(timeout=60)
+
+
+@dataclass
+class Child:
+    """One forked run, killed (or not) by the zygote: the test waits for its exit code."""
+
+    zygote: Zygote
+    pid: int
+
+    def wait(self, timeout: float) -> int:
+        with self.zygote.ended:
+            if not self.zygote.ended.wait_for(lambda: self.pid in self.zygote.codes, timeout):
+                raise TimeoutError(f"run {self.pid} did not end in {timeout} s")
+            return self.zygote.codes[self.pid]
+
 
 STAMP = r"\d{8}T\d{6,12}Z|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)?"
 
@@ -187,19 +321,15 @@ def _marks(path: Path) -> list[tuple[str, float]]:
     return [(w, float(t)) for w, t in (line.split() for line in path.read_text().splitlines() if line.strip())]
 
 
-def _start(op: Op, run: Path) -> tuple[subprocess.Popen[bytes], float]:
+def _start(op: Op, run: Path, zygote: Zygote, kill: tuple[str | None, float] | None = None) -> tuple[Child, float]:
     shutil.copytree(op.base, run / "ws")
     t0 = time.time()
-    with (run / "stdout").open("wb") as out, (run / "stderr").open("wb") as err:
-        proc = subprocess.Popen(
-            [sys.executable, "-c", PROBE, str(run / "marks"), *op.args(run)], stdout=out, stderr=err
-        )
-    return proc, t0
+    return zygote.start(run, op.args(run), kill), t0
 
 
-def calibrate(op: Op, run: Path) -> None:
+def calibrate(op: Op, run: Path, zygote: Zygote) -> None:
     """Run ``op`` to completion once: its state after and the moments of its phases."""
-    proc, t0 = _start(op, run)
+    proc, t0 = _start(op, run, zygote)
     assert proc.wait(timeout=120) == 0, (run / "stderr").read_text()
     marks: dict[str, float] = {}
     for word, at in _marks(run / "marks"):
@@ -212,17 +342,6 @@ def calibrate(op: Op, run: Path) -> None:
         _check_file(f)
 
 
-def _wait_for(proc: subprocess.Popen[bytes], marks: Path, word: str, timeout: float = 60.0) -> bool:
-    stop = time.monotonic() + timeout
-    while time.monotonic() < stop:
-        if any(w == word for w, _ in _marks(marks)):
-            return True
-        if proc.poll() is not None:
-            return False
-        time.sleep(0.001)
-    return False
-
-
 def _check_file(path: Path) -> None:
     """A file the operation wrote is complete: the workbook or JSON reads back."""
     if path.suffix == ".xlsx":
@@ -233,22 +352,19 @@ def _check_file(path: Path) -> None:
         assert path.stat().st_size > 0
 
 
-def kill_once(op: Op, mode: str, u: float, run: Path, original: bytes | None) -> Outcome:
+def kill_once(op: Op, mode: str, u: float, run: Path, original: bytes | None, zygote: Zygote) -> Outcome:
     """Start ``op``, SIGKILL it at the drawn moment, then check the workspace and the files."""
-    proc, t0 = _start(op, run)
-    marks = run / "marks"
     if mode == "any":
-        delay = u * op.end
-        time.sleep(max(0.0, t0 + delay - time.time()))
+        word, after = None, u * op.end
     else:
         word, span = (op.window[0], op.commit - op.begin) if mode == "txn" else (op.window[1], op.end - op.commit)
-        _wait_for(proc, marks, word)
-        time.sleep(u * span)
-        delay = time.time() - t0
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGKILL)
+        after = u * span
+    proc, t0 = _start(op, run, zygote, (word, after))
+    marks = run / "marks"
     code = proc.wait(timeout=60)
-    words = [w for w, _ in _marks(marks)]
+    seen = dict(reversed(_marks(marks)))  # each word's first time stamp
+    delay = after if word is None else (seen[word] - t0 + after if word in seen else float("nan"))
+    words = list(seen)
     problems: list[str] = []
     if code == 0:
         stage = "finished"
@@ -380,9 +496,17 @@ def _operations(root: Path) -> tuple[dict[str, Op], bytes]:
 
 def test_kill_9_leaves_the_workspace_before_or_after(tmp_path: Path) -> None:
     started = time.perf_counter()
+    zygote = Zygote()  # imports mujun while the workspaces are made
+    try:
+        _kill_and_check(tmp_path, zygote, started)
+    finally:
+        zygote.close()
+
+
+def _kill_and_check(tmp_path: Path, zygote: Zygote, started: float) -> None:
     ops, original = _operations(tmp_path)
     with ThreadPoolExecutor(max_workers=2) as pool:
-        list(pool.map(lambda op: calibrate(op, tmp_path / f"calibrate-{op.kind}"), ops.values()))
+        list(pool.map(lambda op: calibrate(op, tmp_path / f"calibrate-{op.kind}", zygote), ops.values()))
     rng = random.Random(SEED)
     jobs = [(kind, mode) for kind, modes in PLAN.items() for mode, n in modes.items() for _ in range(n)]
     assert len(jobs) == 50
@@ -392,7 +516,7 @@ def test_kill_9_leaves_the_workspace_before_or_after(tmp_path: Path) -> None:
     def one(job: tuple[str, str, float, int]) -> Outcome:
         kind, mode, u, i = job
         keep = original if kind == "migration" else None
-        return kill_once(ops[kind], mode, u, tmp_path / f"kill-{i:02d}-{kind}", keep)
+        return kill_once(ops[kind], mode, u, tmp_path / f"kill-{i:02d}-{kind}", keep, zygote)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         outcomes = list(pool.map(one, draws))
