@@ -45,12 +45,12 @@ from mujun.errors import SchemeError
 from mujun.schemes import LoadedScheme, loads
 from mujun.schemes.loader import builtin_ids
 from mujun.schemes.model import Band, Classification, share_count
-from scheme_data import Compiled, compiled, firms, scheme_data, uscc
+from scheme_data import SCALE, Compiled, compiled, firms, scheme_data, uscc
 
 EDGES = (1, 2, 3, 4, 5, 19, 20, 21, 39, 100, 120, 275, 300)
 SETTINGS = settings(
     deadline=None,
-    max_examples=25,
+    max_examples=18 * SCALE,
     derandomize=True,
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],

@@ -10,7 +10,6 @@ its own git-ignored caches under ``.hypothesis/``). ``MUJUN_HYPOTHESIS_SCALE=n``
 from __future__ import annotations
 
 import math
-import os
 import random
 from fractions import Fraction
 from typing import Any
@@ -23,10 +22,9 @@ from hypothesis import strategies as st
 import mujun
 from mujun.catalog import uscc
 from mujun.schemes import LoadedScheme, load, loads
+from scheme_data import SCALE
 
 YEAR = 2023
-# MUJUN_HYPOTHESIS_SCALE=10 runs ten times as many examples (for a longer, deeper run).
-SCALE = max(1, int(os.environ.get("MUJUN_HYPOTHESIS_SCALE", "1")))
 ENGINE_SETTINGS = {
     "deadline": None,
     "database": None,

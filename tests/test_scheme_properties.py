@@ -42,6 +42,7 @@ from mujun.runs.result import cutoffs
 from mujun.schemes import LoadedScheme
 from mujun.schemes.loader import builtin_ids
 from scheme_data import (
+    SCALE,
     SchemeData,
     compiled,
     firms,
@@ -114,7 +115,7 @@ def _raise(row: dict[str, Any], field: str, factor: float) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("sid", SCHEMES)
-@settings(max_examples=20, **COMMON)
+@settings(max_examples=14 * SCALE, **COMMON)
 @given(
     n=st.integers(2, 25),
     levels=st.integers(1, 25),
@@ -176,7 +177,7 @@ def _differences(a: pa.Table, b: pa.Table) -> list[str]:
 
 
 @pytest.mark.parametrize("sid", SCHEMES)
-@settings(max_examples=8, **COMMON)
+@settings(max_examples=8 * SCALE, **COMMON)
 @given(
     n=st.integers(1, 80),
     levels=st.integers(1, 80),
@@ -280,7 +281,7 @@ def check_cutoffs(table: pa.Table, loaded: LoadedScheme) -> None:
 
 
 @pytest.mark.parametrize("sid", SCHEMES)
-@settings(max_examples=12, **COMMON)
+@settings(max_examples=12 * SCALE, **COMMON)
 @given(
     n=st.integers(1, 120),
     levels=st.integers(1, 120),
