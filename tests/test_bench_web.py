@@ -42,11 +42,11 @@ STATS = {"n", "p50_ms", "p95_ms", "p99_ms", "max_ms", "mean_ms", "rps"}
 
 
 def test_bench_web_small(monkeypatch: pytest.MonkeyPatch) -> None:
-    r = run_web_bench(firms=2000, clients=4, requests=100, seed=3)
+    r = run_web_bench(firms=800, clients=4, requests=100, seed=3)
     assert set(r) >= KEYS
     assert r["errors"] == 0, r["error_examples"]
     assert r["meets"]["errors"] is True
-    assert r["firms"] == 2000 and r["clients"] == 4
+    assert r["firms"] == 800 and r["clients"] == 4
     assert r["requests"] == 100 + 20
     assert r["kinds"]["results"]["n"] == 100 and r["kinds"]["overview"]["n"] == 20
     for stats in r["kinds"].values():
