@@ -14,8 +14,8 @@ Everything built here is SYNTHETIC: made-up firms with made-up figures, never re
   (and into the T class, where a status gives one) are found by probing the engine, not hard-coded.
 * ``positive_fields``: the input fields whose increase can only raise a group's total score.
 * ``fixed_benchmarks``: a copy of a scheme with every data-dependent benchmark made fixed.
-* ``SCALE``: ``MUJUN_HYPOTHESIS_SCALE=n`` runs n times as many examples in every property test (a deeper run
-  than the suite's; the suite's counts keep it under 10 minutes on 2 cores).
+* ``SCALE``: ``MUJUN_HYPOTHESIS_SCALE=n`` runs n times as many examples in the scheme and engine property
+  tests (test_scheme_properties, test_count_rules, test_properties): a deeper run than the suite's.
 """
 
 from __future__ import annotations

@@ -30,6 +30,7 @@ operation must have had kills land mid-transaction.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gzip
 import json
@@ -112,6 +113,9 @@ def child(req):
         out = os.open(req[name], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         os.dup2(out, target)
         os.close(out)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)  # never the zygote's request pipe
+    os.close(null)
     os.chdir(req["cwd"])
     code = 0
     try:
@@ -124,6 +128,8 @@ def child(req):
         code = 1
     finally:
         mark("end")
+    import atexit
+    atexit._run_exitfuncs()  # what a normal exit of the process would run
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
@@ -156,7 +162,14 @@ while True:
     ready, _, _ = select.select([0], [], [], 0.001)
     if ready:
         chunk = os.read(0, 65536)
-        if not chunk:
+        if not chunk:  # the test is done (or failed): no run outlives it
+            for pid in running:
+                try:
+                    os.kill(pid, 9)
+                except ProcessLookupError:
+                    pass
+            for pid in running:
+                os.waitpid(pid, 0)
             break
         buffered += chunk
         while b"\n" in buffered:
@@ -212,13 +225,22 @@ class Zygote:
         with self.lock:  # one request at a time, so the pid that comes back is this request's
             self.proc.stdin.write(json.dumps(request) + "\n")
             self.proc.stdin.flush()
-            pid = self.started.get(timeout=60)
+            try:
+                pid = self.started.get(timeout=60)
+            except queue.Empty:
+                raise AssertionError(f"the zygote forked no run in 60 s (exit code {self.proc.poll()})") from None
         return Child(self, pid)
 
     def close(self) -> None:
+        """End the zygote, which kills and reaps any run still going (a failed test leaves no process)."""
         assert self.proc.stdin is not None
-        self.proc.stdin.close()
-        self.proc.wait(timeout=60)
+        with contextlib.suppress(BrokenPipeError, OSError):
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
 
 
 @dataclass

@@ -3,7 +3,7 @@ self-check and publicity windows; one firm confirms, another objects with an evi
 accepts its objection; during publicity the firm objects again and another appeals its class; closing with
 undecided objections shows the message; the analyst opens the impact preview (movers listed), decides with a
 policy and closes publicity; a leader sees the board, the final run and the diff. The publicity list prints
-the window. Screenshots: cycle-*.png."""
+the window. Screenshots: cycle-*.jpg."""
 
 from __future__ import annotations
 

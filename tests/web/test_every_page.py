@@ -61,7 +61,7 @@ def _visit(browser: Any, server: Any, role: str, width: int, **scope: Any) -> Vi
 
 def test_cycle_pages_at_two_widths(browser: Any, cycle_server: Any) -> None:
     """The cycle's pages (issue 12) for the role that uses each, at 1440 and 390 px, in Chinese and English:
-    no console error, no failed response, no sideways scroll of the page; screenshots page-cycle-*.png."""
+    no console error, no failed response, no sideways scroll of the page; screenshots page-cycle-*.jpg."""
     server, one, first, second = cycle_server
     pages = [
         ("analyst", {}, "/cycle", "board"),
