@@ -196,9 +196,15 @@ def canonicalise(
     names = list(frame_cols.values())
     ready = max((i for i, name in enumerate(names) if name in IDENTITY), default=len(names))
     identity: Future[Identity] | None = None
-    for i, (raw_name, name) in enumerate(frame_cols.items()):
-        if i > ready and identity is None and set(columns) >= IDENTITY:
-            identity = _in_thread(_check_identity, {k: columns[k] for k in IDENTITY}, source, line)
+
+    def start_identity() -> Future[Identity] | None:
+        if identity is not None or not set(columns) >= IDENTITY:
+            return identity
+        return _in_thread(_check_identity, {k: columns[k] for k in IDENTITY}, source, line)
+
+    for position, (raw_name, name) in enumerate(frame_cols.items()):
+        if position > ready:
+            identity = start_identity()
         f = catalog.field(name)
         if f is None:
             warnings.append(Text("rd.ignored_column", name=raw_name))
@@ -242,8 +248,7 @@ def canonicalise(
                 },
             )
         )
-    if identity is None and set(columns) >= IDENTITY:
-        identity = _in_thread(_check_identity, {k: columns[k] for k in IDENTITY}, source, line)
+    identity = start_identity()
     if identity is not None:
         checked = identity.result()
         problems += checked.problems
