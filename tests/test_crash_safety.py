@@ -284,15 +284,17 @@ def fingerprint(con: Any, folder: Path) -> Fingerprint:
         if dtype == "VARCHAR":
             ref = f"regexp_replace(replace({ref}, {_sql_text(where)}, '<ws>'), {_sql_text(STAMP)}, '<t>', 'gi')"
         tables.setdefault(table, []).append(ref)
-    out: Fingerprint = {}
+    parts = []  # one query for every table: a query's planning cost about as much as a small table's hashing
     for table, values in tables.items():
         refs = [f"{ref} AS c{i}" for i, ref in enumerate(values)]
-        row = con.execute(
-            f"SELECT count(*), md5(coalesce(string_agg(x::VARCHAR, chr(10) ORDER BY x::VARCHAR), '')) "
-            f'FROM (SELECT {", ".join(refs)} FROM "{table}") x'
-        ).fetchone()
-        name = re.sub(STAMP, "<t>", table, flags=re.IGNORECASE)
-        out[name] = (int(row[0]), str(row[1]))
+        parts.append(
+            f"SELECT {_sql_text(table)}, count(*), "
+            "md5(coalesce(string_agg(x::VARCHAR, chr(10) ORDER BY x::VARCHAR), ''))"
+            f' FROM (SELECT {", ".join(refs)} FROM "{table}") x'
+        )
+    out: Fingerprint = {}
+    for table, n, digest in con.execute(" UNION ALL ".join(parts)).fetchall():
+        out[re.sub(STAMP, "<t>", table, flags=re.IGNORECASE)] = (int(n), str(digest))
     return out
 
 

@@ -357,3 +357,33 @@ def test_a_table_starts_where_its_header_and_first_row_fit() -> None:
     assert len(writer.pages) == 2 and flow.y == Y_TOP - table.head_h  # the header went to the next page
     table.row(tall)
     assert len(writer.pages) == 2  # with its first row
+
+
+def test_a_font_subset_is_made_once_per_document_and_again_when_the_font_changes(tmp_path) -> None:
+    """The same characters give the same subset from memory (the same bytes as making it); a font file whose
+    modification time changed is read again."""
+    import os
+    import shutil
+
+    from mujun.reports import typeset
+
+    regular = typeset.face("Regular")
+    copy = tmp_path / "copy.ttc"
+    shutil.copyfile(regular.path, copy)
+    own = typeset.Face(str(copy), regular.index)
+
+    def pdf() -> bytes:
+        writer = typeset.Writer([own])
+        writer.text(writer.page(), 0, 10, 50, 700, "临沂市 亩均效益 A 类")
+        return writer.write(title="t")
+
+    typeset._subset_cached.cache_clear()
+    first = pdf()
+    assert typeset._subset_cached.cache_info()[:2] == (0, 1)  # (hits, misses)
+    assert pdf() == first
+    assert typeset._subset_cached.cache_info()[:2] == (1, 1)
+    stat = copy.stat()
+    os.utime(copy, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    assert pdf() == first  # the same font's bytes: the same subset, made again
+    assert typeset._subset_cached.cache_info()[:2] == (1, 2)
+    assert _text(first).strip() == "临沂市 亩均效益 A 类"
