@@ -148,8 +148,14 @@ def test_cell_at_xfd1048576_is_refused_quickly_in_bounded_memory(tmp_path: Path)
     assert only["rc"] == 2 and only["out"].startswith("SHEET-TOO-MANY-ROWS") and only["rss_mb"] < MAX_RSS_MB
 
 
-def test_zip_bomb_is_refused_without_inflating(tmp_path: Path) -> None:
-    path = bomb_file(tmp_path / "bomb.xlsx")
+@pytest.fixture(scope="module")
+def bomb(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """:func:`bomb_file`, made once for the module (deflating 1 GiB takes 2-3 s); the tests only read it."""
+    return bomb_file(tmp_path_factory.mktemp("bomb") / "bomb.xlsx")
+
+
+def test_zip_bomb_is_refused_without_inflating(bomb: Path) -> None:
+    path = bomb
     assert path.stat().st_size < 3 * 2**20
     got = read_only(path)
     report("zip bomb 1 GiB", got)
@@ -159,10 +165,10 @@ def test_zip_bomb_is_refused_without_inflating(tmp_path: Path) -> None:
     assert got["rss_mb"] < MAX_RSS_MB and got["s"] < 30
 
 
-def test_compression_ratio_is_limited(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_compression_ratio_is_limited(bomb: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("mujun.settings.MAX_UNCOMPRESSED_BYTES", 2**31)  # then the ratio alone refuses it
     with pytest.raises(InputError) as err:
-        read_file(bomb_file(tmp_path / "bomb.xlsx"))
+        read_file(bomb)
     assert err.value.code == "FILE-ZIP-RATIO" and err.value.fields["member"] == SHEET
     assert int(err.value.fields["ratio"].replace(",", "")) > 100
 
