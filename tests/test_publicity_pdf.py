@@ -377,7 +377,7 @@ def test_a_font_subset_is_made_once_per_document_and_again_when_the_font_changes
         writer.text(writer.page(), 0, 10, 50, 700, "临沂市 亩均效益 A 类")
         return writer.write(title="t")
 
-    typeset._subset_cached.cache_clear()
+    typeset.forget_subsets()
     first = pdf()
     assert typeset._subset_cached.cache_info()[:2] == (0, 1)  # (hits, misses)
     assert pdf() == first

@@ -443,6 +443,11 @@ def _subset(f: Face, glyphs: list[str], copies: Sequence[str] = ()) -> tuple[byt
 SUBSETS_KEPT = 16
 
 
+def forget_subsets() -> None:
+    """Drop the remembered subsets (``mujun bench exports`` times each PDF with its subset made afresh)."""
+    _subset_cached.cache_clear()
+
+
 @functools.lru_cache(maxsize=SUBSETS_KEPT)
 def _subset_cached(
     path: str, index: int, _size: int, _mtime: int, glyphs: tuple[str, ...], copies: tuple[str, ...]
