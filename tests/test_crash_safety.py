@@ -293,6 +293,8 @@ def fingerprint(con: Any, folder: Path) -> Fingerprint:
             f' FROM (SELECT {", ".join(refs)} FROM "{table}") x'
         )
     out: Fingerprint = {}
+    if not parts:
+        return out
     for table, n, digest in con.execute(" UNION ALL ".join(parts)).fetchall():
         out[re.sub(STAMP, "<t>", table, flags=re.IGNORECASE)] = (int(n), str(digest))
     return out

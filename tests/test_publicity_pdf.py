@@ -387,3 +387,5 @@ def test_a_font_subset_is_made_once_per_document_and_again_when_the_font_changes
     assert pdf() == first  # the same font's bytes: the same subset, made again
     assert typeset._subset_cached.cache_info()[:2] == (1, 2)
     assert _text(first).strip() == "临沂市 亩均效益 A 类"
+    twice = [typeset._subset(own, [".notdef", "cid00001"])[1] for _ in range(2)]
+    assert twice[0] == twice[1] and twice[0] is not twice[1]  # a caller gets its own copy of the remembered map
