@@ -450,9 +450,9 @@ def forget_subsets() -> None:
 
 @functools.lru_cache(maxsize=SUBSETS_KEPT)
 def _subset_cached(
-    path: str, index: int, _size: int, _mtime: int, glyphs: tuple[str, ...], copies: tuple[str, ...]
+    path: str, face: int, _size: int, _mtime: int, glyphs: tuple[str, ...], copies: tuple[str, ...]
 ) -> tuple[bytes, dict[str, int], list[int]]:
-    return _subset_of(path, index, list(glyphs), copies)
+    return _subset_of(path, face, list(glyphs), copies)
 
 
 def _subset_of(
